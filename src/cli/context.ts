@@ -1,0 +1,21 @@
+/**
+ * What a command needs from the outside world, injected so commands can run in-process in
+ * tests: output streams, environment, working directory, and the exit code it sets.
+ */
+import type { Logger } from '../log.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Reads standard input to the end (for `-` as a file name). */
+  readonly readStdin: () => Promise<string>;
+}
+
+export interface CommandContext extends CliIo {
+  readonly logger: Logger;
+  /** Source texts read by the command, by file name, for error excerpts. */
+  readonly sources: Map<string, string>;
+  exitCode: number;
+}

@@ -1,0 +1,99 @@
+/**
+ * errors: the error catalogue, a leaf every folder may import.
+ *
+ * Exports `CaissonError` (a stable `code`, a one-line message that names the input, an optional
+ * `hint` and source `location`), the table of codes with their process exit codes, and the
+ * `SourceLocation` shape used by the Dockerfile frontend. Imports nothing.
+ *
+ * Exit codes: 0 ok; 1 internal bug (or `lint` findings); 2 usage; a failed RUN exits with the
+ * command's own status (kaniko-compatible); everything else comes from `EXIT_CODES` below.
+ */
+
+/** Every stable error code with the exit code a command ends with when it fails with it. */
+export const EXIT_CODES = {
+  /** A bug in caisson: the CLI prints the stack. */
+  ERR_INTERNAL: 1,
+  /** Bad flags or arguments on the command line. */
+  ERR_USAGE: 2,
+  /** The Dockerfile text cannot be parsed (lexing, directives, heredocs, JSON forms). */
+  ERR_DOCKERFILE_SYNTAX: 3,
+  /** An instruction is malformed: wrong arguments, unknown or misplaced flag, bad flag value. */
+  ERR_DOCKERFILE_INSTRUCTION: 3,
+  /** Variable expansion failed (`${v:?msg}`, bad substitution, unterminated quote). */
+  ERR_DOCKERFILE_EXPANSION: 3,
+  /** The stages do not form a buildable graph (unknown stage, cycle, bad base name). */
+  ERR_DOCKERFILE_STAGE: 3,
+  /** `lint --strict` (or a `# check=error=true` directive) turned warnings into a failure. */
+  ERR_LINT_FAILED: 1,
+  /** A file or directory named on the command line does not exist or cannot be read. */
+  ERR_INPUT_NOT_FOUND: 4,
+} as const;
+
+export type ErrorCode = keyof typeof EXIT_CODES;
+
+/** A place in a source file; lines are 1-based, columns 1-based when known. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly endLine?: number;
+  readonly column?: number;
+}
+
+export interface CaissonErrorOptions {
+  readonly code: ErrorCode;
+  /** One line; names the input (file:line, image ref, path). Never contains a secret. */
+  readonly message: string;
+  readonly hint?: string;
+  readonly location?: SourceLocation;
+  readonly cause?: unknown;
+}
+
+/** The one error class of caisson: a stable code, a message naming the input, a hint. */
+export class CaissonError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly location: SourceLocation | undefined;
+
+  constructor(options: CaissonErrorOptions) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CaissonError';
+    this.code = options.code;
+    this.hint = options.hint;
+    this.location = options.location;
+  }
+
+  /** The process exit code for this error. */
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+
+  /** `file:line:` prefix plus message, the form every renderer starts from. */
+  get detail(): string {
+    return this.location === undefined ? this.message : `${formatLocation(this.location)}: ${this.message}`;
+  }
+
+  /** A JSON-friendly view (for `--error-file` and `--log-format json`). */
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
+      ...(this.location === undefined ? {} : { location: this.location }),
+    };
+  }
+}
+
+/** `Dockerfile:3`, `Dockerfile:3-5` or `Dockerfile:3:7`. */
+export function formatLocation(location: SourceLocation): string {
+  let text = `${location.file}:${location.line}`;
+  if (location.endLine !== undefined && location.endLine !== location.line) {
+    text += `-${location.endLine}`;
+  } else if (location.column !== undefined) {
+    text += `:${location.column}`;
+  }
+  return text;
+}
+
+export function isCaissonError(value: unknown): value is CaissonError {
+  return value instanceof CaissonError;
+}

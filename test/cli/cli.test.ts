@@ -1,0 +1,193 @@
+// The command line: in-process through runCli (output, exit codes, error rendering), and the real
+// bin/caisson.js in a child process (help, version, stdin, exit status).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli } from '../../src/cli/index.js';
+import { projectRoot } from '../support/paths.js';
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let dir = '';
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'caisson-cli-test-'));
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function cli(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: options.env ?? {},
+    cwd: dir,
+    readStdin: async () => options.stdin ?? '',
+  });
+  return { code, stdout, stderr };
+}
+
+describe('caisson parse', () => {
+  test('the summary names stages, bases and dependencies', async () => {
+    const file = write('multi.Dockerfile', 'ARG BASE=alpine\nFROM ${BASE} AS build\nRUN make\nFROM scratch\nCOPY --from=build /out /\n');
+    const result = await cli(['parse', file, '--platform', 'linux/arm64']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      result.stdout,
+      `${file}: 2 stage(s), target stage-1 for linux/arm64\n  0: build FROM image alpine, 1 instruction(s)\n  1: stage-1 FROM scratch, 1 instruction(s)\n       COPY --from stage build (line 5)\n`,
+    );
+  });
+
+  test('--dump prints the BuildKit s-expression', async () => {
+    const result = await cli(['parse', '--dump', write('dump.Dockerfile', 'FROM a\nCOPY --from=b x /y\n')]);
+    assert.equal(result.stdout, '(from "a")\n(copy ["--from=b"] "x" "/y")\n');
+  });
+
+  test('--json prints typed instructions and the plan, with build args and targets', async () => {
+    const file = write('json.Dockerfile', 'ARG TAG\nFROM alpine:${TAG} AS one\nRUN --mount=type=cache,target=/c true\nFROM one AS two\n');
+    const result = await cli(['parse', '--json', file, '--build-arg', 'TAG=3.20', '--target', 'one']);
+    assert.equal(result.code, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as {
+      stages: { instructions: { kind: string; mounts: { type: string }[] }[] }[];
+      plan: { targets: number[]; order: number[]; globalArgs: Record<string, string>; stages: { baseName: string }[] };
+    };
+    assert.equal(json.stages[0]?.instructions[0]?.kind, 'run');
+    assert.equal(json.stages[0]?.instructions[0]?.mounts[0]?.type, 'cache');
+    assert.deepEqual(json.plan.targets, [0]);
+    assert.deepEqual(json.plan.order, [0]);
+    assert.equal(json.plan.globalArgs['TAG'], '3.20');
+    assert.equal(json.plan.stages[0]?.baseName, 'alpine:3.20');
+  });
+
+  test('a bare --build-arg takes the environment value', async () => {
+    const file = write('env.Dockerfile', 'ARG TAG=default\nFROM alpine:${TAG}\n');
+    const result = await cli(['parse', '--json', file, '--build-arg', 'TAG'], { env: { TAG: 'from-env' } });
+    assert.equal((JSON.parse(result.stdout) as { plan: { stages: { baseName: string }[] } }).plan.stages[0]?.baseName, 'alpine:from-env');
+  });
+
+  test('- reads standard input', async () => {
+    const result = await cli(['parse', '--dump', '-'], { stdin: 'FROM a\n' });
+    assert.equal(result.stdout, '(from "a")\n');
+  });
+
+  test('a Dockerfile error: message with file:line, the source line, the hint, exit 3', async () => {
+    const file = write('bad.Dockerfile', 'FROM a\n\nRUNN echo hi\n');
+    const result = await cli(['parse', file]);
+    assert.equal(result.code, 3);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `error: ${file}:3: unknown instruction 'RUNN' [ERR_DOCKERFILE_SYNTAX]\n 3 | RUNN echo hi\nhint: did you mean RUN?\n`);
+  });
+
+  test('a missing file: exit 4 naming the path', async () => {
+    const result = await cli(['parse', 'nope/Dockerfile']);
+    assert.equal(result.code, 4);
+    assert.equal(result.stderr, 'error: cannot read Dockerfile nope/Dockerfile: no such file [ERR_INPUT_NOT_FOUND]\nhint: give the path of a Dockerfile, or - to read standard input\n');
+  });
+
+  test('a directory instead of a file', async () => {
+    const result = await cli(['parse', '.']);
+    assert.equal(result.code, 4);
+    assert.match(result.stderr, /cannot read Dockerfile \.: it is a directory/);
+  });
+
+  test('usage errors exit 2: unknown flag, conflicting flags, bad platform, unknown command', async () => {
+    assert.equal((await cli(['parse', '--bogus'])).code, 2);
+    assert.equal((await cli(['parse', '--dump', '--json', 'x'])).code, 2);
+    const platform = await cli(['parse', write('p.Dockerfile', 'FROM a\n'), '--platform', 'linux/z80']);
+    assert.equal(platform.code, 2);
+    assert.match(platform.stderr, /invalid --platform "linux\/z80": unknown architecture "z80"/);
+    const unknown = await cli(['prase']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Did you mean parse\?/);
+  });
+});
+
+describe('caisson lint', () => {
+  test('clean: exit 0 and a summary line', async () => {
+    const file = write('clean.Dockerfile', 'FROM alpine\nCMD ["sh"]\n');
+    assert.deepEqual(await cli(['lint', file]), { code: 0, stdout: `${file}: 0 error(s), 0 warning(s)\n`, stderr: '' });
+  });
+
+  test('warnings exit 0, or 1 with --strict', async () => {
+    const file = write('warn.Dockerfile', 'FROM alpine\nMAINTAINER me\n');
+    const plain = await cli(['lint', file]);
+    assert.equal(plain.code, 0);
+    assert.equal(
+      plain.stdout,
+      `${file}:2: warning MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label\n    hint: use LABEL org.opencontainers.image.authors="..."\n    see https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/\n${file}: 0 error(s), 1 warning(s)\n`,
+    );
+    assert.equal((await cli(['lint', '--strict', file])).code, 1);
+    assert.equal((await cli(['lint', write('err.Dockerfile', '# check=error=true\nFROM alpine\nMAINTAINER me\n')])).code, 1);
+  });
+
+  test('errors exit 1; JSON output lists every problem', async () => {
+    const file = write('errors.Dockerfile', 'FROM a\nRUNN x\nCOPY one\n');
+    const result = await cli(['lint', '--format', 'json', file]);
+    assert.equal(result.code, 1);
+    const json = JSON.parse(result.stdout) as { errors: number; warnings: number; problems: { rule: string; code: string; location: { line: number } }[] };
+    assert.equal(json.errors, 2);
+    assert.equal(json.warnings, 0);
+    assert.deepEqual(json.problems.map((p) => [p.rule, p.code, p.location.line]), [
+      ['InvalidDockerfile', 'ERR_DOCKERFILE_SYNTAX', 2],
+      ['InvalidDockerfile', 'ERR_DOCKERFILE_INSTRUCTION', 3],
+    ]);
+  });
+
+  test('the built-in example is clean', async () => {
+    const result = await cli(['lint', join(projectRoot(), 'examples', 'hello', 'Dockerfile')]);
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /0 error\(s\), 0 warning\(s\)/);
+  });
+});
+
+describe('bin/caisson.js as a process', () => {
+  const bin = (): string => join(projectRoot(), 'bin', 'caisson.js');
+  const run = (args: string[], input?: string) =>
+    spawnSync(process.execPath, [bin(), ...args], { encoding: 'utf8', input: input ?? '', cwd: dir });
+
+  test('--help lists every command with one line each', () => {
+    const result = run(['--help']);
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /^ {2}caisson parse \[dockerfile\] +Parse a Dockerfile: stage summary, AST dump \(--dump\), typed JSON \(--json\)$/m);
+    assert.match(result.stdout, /^ {2}caisson lint \[dockerfile\] +Check a Dockerfile: syntax errors and BuildKit build-check warnings$/m);
+  });
+
+  test('--version prints package.json version', () => {
+    const version = (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+    const result = run(['--version']);
+    assert.equal(result.status, 0);
+    assert.equal(result.stdout.trim(), version);
+  });
+
+  test('exit status and streams of a failing parse read from stdin', () => {
+    const result = run(['parse', '-'], 'FROM a\nENV name\n');
+    assert.equal(result.status, 3);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, "error: <stdin>:2: ENV must have two arguments [ERR_DOCKERFILE_SYNTAX]\n 2 | ENV name\nhint: write ENV name=<value>\n");
+  });
+
+  test('no command is a usage error', () => {
+    const result = run([]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /give a command; see caisson --help/);
+  });
+});
