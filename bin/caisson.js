@@ -3,6 +3,7 @@
 // Node 24 the repository pins; an older node re-runs this file with the pinned one when present.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -15,6 +16,10 @@ if (major < 22) {
   const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }
+
+// Reuse V8's compiled bytecode across runs (node's on-disk compile cache; a no-op where the
+// cache directory cannot be written).
+module.enableCompileCache?.();
 
 let cli;
 try {

@@ -4,12 +4,9 @@ import { resolve } from 'node:path';
 import { CaissonError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
-/**
- * Reads the Dockerfile a command names: a path (default `Dockerfile`), or `-` for standard input.
- * (yargs hands a lone `-` positional over as an empty string.)
- */
+/** Reads the Dockerfile a command names: a path (default `Dockerfile`), or `-` for standard input. */
 export async function readDockerfile(context: CommandContext, given: string | undefined): Promise<{ file: string; text: string }> {
-  const path = given === undefined ? 'Dockerfile' : given === '' ? '-' : given;
+  const path = given ?? 'Dockerfile';
   let text: string;
   if (path === '-') {
     text = await context.readStdin();

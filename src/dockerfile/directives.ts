@@ -5,6 +5,7 @@
  */
 import { CaissonError } from '../errors.js';
 import type { Directive } from './ast.js';
+import { trimLeadingSpace } from './text.js';
 
 const DIRECTIVE = /^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$/;
 const NAMES = new Set(['syntax', 'escape', 'check']);
@@ -30,7 +31,7 @@ export class DirectiveScanner {
       this.#done = true;
       return undefined;
     }
-    const match = DIRECTIVE.exec(line.slice(1).replace(/^\p{White_Space}+/u, ''));
+    const match = DIRECTIVE.exec(trimLeadingSpace(line.slice(1)));
     const name = match?.[1]?.toLowerCase();
     const value = match?.[2];
     if (name === undefined || value === undefined || !NAMES.has(name)) {

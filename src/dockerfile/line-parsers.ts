@@ -33,37 +33,36 @@ type LineParser = (rest: string, context: LineParserContext) => LineArgs;
 
 const NONE: LineArgs = { args: [], json: false };
 
-/** Splits into words on unquoted whitespace, keeping quotes and escapes in the words. */
+/**
+ * Splits into words on unquoted whitespace, keeping quotes and escapes in the words. Walks UTF-16
+ * units: every character it acts on is ASCII and no whitespace lies outside the BMP, so a surrogate
+ * pair simply passes through as two units.
+ */
 export function parseWords(rest: string, escapeToken: string): string[] {
-  const chars = Array.from(rest);
   const words: string[] = [];
   let word = '';
   let inWord = false;
   let quote = '';
   let blankOk = false;
-  for (let pos = 0; pos < chars.length; pos++) {
-    let ch = chars[pos] as string;
+  for (let pos = 0; pos < rest.length; pos++) {
+    let ch = rest[pos] as string;
     if (quote === '') {
-      if (!inWord) {
-        if (isSpace(ch)) continue;
-        inWord = true;
-      }
       if (isSpace(ch)) {
-        if (blankOk || word.length > 0) words.push(word);
+        if (inWord && (blankOk || word.length > 0)) words.push(word);
         word = '';
         inWord = false;
         blankOk = false;
         continue;
       }
+      inWord = true;
       if (ch === "'" || ch === '"') {
         quote = ch;
         blankOk = true;
       }
       if (ch === escapeToken) {
-        if (pos + 1 === chars.length) continue; // an escape token at the end is dropped
+        if (pos + 1 === rest.length) continue; // an escape token at the end is dropped
         word += ch;
-        pos++;
-        ch = chars[pos] as string;
+        ch = rest[++pos] as string;
       }
       word += ch;
       continue;
@@ -71,13 +70,12 @@ export function parseWords(rest: string, escapeToken: string): string[] {
     if (ch === quote) {
       quote = '';
     } else if (ch === escapeToken && quote !== "'") {
-      if (pos + 1 === chars.length) {
+      if (pos + 1 === rest.length) {
         quote = '';
         continue;
       }
       word += ch;
-      pos++;
-      ch = chars[pos] as string;
+      ch = rest[++pos] as string;
     }
     word += ch;
   }
@@ -163,14 +161,13 @@ const parseMaybeJsonToList: LineParser = (rest, context) => {
 
 /** HEALTHCHECK: a type word (NONE, CMD) then, for CMD, exec or shell form. */
 const parseHealthConfig: LineParser = (rest, context) => {
-  const chars = Array.from(rest);
   let sep = 0;
-  while (sep < chars.length && !isSpace(chars[sep] as string)) sep++;
+  while (sep < rest.length && !isSpace(rest[sep] as string)) sep++;
   if (sep === 0) return NONE;
   let next = sep;
-  while (next < chars.length && isSpace(chars[next] as string)) next++;
-  const command = parseMaybeJson(chars.slice(next).join(''), context);
-  return { args: [chars.slice(0, sep).join(''), ...command.args], json: command.json };
+  while (next < rest.length && isSpace(rest[next] as string)) next++;
+  const command = parseMaybeJson(rest.slice(next), context);
+  return { args: [rest.slice(0, sep), ...command.args], json: command.json };
 };
 
 /** ONBUILD: the rest is an instruction of its own. */

@@ -9,7 +9,7 @@ import { DirectiveScanner } from './directives.js';
 import { heredocsFromLine } from './heredoc.js';
 import { LineSyntaxError, parseLineArgs } from './line-parsers.js';
 import { splitCommand } from './split-command.js';
-import { trimLeadingSpace, trimNewline } from './text.js';
+import { trimLeadingSpace, trimNewline, trimSpace } from './text.js';
 
 export interface ParseDockerfileOptions {
   /** The Dockerfile's content. */
@@ -35,14 +35,18 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-function isComment(line: string): boolean {
-  return trimLeadingSpace(line).startsWith('#');
-}
-
-/** Matches a trailing escape token (not itself escaped), or a line that is only the token. */
-function continuationPattern(escapeToken: EscapeToken): RegExp {
-  const e = escapeToken === '\\' ? '\\\\' : '`';
-  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
+/**
+ * Removes a trailing continuation token (the escape token, then only spaces and tabs) unless it
+ * is itself escaped; `ends` is false when the instruction goes on. A line that is only the token
+ * continues too. (BuildKit: `([^\\])\\[ \t]*$|^\\[ \t]*$`.)
+ */
+function trimContinuation(text: string, escapeToken: EscapeToken): { text: string; ends: boolean } {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  if (end === 0 || text[end - 1] !== escapeToken) return { text, ends: true };
+  if (end === 1) return { text: '', ends: false };
+  if (text[end - 2] === escapeToken) return { text, ends: true };
+  return { text: text.slice(0, end - 1), ends: false };
 }
 
 function canContainHeredoc(node: InstructionNode): boolean {
@@ -68,30 +72,29 @@ export function parseDockerfile(options: ParseDockerfileOptions): DockerfileAst 
   const lines = splitLines(options.text.startsWith('\uFEFF') ? options.text.slice(1) : options.text);
   const directives = new DirectiveScanner(file);
   let escapeToken: EscapeToken = '\\';
-  let continuation = continuationPattern(escapeToken);
   const instructions: InstructionNode[] = [];
   const warnings: ParserWarning[] = [];
   let comments: string[] = [];
   let index = 0; // next physical line to read; also the number of lines read so far
 
-  /** Newline and (for the first line of an instruction) leading space trimmed; directives noted. */
-  const processLine = (raw: string, stripLeft: boolean): { text: string; isDirective: boolean } => {
-    let text = trimNewline(raw);
-    if (stripLeft) text = trimLeadingSpace(text);
+  /**
+   * A physical line with its newline (and, for the first line of an instruction, its leading
+   * space) trimmed; comments become empty text. Directives are noted on the way.
+   */
+  const processLine = (raw: string, stripLeft: boolean): { text: string; comment: boolean; directive: boolean } => {
+    const trimmed = trimNewline(raw);
+    const stripped = trimLeadingSpace(trimmed);
+    const text = stripLeft ? stripped : trimmed;
     const directive = directives.scan(text, index + 1);
     if (directive?.name === 'escape') {
       if (directive.value !== '\\' && directive.value !== '`') {
         fail(`invalid escape token '${directive.value}' does not match \` or \\`, index + 1, index + 1, 'use # escape=\\ or # escape=`');
       }
       escapeToken = directive.value as EscapeToken;
-      continuation = continuationPattern(escapeToken);
     }
-    return { text: isComment(text) ? '' : text, isDirective: directive !== undefined };
+    const comment = stripped.startsWith('#');
+    return { text: comment ? '' : text, comment, directive: directive !== undefined };
   };
-
-  /** Removes a trailing continuation token; `ends` is false when the instruction goes on. */
-  const trimContinuation = (text: string): { text: string; ends: boolean } =>
-    continuation.test(text) ? { text: text.replace(continuation, '$1'), ends: false } : { text, ends: true };
 
   const parseNode = (line: string, nodeComments: string[], start: number, end: number): InstructionNode => {
     try {
@@ -118,30 +121,28 @@ export function parseDockerfile(options: ParseDockerfileOptions): DockerfileAst 
   };
 
   while (index < lines.length) {
-    const raw = lines[index] as string;
-    if (isComment(raw)) {
-      const comment = trimLeadingSpace(raw).slice(1).trim();
-      comments = comment === '' ? [] : [...comments, comment];
+    const first = processLine(lines[index] as string, true);
+    if (first.comment && !first.directive) {
+      const comment = trimSpace(trimLeadingSpace(lines[index] as string).slice(1));
+      if (comment === '') comments = [];
+      else comments.push(comment);
     }
-    const first = processLine(raw, true);
-    if (first.isDirective) comments = comments.slice(0, -1);
     index++;
     const startLine = index;
-    let part = trimContinuation(first.text);
+    let part = trimContinuation(first.text, escapeToken);
     if (part.ends && part.text.length === 0) continue;
 
     let line = part.text;
     let sawEmptyContinuation = false;
     while (!part.ends && index < lines.length) {
-      const next = lines[index] as string;
-      const processed = processLine(next, false);
+      const processed = processLine(lines[index] as string, false);
       index++;
-      if (isComment(next)) continue;
+      if (processed.comment) continue;
       if (trimLeadingSpace(processed.text).length === 0) {
         sawEmptyContinuation = true;
         continue;
       }
-      part = trimContinuation(processed.text);
+      part = trimContinuation(processed.text, escapeToken);
       line += part.text;
     }
     if (sawEmptyContinuation) {

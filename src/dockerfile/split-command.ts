@@ -18,25 +18,24 @@ export function splitCommand(line: string, escapeToken: string): SplitLine {
   return { command: parts[0], flags, rest: trimSpace(rest) };
 }
 
+/** Walks UTF-16 units (everything it acts on is ASCII; see parseWords). */
 function extractBuilderFlags(line: string, escapeToken: string): { flags: string[]; rest: string } {
-  const chars = Array.from(line);
   const flags: string[] = [];
   let word = '';
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let quote = '';
   let blankOk = false;
-  let offset = 0; // UTF-16 offset of chars[pos], to slice the rest
-  for (let pos = 0; pos < chars.length; offset += (chars[pos] as string).length, pos++) {
-    let ch = chars[pos] as string;
+  for (let pos = 0; pos < line.length; pos++) {
+    let ch = line[pos] as string;
     if (phase === 'spaces') {
       if (isSpace(ch)) continue;
-      if (ch !== '-' || chars[pos + 1] !== '-') return { flags, rest: line.slice(offset) };
+      if (ch !== '-' || line[pos + 1] !== '-') return { flags, rest: line.slice(pos) };
       phase = 'word';
     }
     if (phase === 'word') {
       if (isSpace(ch)) {
         phase = 'spaces';
-        if (word === '--') return { flags, rest: line.slice(offset) };
+        if (word === '--') return { flags, rest: line.slice(pos) };
         if (blankOk || word.length > 0) flags.push(word);
         word = '';
         blankOk = false;
@@ -49,10 +48,8 @@ function extractBuilderFlags(line: string, escapeToken: string): { flags: string
         continue;
       }
       if (ch === escapeToken) {
-        if (pos + 1 === chars.length) continue;
-        offset += ch.length;
-        pos++;
-        ch = chars[pos] as string;
+        if (pos + 1 === line.length) continue;
+        ch = line[++pos] as string;
       }
       word += ch;
       continue;
@@ -62,13 +59,11 @@ function extractBuilderFlags(line: string, escapeToken: string): { flags: string
       continue;
     }
     if (ch === escapeToken) {
-      if (pos + 1 === chars.length) {
+      if (pos + 1 === line.length) {
         phase = 'word';
         continue;
       }
-      offset += ch.length;
-      pos++;
-      ch = chars[pos] as string;
+      ch = line[++pos] as string;
     }
     word += ch;
   }

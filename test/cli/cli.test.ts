@@ -117,7 +117,14 @@ describe('caisson parse', () => {
     assert.match(platform.stderr, /invalid --platform "linux\/z80": unknown architecture "z80"/);
     const unknown = await cli(['prase']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /Did you mean parse\?/);
+    assert.equal(unknown.stderr, 'error: unknown command "prase" [ERR_USAGE]\nhint: did you mean parse?\nRun "caisson --help" for usage.\n');
+    const option = await cli(['lint', '--stirct']);
+    assert.equal(option.code, 2);
+    assert.equal(option.stderr, 'error: unknown option --stirct for caisson lint [ERR_USAGE]\nhint: did you mean --strict?\nRun "caisson --help" for usage.\n');
+    const choice = await cli(['lint', '--format', 'xml']);
+    assert.equal(choice.code, 2);
+    assert.match(choice.stderr, /invalid value "xml" for --format \[ERR_USAGE\]\nhint: choose one of: text, json/);
+    assert.equal((await cli(['parse', 'a', 'b'])).code, 2);
   });
 });
 
@@ -167,8 +174,11 @@ describe('bin/caisson.js as a process', () => {
   test('--help lists every command with one line each', () => {
     const result = run(['--help']);
     assert.equal(result.status, 0);
-    assert.match(result.stdout, /^ {2}caisson parse \[dockerfile\] +Parse a Dockerfile: stage summary, AST dump \(--dump\), typed JSON \(--json\)$/m);
-    assert.match(result.stdout, /^ {2}caisson lint \[dockerfile\] +Check a Dockerfile: syntax errors and BuildKit build-check warnings$/m);
+    assert.match(result.stdout, /^Commands:\n {2}parse \[dockerfile\] +Parse a Dockerfile: stage summary, AST dump \(--dump\), typed JSON \(--json\)\n {2}lint \[dockerfile\] +Check a Dockerfile: syntax errors and BuildKit build-check warnings\n\n/m);
+    const command = run(['parse', '--help']);
+    assert.equal(command.status, 0);
+    assert.match(command.stdout, /^Usage: caisson parse \[dockerfile\] \[options\]$/m);
+    assert.match(command.stdout, /^ {6}--build-arg KEY=VALUE +a value for an ARG; a bare KEY takes the environment value \(repeatable\)$/m);
   });
 
   test('--version prints package.json version', () => {
@@ -188,6 +198,6 @@ describe('bin/caisson.js as a process', () => {
   test('no command is a usage error', () => {
     const result = run([]);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /give a command; see caisson --help/);
+    assert.equal(result.stderr, 'error: give a command [ERR_USAGE]\nhint: see caisson --help\nRun "caisson --help" for usage.\n');
   });
 });

@@ -3,19 +3,12 @@
  * Exit 0 when clean or only warnings; 1 when there are errors, or warnings with --strict (or a
  * `# check=error=true` directive).
  */
-import type { Argv, CommandModule } from 'yargs';
 import { lintDockerfile, type LintProblem, type LintReport } from '../../dockerfile/index.js';
 import { formatLocation } from '../../errors.js';
 import { parseBuildArgs } from '../build-args.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
-
-interface LintArgs {
-  dockerfile: string | undefined;
-  format: 'text' | 'json';
-  strict: boolean;
-  'build-arg': string[];
-}
+import type { CommandSpec, ParsedArgs } from '../spec.js';
 
 function renderProblem(problem: LintProblem): string {
   const where = problem.location === undefined ? '' : `${formatLocation(problem.location)}: `;
@@ -30,28 +23,28 @@ function counts(report: LintReport): { errors: number; warnings: number } {
   return { errors, warnings: report.problems.length - errors };
 }
 
-export function lintCommand(context: CommandContext): CommandModule<object, LintArgs> {
-  return {
-    command: 'lint [dockerfile]',
-    describe: 'Check a Dockerfile: syntax errors and BuildKit build-check warnings',
-    builder: (yargs: Argv) =>
-      yargs
-        .positional('dockerfile', { type: 'string', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' })
-        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
-        .option('strict', { type: 'boolean', default: false, describe: 'exit 1 when there are warnings too' })
-        .option('build-arg', { type: 'string', array: true, default: [], describe: 'KEY=VALUE for ARGs (repeat)' }) as unknown as Argv<LintArgs>,
-    handler: async (args) => {
-      const { file, text } = await readDockerfile(context, args.dockerfile);
-      const report = lintDockerfile({ text, file, buildArgs: parseBuildArgs(args['build-arg'], context.env) });
-      const { errors, warnings } = counts(report);
-      const failsOnWarnings = args.strict || report.warningsAreErrors;
-      context.exitCode = errors > 0 || (failsOnWarnings && warnings > 0) ? 1 : 0;
-      if (args.format === 'json') {
-        context.stdout(`${JSON.stringify({ file: report.file, errors, warnings, problems: report.problems }, null, 2)}\n`);
-        return;
-      }
-      context.stdout(report.problems.map(renderProblem).join(''));
-      context.stdout(`${file}: ${errors} error(s), ${warnings} warning(s)\n`);
-    },
-  };
+async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const { file, text } = await readDockerfile(context, args.positional);
+  const report = lintDockerfile({ text, file, buildArgs: parseBuildArgs(args.strings('build-arg'), context.env) });
+  const { errors, warnings } = counts(report);
+  const failsOnWarnings = args.bool('strict') || report.warningsAreErrors;
+  context.exitCode = errors > 0 || (failsOnWarnings && warnings > 0) ? 1 : 0;
+  if (args.string('format') === 'json') {
+    context.stdout(`${JSON.stringify({ file: report.file, errors, warnings, problems: report.problems }, null, 2)}\n`);
+    return;
+  }
+  context.stdout(report.problems.map(renderProblem).join(''));
+  context.stdout(`${file}: ${errors} error(s), ${warnings} warning(s)\n`);
 }
+
+export const LINT_COMMAND: CommandSpec = {
+  name: 'lint',
+  describe: 'Check a Dockerfile: syntax errors and BuildKit build-check warnings',
+  positional: { name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' },
+  options: [
+    { name: 'format', type: 'string', choices: ['text', 'json'], default: 'text', describe: 'output format' },
+    { name: 'strict', type: 'boolean', describe: 'exit 1 when there are warnings too' },
+    { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'a value for an ARG' },
+  ],
+  run,
+};

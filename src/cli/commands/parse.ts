@@ -2,21 +2,12 @@
  * `caisson parse [--dump | --json] [Dockerfile]`: a summary of the stages, the syntax tree in
  * BuildKit's s-expression form (`--dump`), or typed instructions and the stage plan (`--json`).
  */
-import type { Argv, CommandModule } from 'yargs';
 import { dumpDockerfile, formatPlatform, loadDockerfile, parseDockerfile, parsePlatform, planBuild, type BuildPlan, type DependencySource } from '../../dockerfile/index.js';
 import { CaissonError } from '../../errors.js';
 import { parseBuildArgs } from '../build-args.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
-
-interface ParseArgs {
-  dockerfile: string | undefined;
-  dump: boolean | undefined;
-  json: boolean | undefined;
-  'build-arg': string[];
-  target: string[];
-  platform: string | undefined;
-}
+import type { CommandSpec, ParsedArgs } from '../spec.js';
 
 function describeSource(source: DependencySource, plan: BuildPlan): string {
   switch (source.kind) {
@@ -45,65 +36,65 @@ function summary(plan: BuildPlan): string {
   return out;
 }
 
-export function parseCommand(context: CommandContext): CommandModule<object, ParseArgs> {
-  return {
-    command: 'parse [dockerfile]',
-    describe: 'Parse a Dockerfile: stage summary, AST dump (--dump), typed JSON (--json)',
-    builder: (yargs: Argv) =>
-      yargs
-        .positional('dockerfile', { type: 'string', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' })
-        .option('dump', { type: 'boolean', describe: "print the syntax tree in BuildKit's s-expression form" })
-        .option('json', { type: 'boolean', describe: 'print typed instructions, stages and the build plan as JSON' })
-        .option('build-arg', { type: 'string', array: true, default: [], describe: 'KEY=VALUE for ARGs (repeat); a bare KEY takes the environment value' })
-        .option('target', { type: 'string', array: true, default: [], describe: 'stage to build (repeat); default: the last stage' })
-        .option('platform', { type: 'string', describe: 'target platform (os/arch[/variant]); default: this machine' })
-        .conflicts('dump', 'json') as unknown as Argv<ParseArgs>,
-    handler: async (args) => {
-      const { file, text } = await readDockerfile(context, args.dockerfile);
-      if (args.dump === true) {
-        context.stdout(dumpDockerfile(parseDockerfile({ text, file })));
-        return;
-      }
-      let targetPlatform;
-      if (args.platform !== undefined) {
-        const parsed = parsePlatform(args.platform);
-        if ('error' in parsed) throw new CaissonError({ code: 'ERR_USAGE', message: `invalid --platform ${parsed.error}`, hint: 'write os/arch[/variant], e.g. linux/arm64' });
-        targetPlatform = parsed;
-      }
-      const dockerfile = loadDockerfile({ text, file });
-      const plan = planBuild({
-        dockerfile,
-        buildArgs: parseBuildArgs(args['build-arg'], context.env),
-        targets: args.target,
-        ...(targetPlatform === undefined ? {} : { targetPlatform }),
-      });
-      if (args.json !== true) {
-        context.stdout(summary(plan));
-        return;
-      }
-      const json = {
-        file: dockerfile.file,
-        escapeToken: dockerfile.escapeToken,
-        directives: dockerfile.directives,
-        metaArgs: dockerfile.metaArgs,
-        stages: dockerfile.stages,
-        plan: {
-          targetPlatform: formatPlatform(plan.targetPlatform),
-          buildPlatform: formatPlatform(plan.buildPlatform),
-          globalArgs: Object.fromEntries(plan.globalArgs),
-          targets: plan.targets,
-          order: plan.order,
-          stages: plan.stages.map((planned) => ({
-            index: planned.stage.index,
-            name: planned.name,
-            baseName: planned.baseName,
-            base: planned.base,
-            ...(planned.platform === undefined ? {} : { platform: formatPlatform(planned.platform) }),
-            dependencies: planned.dependencies,
-          })),
-        },
-      };
-      context.stdout(`${JSON.stringify(json, null, 2)}\n`);
+async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const { file, text } = await readDockerfile(context, args.positional);
+  if (args.bool('dump')) {
+    context.stdout(dumpDockerfile(parseDockerfile({ text, file })));
+    return;
+  }
+  let targetPlatform;
+  const platform = args.string('platform');
+  if (platform !== undefined) {
+    const parsed = parsePlatform(platform);
+    if ('error' in parsed) throw new CaissonError({ code: 'ERR_USAGE', message: `invalid --platform ${parsed.error}`, hint: 'write os/arch[/variant], e.g. linux/arm64' });
+    targetPlatform = parsed;
+  }
+  const dockerfile = loadDockerfile({ text, file });
+  const plan = planBuild({
+    dockerfile,
+    buildArgs: parseBuildArgs(args.strings('build-arg'), context.env),
+    targets: args.strings('target'),
+    ...(targetPlatform === undefined ? {} : { targetPlatform }),
+  });
+  if (!args.bool('json')) {
+    context.stdout(summary(plan));
+    return;
+  }
+  const json = {
+    file: dockerfile.file,
+    escapeToken: dockerfile.escapeToken,
+    directives: dockerfile.directives,
+    metaArgs: dockerfile.metaArgs,
+    stages: dockerfile.stages,
+    plan: {
+      targetPlatform: formatPlatform(plan.targetPlatform),
+      buildPlatform: formatPlatform(plan.buildPlatform),
+      globalArgs: Object.fromEntries(plan.globalArgs),
+      targets: plan.targets,
+      order: plan.order,
+      stages: plan.stages.map((planned) => ({
+        index: planned.stage.index,
+        name: planned.name,
+        baseName: planned.baseName,
+        base: planned.base,
+        ...(planned.platform === undefined ? {} : { platform: formatPlatform(planned.platform) }),
+        dependencies: planned.dependencies,
+      })),
     },
   };
+  context.stdout(`${JSON.stringify(json, null, 2)}\n`);
 }
+
+export const PARSE_COMMAND: CommandSpec = {
+  name: 'parse',
+  describe: 'Parse a Dockerfile: stage summary, AST dump (--dump), typed JSON (--json)',
+  positional: { name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' },
+  options: [
+    { name: 'dump', type: 'boolean', describe: "print the syntax tree in BuildKit's s-expression form", conflicts: ['json'] },
+    { name: 'json', type: 'boolean', describe: 'print typed instructions, stages and the build plan as JSON' },
+    { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'a value for an ARG; a bare KEY takes the environment value' },
+    { name: 'target', type: 'string', multiple: true, placeholder: '<stage>', describe: 'stage to build (default: the last stage)' },
+    { name: 'platform', type: 'string', placeholder: 'os/arch[/variant]', describe: 'target platform (default: this machine)' },
+  ],
+  run,
+};

@@ -13,6 +13,8 @@ export class InstructionRequest {
   /** The arguments; for ONBUILD the trigger's keyword followed by its arguments. */
   readonly args: readonly string[];
   readonly location: SourceLocation;
+  /** The fields every typed instruction carries. */
+  readonly base: { readonly keyword: string; readonly location: SourceLocation; readonly source: string; readonly comments: readonly string[] };
 
   constructor(options: { node: InstructionNode; file: string; escapeToken: '\\' | '`' }) {
     this.node = options.node;
@@ -21,21 +23,12 @@ export class InstructionRequest {
     const trigger = options.node.trigger;
     this.args = trigger === undefined ? options.node.args : [trigger.command, ...trigger.args];
     this.location = { file: options.file, line: options.node.range.start, endLine: options.node.range.end };
+    this.base = { keyword: options.node.command, location: this.location, source: trimSpace(options.node.original), comments: options.node.comments };
   }
 
   /** The instruction keyword in upper case, for messages. */
   get name(): string {
     return this.node.command.toUpperCase();
-  }
-
-  /** The fields every typed instruction carries. */
-  get base(): { keyword: string; location: SourceLocation; source: string; comments: readonly string[] } {
-    return {
-      keyword: this.node.command,
-      location: this.location,
-      source: trimSpace(this.node.original),
-      comments: this.node.comments,
-    };
   }
 
   fail(message: string, hint?: string, code: ErrorCode = 'ERR_DOCKERFILE_INSTRUCTION'): never {

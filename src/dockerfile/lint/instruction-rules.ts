@@ -4,7 +4,7 @@
  */
 import type { SourceLocation } from '../../errors.js';
 import type { ExposeInstruction, FromInstruction, Instruction } from '../instructions/types.js';
-import type { ProblemSink } from './lint.js';
+import type { ProblemSink } from './sink.js';
 import { RULES } from './rules.js';
 
 /** Per-stage state; a stage built FROM another starts with that stage's `workdirSet`/`shellSet`. */

@@ -4,7 +4,7 @@
  * and documentation link. Offline: the base images are not pulled, so variables an image's
  * config may define are reported with a hint saying so.
  */
-import { CaissonError, type SourceLocation } from '../../errors.js';
+import { CaissonError } from '../../errors.js';
 import type { DockerfileAst } from '../ast.js';
 import { parseInstruction } from '../instructions/parse.js';
 import type { Instruction } from '../instructions/types.js';
@@ -15,21 +15,12 @@ import { parsePlatform, type Platform } from '../platform.js';
 import { StageScope } from '../scope.js';
 import { envFromMap, expandWord } from '../shell/index.js';
 import { suggest } from '../suggest.js';
-import { checkFromComments, DEFAULT_CHECK_CONFIG, isRuleEnabled, parseCheckConfig, type CheckConfig } from './config.js';
-import { ERROR_RULE, RULES, type LintRule } from './rules.js';
+import { parseCheckConfig } from './config.js';
+import { RULES } from './rules.js';
+import { ProblemSink, type LintProblem } from './sink.js';
 import { checkDefinitionDescription, checkFrom, checkInstruction, type StageCheckState } from './instruction-rules.js';
 
-export interface LintProblem {
-  /** A rule name (`UndefinedVar`), or `InvalidDockerfile` for errors. */
-  readonly rule: string;
-  readonly level: 'warning' | 'error';
-  readonly message: string;
-  readonly location?: SourceLocation;
-  readonly url?: string;
-  readonly hint?: string;
-  /** For errors: the stable error code. */
-  readonly code?: string;
-}
+export type { LintProblem } from './sink.js';
 
 export interface LintReport {
   readonly file: string;
@@ -43,44 +34,6 @@ export interface LintOptions {
   readonly file?: string;
   readonly buildArgs?: ReadonlyMap<string, string>;
   readonly targetPlatform?: Platform;
-}
-
-/** Collects problems, honouring the check configuration (file-wide and per instruction). */
-export class ProblemSink {
-  readonly problems: LintProblem[] = [];
-  config: CheckConfig = DEFAULT_CHECK_CONFIG;
-
-  warn(rule: LintRule, message: string, location: SourceLocation | undefined, options: { hint?: string; comments?: readonly string[] } = {}): void {
-    let config = this.config;
-    const local = options.comments === undefined ? undefined : checkFromComments(options.comments);
-    if (local !== undefined) {
-      try {
-        config = parseCheckConfig(local, config);
-      } catch {
-        // an invalid comment-level check is ignored, as BuildKit does
-      }
-    }
-    if (!isRuleEnabled(config, rule)) return;
-    this.problems.push({
-      rule: rule.name,
-      level: 'warning',
-      message,
-      ...(location === undefined ? {} : { location }),
-      ...(rule.url === undefined ? {} : { url: rule.url }),
-      ...(options.hint === undefined ? {} : { hint: options.hint }),
-    });
-  }
-
-  error(error: CaissonError): void {
-    this.problems.push({
-      rule: ERROR_RULE,
-      level: 'error',
-      message: error.message,
-      code: error.code,
-      ...(error.location === undefined ? {} : { location: error.location }),
-      ...(error.hint === undefined ? {} : { hint: error.hint }),
-    });
-  }
 }
 
 const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);

@@ -1,0 +1,121 @@
+/**
+ * argv → the command to run and its parsed options, on node's util.parseArgs (as a tokenizer)
+ * with our own validation: unknown commands and options get "did you mean", booleans accept
+ * `--name`, `--name=true|false` (pflag's convention, which kaniko users have in their scripts),
+ * choices are checked, repeated single-value options are refused.
+ */
+import { parseArgs } from 'node:util';
+import { CaissonError } from '../errors.js';
+import { suggest } from '../dockerfile/index.js';
+import { ParsedArgs, type CommandSpec, type OptionSpec } from './spec.js';
+
+export type Invocation =
+  | { readonly kind: 'help'; readonly command?: CommandSpec }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'run'; readonly command: CommandSpec; readonly args: ParsedArgs; readonly global: ParsedArgs };
+
+export interface ParseCommandLineOptions {
+  readonly argv: readonly string[];
+  readonly commands: readonly CommandSpec[];
+  /** Options every command accepts (verbosity, log format, help, version). */
+  readonly global: readonly OptionSpec[];
+}
+
+function usage(message: string, hint?: string): CaissonError {
+  return new CaissonError({ code: 'ERR_USAGE', message, ...(hint === undefined ? {} : { hint }) });
+}
+
+type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function tokenize(argv: readonly string[], options: readonly OptionSpec[]) {
+  const config: ParseArgsOptions = {};
+  for (const option of options) {
+    config[option.name] = { type: option.type, ...(option.short === undefined ? {} : { short: option.short }) };
+  }
+  return parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true }).tokens;
+}
+
+/** Values of the options in `argv` for `options` (of `command`, if any), validated; the positionals apart. */
+function collect(argv: readonly string[], options: readonly OptionSpec[], command?: string): { values: Map<string, string | boolean | string[]>; positionals: string[] } {
+  const byName = new Map<string, OptionSpec>();
+  for (const option of options) {
+    byName.set(option.name, option);
+    if (option.short !== undefined) byName.set(option.short, option);
+  }
+  const values = new Map<string, string | boolean | string[]>();
+  const positionals: string[] = [];
+  for (const token of tokenize(argv, options)) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
+    if (token.kind !== 'option') continue;
+    const spec = byName.get(token.name);
+    if (spec === undefined) {
+      const close = suggest({ value: token.name, candidates: options.map((o) => o.name), caseSensitive: true });
+      const where = command === undefined ? 'caisson' : `caisson ${command}`;
+      throw usage(`unknown option ${token.rawName} for ${where}`, close === undefined ? `see ${where} --help for the options` : `did you mean --${close}?`);
+    }
+    const flag = `--${spec.name}`;
+    let value: string | boolean;
+    if (spec.type === 'boolean') {
+      const text = token.value?.toLowerCase();
+      if (text !== undefined && text !== 'true' && text !== 'false') throw usage(`${flag} takes true or false, not "${token.value}"`);
+      value = text !== 'false';
+    } else {
+      if (token.value === undefined) throw usage(`${flag} needs a value`, `write ${flag}=${spec.placeholder ?? '<value>'}`);
+      if (spec.choices !== undefined && !spec.choices.includes(token.value)) {
+        throw usage(`invalid value "${token.value}" for ${flag}`, `choose one of: ${spec.choices.join(', ')}`);
+      }
+      value = token.value;
+    }
+    if (spec.multiple === true) {
+      const previous = values.get(spec.name);
+      values.set(spec.name, [...(Array.isArray(previous) ? previous : []), value as string]);
+    } else {
+      if (values.has(spec.name) && values.get(spec.name) !== value) throw usage(`${flag} was given more than once`);
+      values.set(spec.name, value);
+    }
+  }
+  for (const spec of options) {
+    for (const other of spec.conflicts ?? []) {
+      if (values.get(spec.name) === true && values.get(other) === true) throw usage(`--${spec.name} and --${other} cannot be used together`);
+    }
+    if (!values.has(spec.name) && spec.default !== undefined) values.set(spec.name, spec.default);
+  }
+  return { values, positionals };
+}
+
+/** Works out what to do for `argv` (without node and the script). Throws CaissonError ERR_USAGE. */
+export function parseCommandLine(options: ParseCommandLineOptions): Invocation {
+  const { argv, commands, global } = options;
+  const first = tokenize(argv, global).find((token) => token.kind === 'positional');
+  const name = first?.kind === 'positional' ? first.value : undefined;
+  if (name === undefined || name === 'help') {
+    const preliminary = collect(argv.filter((arg) => arg !== 'help'), global);
+    const topic = preliminary.positionals[0];
+    if (name === 'help' && topic !== undefined) {
+      const command = commands.find((c) => c.name === topic);
+      if (command !== undefined) return { kind: 'help', command };
+    }
+    if (preliminary.values.get('version') === true) return { kind: 'version' };
+    if (preliminary.values.get('help') === true || name === 'help') return { kind: 'help' };
+    throw usage('give a command', 'see caisson --help');
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    const close = suggest({ value: name, candidates: commands.map((c) => c.name), caseSensitive: true });
+    throw usage(`unknown command "${name}"`, close === undefined ? 'see caisson --help for the commands' : `did you mean ${close}?`);
+  }
+  const rest = [...argv];
+  rest.splice(first?.kind === 'positional' ? first.index : 0, 1);
+  const parsed = collect(rest, [...command.options, ...global], command.name);
+  if (parsed.values.get('help') === true) return { kind: 'help', command };
+  if (parsed.values.get('version') === true) return { kind: 'version' };
+  const limit = command.positional === undefined ? 0 : 1;
+  if (parsed.positionals.length > limit) {
+    throw usage(`unexpected argument "${parsed.positionals[limit] as string}" for caisson ${command.name}`, `see caisson ${command.name} --help`);
+  }
+  const globalValues = new Map([...parsed.values].filter(([key]) => global.some((g) => g.name === key)));
+  return { kind: 'run', command, args: new ParsedArgs(parsed.values, parsed.positionals[0]), global: new ParsedArgs(globalValues, undefined) };
+}

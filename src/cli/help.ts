@@ -1,0 +1,53 @@
+/** `--help` text, rendered from the command specifications. */
+import type { CommandSpec, OptionSpec } from './spec.js';
+
+const INTRO = 'caisson: build OCI images from Dockerfiles without a daemon or privileges';
+
+function optionLines(options: readonly OptionSpec[]): string[] {
+  const rows = options.map((option) => {
+    const value = option.type === 'string' ? ` ${option.placeholder ?? (option.choices === undefined ? '<value>' : option.choices.join('|'))}` : '';
+    const names = `${option.short === undefined ? '    ' : `-${option.short}, `}--${option.name}${value}`;
+    const extras = [option.multiple === true ? 'repeatable' : '', option.default === undefined ? '' : `default: ${option.default}`].filter((e) => e !== '');
+    return [names, `${option.describe}${extras.length === 0 ? '' : ` (${extras.join('; ')})`}`] as const;
+  });
+  const width = Math.max(...rows.map(([names]) => names.length));
+  return rows.map(([names, describe]) => `  ${names.padEnd(width)}  ${describe}`);
+}
+
+function usageLine(command: CommandSpec): string {
+  return `${command.name}${command.positional === undefined ? '' : ` [${command.positional.name}]`}`;
+}
+
+export function renderHelp(options: { commands: readonly CommandSpec[]; global: readonly OptionSpec[]; command?: CommandSpec }): string {
+  const { command } = options;
+  if (command === undefined) {
+    const width = Math.max(...options.commands.map((c) => usageLine(c).length));
+    return [
+      INTRO,
+      '',
+      'Usage: caisson <command> [options]',
+      '',
+      'Commands:',
+      ...options.commands.map((c) => `  ${usageLine(c).padEnd(width)}  ${c.describe}`),
+      '',
+      'Global options:',
+      ...optionLines(options.global),
+      '',
+      'Run "caisson <command> --help" for the options of a command.',
+      '',
+    ].join('\n');
+  }
+  return [
+    `Usage: caisson ${usageLine(command)} [options]`,
+    '',
+    command.describe,
+    ...(command.positional === undefined ? [] : ['', 'Arguments:', `  ${command.positional.name}  ${command.positional.describe}`]),
+    '',
+    'Options:',
+    ...optionLines(command.options),
+    '',
+    'Global options:',
+    ...optionLines(options.global),
+    '',
+  ].join('\n');
+}

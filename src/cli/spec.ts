@@ -1,0 +1,66 @@
+/**
+ * The command-line specification: each command declares its positional and options once; the
+ * same declarations drive argv parsing, validation, `--help`, and (later) the Tekton params.
+ */
+import type { CommandContext } from './context.js';
+
+export interface OptionSpec {
+  /** The long name: `--build-arg`. */
+  readonly name: string;
+  /** A one-letter alias: `-v`. */
+  readonly short?: string;
+  readonly type: 'string' | 'boolean';
+  /** May be given several times (strings only); values are collected in order. */
+  readonly multiple?: boolean;
+  readonly choices?: readonly string[];
+  /** The value when the option is absent (documented in --help). */
+  readonly default?: string;
+  /** How the value is written in --help: `KEY=VALUE`. */
+  readonly placeholder?: string;
+  readonly describe: string;
+  /** Options that may not be given together with this one. */
+  readonly conflicts?: readonly string[];
+}
+
+export interface PositionalSpec {
+  readonly name: string;
+  readonly describe: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  /** One line, shown in `caisson --help`. */
+  readonly describe: string;
+  readonly positional?: PositionalSpec;
+  readonly options: readonly OptionSpec[];
+  readonly run: (args: ParsedArgs, context: CommandContext) => Promise<void>;
+}
+
+/** Parsed option values, looked up by long name. */
+export class ParsedArgs {
+  readonly #values: ReadonlyMap<string, string | boolean | string[]>;
+  readonly positional: string | undefined;
+
+  constructor(values: ReadonlyMap<string, string | boolean | string[]>, positional: string | undefined) {
+    this.#values = values;
+    this.positional = positional;
+  }
+
+  has(name: string): boolean {
+    return this.#values.has(name);
+  }
+
+  string(name: string): string | undefined {
+    const value = this.#values.get(name);
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  strings(name: string): string[] {
+    const value = this.#values.get(name);
+    return Array.isArray(value) ? value : [];
+  }
+
+  bool(name: string): boolean {
+    return this.#values.get(name) === true;
+  }
+}
