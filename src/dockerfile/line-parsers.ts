@@ -34,52 +34,43 @@ type LineParser = (rest: string, context: LineParserContext) => LineArgs;
 const NONE: LineArgs = { args: [], json: false };
 
 /**
- * Splits into words on unquoted whitespace, keeping quotes and escapes in the words. Walks UTF-16
- * units: every character it acts on is ASCII and no whitespace lies outside the BMP, so a surrogate
- * pair simply passes through as two units.
+ * Splits into words on unquoted whitespace, keeping quotes and escapes in the words (they are
+ * processed by expansion later), so each word is a slice of `rest`; BuildKit only drops an escape
+ * token that ends the text. Walks UTF-16 units: every character it acts on is ASCII and no
+ * whitespace lies outside the BMP.
  */
 export function parseWords(rest: string, escapeToken: string): string[] {
   const words: string[] = [];
-  let word = '';
-  let inWord = false;
+  let start = -1; // start of the current word, -1 between words
   let quote = '';
-  let blankOk = false;
+  let quoted = false; // the word had quotes: keep it even when empty
+  const end = (pos: number): void => {
+    const word = rest.slice(start, pos);
+    if (quoted || word.length > 0) words.push(word);
+    start = -1;
+    quoted = false;
+  };
   for (let pos = 0; pos < rest.length; pos++) {
-    let ch = rest[pos] as string;
-    if (quote === '') {
-      if (isSpace(ch)) {
-        if (inWord && (blankOk || word.length > 0)) words.push(word);
-        word = '';
-        inWord = false;
-        blankOk = false;
-        continue;
-      }
-      inWord = true;
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-      }
-      if (ch === escapeToken) {
-        if (pos + 1 === rest.length) continue; // an escape token at the end is dropped
-        word += ch;
-        ch = rest[++pos] as string;
-      }
-      word += ch;
+    const ch = rest[pos] as string;
+    if (quote === '' && isSpace(ch)) {
+      if (start >= 0) end(pos);
       continue;
     }
-    if (ch === quote) {
-      quote = '';
-    } else if (ch === escapeToken && quote !== "'") {
+    if (start < 0) start = pos;
+    if (ch === escapeToken && (quote === '' || quote === '"')) {
       if (pos + 1 === rest.length) {
-        quote = '';
-        continue;
+        end(pos); // an escape token at the very end is dropped
+        return words;
       }
-      word += ch;
-      ch = rest[++pos] as string;
+      pos++;
+    } else if (quote === '' && (ch === "'" || ch === '"')) {
+      quote = ch;
+      quoted = true;
+    } else if (ch === quote) {
+      quote = '';
     }
-    word += ch;
   }
-  if (inWord && (blankOk || word.length > 0)) words.push(word);
+  if (start >= 0) end(rest.length);
   return words;
 }
 

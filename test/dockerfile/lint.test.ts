@@ -141,6 +141,14 @@ describe('errors', () => {
     assert.equal(problems[0]?.hint, 'did you mean RUN?');
   });
 
+  test('an unterminated quote in a value is an expansion error on its line', () => {
+    const problems = lint('FROM a\nENV A="unterminated\nLABEL b=\'x\n');
+    assert.deepEqual(problems.map((p) => [p.code, p.location?.line, p.message]), [
+      ['ERR_DOCKERFILE_EXPANSION', 2, 'failed to process "\\"unterminated": unexpected end of statement while looking for matching double-quote'],
+      ['ERR_DOCKERFILE_EXPANSION', 3, 'failed to process "\'x": unexpected end of statement while looking for matching single-quote'],
+    ]);
+  });
+
   test('a syntax error stops at the parser; a broken stage graph stops the per-stage checks', () => {
     assert.deepEqual(summary('FROM a\nRUN <<EOF\nx\n'), ['InvalidDockerfile@2 unterminated heredoc']);
     assert.deepEqual(summary('FROM a AS x\nMAINTAINER me\nCOPY --from=x a b\n'), ['InvalidDockerfile@3 circular dependency detected on stage: x']);

@@ -21,11 +21,12 @@ export const FLAG_SPECS = {
 /** For instructions without flags. */
 export const NO_FLAGS: FlagSpec = {};
 
+/** The flags given to one instruction; immutable. */
 export class ParsedFlags {
-  readonly #values = new Map<string, string | string[]>();
+  readonly #values: ReadonlyMap<string, string | string[]>;
 
-  set(name: string, value: string | string[]): void {
-    this.#values.set(name, value);
+  constructor(values: ReadonlyMap<string, string | string[]>) {
+    this.#values = values;
   }
 
   has(name: string): boolean {
@@ -66,8 +67,11 @@ function unknownFlagHint(request: InstructionRequest, name: string, spec: FlagSp
 }
 
 /** Parses `request.node.flags` against `spec`. */
+const NO_FLAGS_GIVEN = new ParsedFlags(new Map());
+
 export function parseFlags(request: InstructionRequest, spec: FlagSpec): ParsedFlags {
-  const parsed = new ParsedFlags();
+  if (request.node.flags.length === 0) return NO_FLAGS_GIVEN;
+  const parsed = new Map<string, string | string[]>();
   for (const flag of request.node.flags) {
     if (flag === '--') break;
     if (!flag.startsWith('--')) request.fail(`arg should start with -- : ${flag}`);
@@ -98,9 +102,9 @@ export function parseFlags(request: InstructionRequest, spec: FlagSpec): ParsedF
         break;
       case 'strings':
         if (value === undefined) request.fail(`missing a value on flag: ${flagName}`, `write ${flagName}=<value>`);
-        parsed.set(name, [...parsed.strings(name), value]);
+        parsed.set(name, [...((parsed.get(name) as string[] | undefined) ?? []), value]);
         break;
     }
   }
-  return parsed;
+  return new ParsedFlags(parsed);
 }
