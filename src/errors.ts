@@ -23,8 +23,6 @@ export const EXIT_CODES = {
   ERR_DOCKERFILE_EXPANSION: 3,
   /** The stages do not form a buildable graph (unknown stage, cycle, bad base name). */
   ERR_DOCKERFILE_STAGE: 3,
-  /** `lint --strict` (or a `# check=error=true` directive) turned warnings into a failure. */
-  ERR_LINT_FAILED: 1,
   /** A file or directory named on the command line does not exist or cannot be read. */
   ERR_INPUT_NOT_FOUND: 4,
 } as const;
