@@ -1,37 +1,18 @@
 // Golden runners over BuildKit's own shell-lexer corpora (frontend/dockerfile/shell/envVarTest
-// and wordsTest, copied under ../shared/conformance/buildkit/shell beside the project), run the
+// and wordsTest, kept in test/golden/buildkit/shell), run the
 // way BuildKit's lex_test.go runs them. Each runner asserts how many cases it ran, so a corpus
 // that silently shrinks fails.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { isCaissonError } from '../../src/errors.js';
 import { envFromList, expandWord, expandWords } from '../../src/dockerfile/shell/index.js';
 import type { ShellLexOptions } from '../../src/dockerfile/shell/index.js';
+import { buildkitCorpus } from '../support/paths.js';
 
-/** The caisson project root: the nearest directory up with a package.json named caisson. */
-function findProjectRoot(): string {
-  const isRoot = (dir: string): boolean => {
-    const manifest = join(dir, 'package.json');
-    if (!existsSync(manifest)) return false;
-    const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'caisson';
-  };
-  // From the compiled test (dist/test/dockerfile/), then from the working directory (for a
-  // build compiled elsewhere and run from the project).
-  for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
-    for (let dir = resolve(start); ; dir = dirname(dir)) {
-      if (isRoot(dir)) return dir;
-      if (dirname(dir) === dir) break;
-    }
-  }
-  throw new Error('cannot find the caisson project root (a package.json named caisson)');
-}
-
-const CORPUS = join(findProjectRoot(), '..', 'shared', 'conformance', 'buildkit', 'shell');
+const CORPUS = join(buildkitCorpus(), 'shell');
 
 /** Lines as Go's bufio.Scanner gives them: split on \n, a trailing \r dropped, no final empty line. */
 function readLines(name: string): string[] {

@@ -1,5 +1,5 @@
 /**
- * Test helper (never a test itself): where the project and the shared golden corpora are,
+ * Test helper (never a test itself): where the project and the golden corpora are,
  * found by walking up from the compiled test file to caisson's package.json, so tests work
  * from dist/ or any other output directory.
  */
@@ -18,7 +18,12 @@ export function projectRoot(): string {
   }
 }
 
-/** ../shared/conformance/buildkit from the project root (BuildKit's golden testfiles). */
+/** BuildKit's golden testfiles, kept in the repository (test/golden/buildkit). */
 export function buildkitCorpus(): string {
+  return join(projectRoot(), 'test', 'golden', 'buildkit');
+}
+
+/** The shared conformance copy beside the project (../shared/conformance/buildkit), when present. */
+export function sharedBuildkitCorpus(): string {
   return join(projectRoot(), '..', 'shared', 'conformance', 'buildkit');
 }
