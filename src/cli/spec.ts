@@ -46,10 +46,6 @@ export class ParsedArgs {
     this.positional = positional;
   }
 
-  has(name: string): boolean {
-    return this.#values.has(name);
-  }
-
   string(name: string): string | undefined {
     const value = this.#values.get(name);
     return typeof value === 'string' ? value : undefined;
