@@ -25,6 +25,32 @@ export const EXIT_CODES = {
   ERR_DOCKERFILE_STAGE: 3,
   /** A file or directory named on the command line does not exist or cannot be read. */
   ERR_INPUT_NOT_FOUND: 4,
+  /** Registry credentials are unusable: a malformed Docker `config.json`, a bad `auth` entry. */
+  ERR_REGISTRY_AUTH: 5,
+  /** A docker-credential-<name> helper is missing, failed, timed out or returned garbage. */
+  ERR_CREDENTIAL_HELPER: 5,
+  /** The registry refused the credentials (401 after authenticating) or offered no usable auth. */
+  ERR_REGISTRY_UNAUTHORIZED: 5,
+  /** The credentials are valid but lack the permission (403, DENIED). */
+  ERR_REGISTRY_DENIED: 5,
+  /** The repository does not exist (NAME_UNKNOWN). */
+  ERR_REGISTRY_NAME_UNKNOWN: 5,
+  /** Rate limited (429, TOOMANYREQUESTS) after every retry. */
+  ERR_REGISTRY_TOOMANYREQUESTS: 5,
+  /** The registry cannot be reached or keeps failing (connection, TLS, 5xx after every retry). */
+  ERR_REGISTRY_UNAVAILABLE: 5,
+  /** The registry answered something the distribution spec does not allow. */
+  ERR_REGISTRY_PROTOCOL: 5,
+  /** An image reference is not `[registry/]repository[:tag][@digest]`. */
+  ERR_IMAGE_REFERENCE: 6,
+  /** No manifest for the tag or digest (MANIFEST_UNKNOWN), or no image for the platform. */
+  ERR_MANIFEST_UNKNOWN: 6,
+  /** A blob the manifest names is missing (BLOB_UNKNOWN). */
+  ERR_BLOB_UNKNOWN: 6,
+  /** A manifest, index, config or layout breaks the OCI image spec. */
+  ERR_IMAGE_INVALID: 6,
+  /** Content does not match its digest or size. */
+  ERR_DIGEST_MISMATCH: 6,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

@@ -112,10 +112,12 @@ export function parseCommandLine(options: ParseCommandLineOptions): Invocation {
   const parsed = collect(rest, [...command.options, ...global], command.name);
   if (parsed.values.get('help') === true) return { kind: 'help', command };
   if (parsed.values.get('version') === true) return { kind: 'version' };
-  const limit = command.positional === undefined ? 0 : 1;
-  if (parsed.positionals.length > limit) {
-    throw usage(`unexpected argument "${parsed.positionals[limit] as string}" for caisson ${command.name}`, `see caisson ${command.name} --help`);
+  const declared = command.positionals ?? [];
+  if (parsed.positionals.length > declared.length) {
+    throw usage(`unexpected argument "${parsed.positionals[declared.length] as string}" for caisson ${command.name}`, `see caisson ${command.name} --help`);
   }
+  const missing = declared.slice(parsed.positionals.length).find((positional) => positional.required === true);
+  if (missing !== undefined) throw usage(`caisson ${command.name} needs the argument <${missing.name}>`, `see caisson ${command.name} --help`);
   const globalValues = new Map([...parsed.values].filter(([key]) => global.some((g) => g.name === key)));
-  return { kind: 'run', command, args: new ParsedArgs(parsed.values, parsed.positionals[0]), global: new ParsedArgs(globalValues, undefined) };
+  return { kind: 'run', command, args: new ParsedArgs(parsed.values, parsed.positionals), global: new ParsedArgs(globalValues, []) };
 }

@@ -15,7 +15,8 @@ function optionLines(options: readonly OptionSpec[]): string[] {
 }
 
 function usageLine(command: CommandSpec): string {
-  return `${command.name}${command.positional === undefined ? '' : ` [${command.positional.name}]`}`;
+  const positionals = (command.positionals ?? []).map((positional) => (positional.required === true ? ` <${positional.name}>` : ` [${positional.name}]`));
+  return `${command.name}${positionals.join('')}`;
 }
 
 export function renderHelp(options: { commands: readonly CommandSpec[]; global: readonly OptionSpec[]; command?: CommandSpec }): string {
@@ -41,7 +42,7 @@ export function renderHelp(options: { commands: readonly CommandSpec[]; global: 
     `Usage: caisson ${usageLine(command)} [options]`,
     '',
     command.describe,
-    ...(command.positional === undefined ? [] : ['', 'Arguments:', `  ${command.positional.name}  ${command.positional.describe}`]),
+    ...(command.positionals === undefined ? [] : ['', 'Arguments:', ...command.positionals.map((positional) => `  ${positional.name}  ${positional.describe}`)]),
     '',
     'Options:',
     ...optionLines(command.options),

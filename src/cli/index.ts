@@ -6,10 +6,11 @@
  *
  * May import every other folder.
  */
-import { readFileSync } from 'node:fs';
 import { CaissonError, EXIT_CODES } from '../errors.js';
 import { createLogger, type LogFormat, type LogLevel } from '../log.js';
 import { parseCommandLine } from './argv.js';
+import { COPY_COMMAND } from './commands/copy.js';
+import { INSPECT_COMMAND } from './commands/inspect.js';
 import { LINT_COMMAND } from './commands/lint.js';
 import { PARSE_COMMAND } from './commands/parse.js';
 import type { CliIo, CommandContext } from './context.js';
@@ -17,17 +18,14 @@ import { GLOBAL_OPTIONS } from './global-options.js';
 import { renderHelp } from './help.js';
 import { renderError } from './render-error.js';
 import type { CommandSpec } from './spec.js';
+import { caissonVersion } from './version.js';
+
+export { caissonVersion } from './version.js';
 
 export type { CliIo } from './context.js';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [PARSE_COMMAND, LINT_COMMAND];
-
-/** caisson's version, from package.json. */
-export function caissonVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+export const COMMANDS: readonly CommandSpec[] = [PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND];
 
 /** Runs caisson with `argv` (without node and script); resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -25,13 +25,16 @@ export interface OptionSpec {
 export interface PositionalSpec {
   readonly name: string;
   readonly describe: string;
+  /** Must be given (a usage error names it otherwise). */
+  readonly required?: boolean;
 }
 
 export interface CommandSpec {
   readonly name: string;
   /** One line, shown in `caisson --help`. */
   readonly describe: string;
-  readonly positional?: PositionalSpec;
+  /** Positional arguments, in order. */
+  readonly positionals?: readonly PositionalSpec[];
   readonly options: readonly OptionSpec[];
   readonly run: (args: ParsedArgs, context: CommandContext) => Promise<void>;
 }
@@ -39,11 +42,16 @@ export interface CommandSpec {
 /** Parsed option values, looked up by long name. */
 export class ParsedArgs {
   readonly #values: ReadonlyMap<string, string | boolean | string[]>;
-  readonly positional: string | undefined;
+  readonly positionals: readonly string[];
 
-  constructor(values: ReadonlyMap<string, string | boolean | string[]>, positional: string | undefined) {
+  constructor(values: ReadonlyMap<string, string | boolean | string[]>, positionals: readonly string[]) {
     this.#values = values;
-    this.positional = positional;
+    this.positionals = positionals;
+  }
+
+  /** The first positional argument. */
+  get positional(): string | undefined {
+    return this.positionals[0];
   }
 
   string(name: string): string | undefined {

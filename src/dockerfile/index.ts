@@ -5,7 +5,7 @@
  * targets) → per-stage variable scopes that expand instructions exactly where BuildKit does.
  * Lint checks are data (`lintDockerfile`).
  *
- * May import: ../errors.js, ../log.js.
+ * May import: ../errors.js, ../log.js, ../image/index.js (platforms only).
  */
 import type { Dockerfile } from './model.js';
 import { toDockerfile } from './model.js';

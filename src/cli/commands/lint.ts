@@ -40,7 +40,7 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
 export const LINT_COMMAND: CommandSpec = {
   name: 'lint',
   describe: 'Check a Dockerfile: syntax errors and BuildKit build-check warnings',
-  positional: { name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' },
+  positionals: [{ name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
   options: [
     { name: 'format', type: 'string', choices: ['text', 'json'], default: 'text', describe: 'output format' },
     { name: 'strict', type: 'boolean', describe: 'exit 1 when there are warnings too' },

@@ -88,7 +88,7 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
 export const PARSE_COMMAND: CommandSpec = {
   name: 'parse',
   describe: 'Parse a Dockerfile: stage summary, AST dump (--dump), typed JSON (--json)',
-  positional: { name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' },
+  positionals: [{ name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
   options: [
     { name: 'dump', type: 'boolean', describe: "print the syntax tree in BuildKit's s-expression form", conflicts: ['json'] },
     { name: 'json', type: 'boolean', describe: 'print typed instructions, stages and the build plan as JSON' },
