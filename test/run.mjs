@@ -1,9 +1,11 @@
 // The test command (`npm test`): type-check and compile with tsc, then run node's test runner on
 // every dist/test/**/*.test.js. Helper files (test/support/, anything not named *.test.ts) are
 // never picked up as tests. Runs on the Node 24 that package.json pins (node_modules/.bin/node).
+// First it checks for the Debian packages the suite runs for real, installs the missing ones with
+// apt-get when root, and otherwise prints the exact command and exits 2.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,6 +20,58 @@ function run(command, args) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
   if (result.error) throw result.error;
   if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+// The real parts the suite runs (see DESIGN.md): command (or absolute path) → Debian package.
+const needs = [
+  ['docker-registry', 'docker-registry'],
+  ['skopeo', 'skopeo'],
+  ['umoci', 'umoci'],
+  ['htpasswd', 'apache2-utils'],
+  ['openssl', 'openssl'],
+  ['/bin/busybox', 'busybox-static'],
+];
+
+function executable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function found(command) {
+  if (isAbsolute(command)) return executable(command);
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && executable(join(dir, command)));
+}
+
+function missingPackages() {
+  return needs.filter(([command]) => !found(command)).map(([, pkg]) => pkg);
+}
+
+const missing = missingPackages();
+if (missing.length > 0) {
+  const install = ['install', '-y', '--no-install-recommends', ...missing];
+  if (process.getuid?.() !== 0) {
+    console.error(`The tests need these Debian packages: ${missing.join(' ')}. Install them with:`);
+    console.error(`  sudo apt-get ${install.join(' ')}`);
+    process.exit(2);
+  }
+  console.error(`Installing the Debian packages the tests need: apt-get ${install.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // Another test run may be installing at the same time: wait for dpkg's lock instead of failing.
+  const apt = (args) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'inherit', env }).status === 0;
+  // A failure is most often missing or stale package lists: update them once and retry.
+  if (!apt(install) && !(apt(['update']) && apt(install))) {
+    console.error(`apt-get could not install ${missing.join(' ')}; the tests need them.`);
+    process.exit(2);
+  }
+  const still = missingPackages();
+  if (still.length > 0) {
+    console.error(`Still missing after apt-get install: ${still.join(' ')}`);
+    process.exit(2);
+  }
 }
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
