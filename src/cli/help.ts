@@ -1,5 +1,5 @@
 /** `--help` text, rendered from the command specifications. */
-import type { CommandSpec, OptionSpec } from './spec.js';
+import type { CommandSpec, OptionSpec, PositionalSpec } from './spec.js';
 
 const INTRO = 'caisson: build OCI images from Dockerfiles without a daemon or privileges';
 
@@ -12,6 +12,11 @@ function optionLines(options: readonly OptionSpec[]): string[] {
   });
   const width = Math.max(...rows.map(([names]) => names.length));
   return rows.map(([names, describe]) => `  ${names.padEnd(width)}  ${describe}`);
+}
+
+function positionalLines(positionals: readonly PositionalSpec[]): string[] {
+  const width = Math.max(...positionals.map((positional) => positional.name.length));
+  return positionals.map((positional) => `  ${positional.name.padEnd(width)}  ${positional.describe}`);
 }
 
 function usageLine(command: CommandSpec): string {
@@ -42,7 +47,7 @@ export function renderHelp(options: { commands: readonly CommandSpec[]; global: 
     `Usage: caisson ${usageLine(command)} [options]`,
     '',
     command.describe,
-    ...(command.positionals === undefined ? [] : ['', 'Arguments:', ...command.positionals.map((positional) => `  ${positional.name}  ${positional.describe}`)]),
+    ...(command.positionals === undefined ? [] : ['', 'Arguments:', ...positionalLines(command.positionals)]),
     '',
     'Options:',
     ...optionLines(command.options),

@@ -113,7 +113,14 @@ export class RegistryClient {
 
   /** The scheme and host the registry answers on, found once by `GET /v2/` (the version check). */
   baseUrl(): Promise<URL> {
-    this.#base ??= this.#ping();
+    if (this.#base === undefined) {
+      const ping = this.#ping();
+      this.#base = ping;
+      // A failed version check is not remembered: the next call tries again.
+      ping.catch(() => {
+        if (this.#base === ping) this.#base = undefined;
+      });
+    }
     return this.#base;
   }
 

@@ -32,11 +32,14 @@ const CODE_MAP: Readonly<Record<string, ErrorCode>> = {
   BLOB_UNKNOWN: 'ERR_BLOB_UNKNOWN',
   BLOB_UPLOAD_UNKNOWN: 'ERR_BLOB_UNKNOWN',
   TOOMANYREQUESTS: 'ERR_REGISTRY_TOOMANYREQUESTS',
+  MANIFEST_INVALID: 'ERR_IMAGE_INVALID',
+  MANIFEST_BLOB_UNKNOWN: 'ERR_BLOB_UNKNOWN',
   DIGEST_INVALID: 'ERR_DIGEST_MISMATCH',
   SIZE_INVALID: 'ERR_DIGEST_MISMATCH',
 };
 
 function codeFor(status: number, details: readonly RegistryErrorDetail[]): ErrorCode {
+  if (status === 413) return 'ERR_IMAGE_INVALID';
   for (const detail of details) {
     const mapped = CODE_MAP[detail.code];
     if (mapped !== undefined) return mapped;
@@ -60,6 +63,10 @@ function hintFor(code: ErrorCode, registry: string): string {
       return 'Check the tag or digest; `caisson inspect` on the repository shows what exists.';
     case 'ERR_REGISTRY_TOOMANYREQUESTS':
       return 'The registry rate-limits this client; retry later, log in, or use --registry-mirror.';
+    case 'ERR_IMAGE_INVALID':
+      return `${registry} refused the content as invalid or too large (manifests are limited to 4 MiB).`;
+    case 'ERR_DIGEST_MISMATCH':
+      return 'The registry computed another digest or size than caisson sent; the content changed in transit or the registry is faulty.';
     case 'ERR_REGISTRY_UNAVAILABLE':
       return 'The registry kept failing; retry later, or raise --push-retry / --image-download-retry.';
     default:

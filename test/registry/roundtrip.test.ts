@@ -160,6 +160,19 @@ for (const setup of ['plain', 'tls-basic', 'token'] as RegistrySetup[]) {
       assert.deepEqual([...tags].sort(), ['a', 'b', 'c', 'd']);
     });
 
+    test('--registry-map: a dead mirror is skipped, the next one serves the pull', async () => {
+      const mapped = sessionFor(registry, { registryMap: new Map([['images.example.invalid', ['127.0.0.1:9', registry.host]]]), retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
+      const failures: string[] = [];
+      try {
+        const pulled = await mapped.pull({ reference: parseReference('images.example.invalid/app/one:v1'), onMirrorFailure: (mirror) => failures.push(mirror) });
+        assert.equal(pulled.mirror, registry.host);
+        assert.equal(pulled.root.digest, image.manifest.digest);
+        assert.deepEqual(failures, ['127.0.0.1:9']);
+      } finally {
+        await mapped.close();
+      }
+    });
+
     if (setup !== 'plain') {
       test('wrong credentials are refused with a hint and without the password', async () => {
         const wrong = sessionFor(registry, {}, { kind: 'basic', username: registry.username ?? '', password: 'not-the-password-4242' });
