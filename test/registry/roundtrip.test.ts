@@ -217,3 +217,33 @@ for (const setup of ['plain', 'tls-basic', 'token'] as RegistrySetup[]) {
     }
   });
 }
+
+describe('a registry that demands a client certificate (--registry-client-cert)', { skip: missing }, () => {
+  let registry: RunningRegistry;
+  before(async () => {
+    registry = await startRegistry({ setup: 'tls-client-cert' });
+  });
+  after(async () => {
+    await registry?.stop();
+  });
+
+  test('with the certificate a push and pull work; without it the TLS error is clear', async () => {
+    const workdir = mkdtempSync(join(tmpdir(), 'caisson-client-cert-'));
+    const clientCert = { cert: registry.clientCertPem ?? '', key: registry.clientKeyPem ?? '' };
+    const withCert = sessionFor(registry, { tls: new Map([[registry.host, { ca: [registry.caPem ?? ''], clientCert, skipVerify: false }]]) });
+    const withoutCert = sessionFor(registry, { retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
+    try {
+      const layout = await OciLayout.openOrCreate(join(workdir, 'src'));
+      const image = makeImage({ layers: [makeLayer({ 'client-cert': 'yes' })] });
+      await writeImage(layout, image, { tag: 'v1' });
+      await copyImage({ source: layout, target: withCert.repository(parseReference(`${registry.host}/mtls/app`)), root: image.manifest, tags: ['v1'] });
+      const pulled = await withCert.pull({ reference: parseReference(`${registry.host}/mtls/app:v1`) });
+      await validateImage({ source: pulled.repository, root: pulled.root });
+      await assert.rejects(withoutCert.pull({ reference: parseReference(`${registry.host}/mtls/app:v1`) }), (error: unknown) => error instanceof CaissonError && error.code === 'ERR_REGISTRY_UNAVAILABLE' && error.message.includes(registry.host));
+    } finally {
+      await withCert.close();
+      await withoutCert.close();
+      rmSync(workdir, { recursive: true, force: true });
+    }
+  });
+});

@@ -31,7 +31,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-export type RegistrySetup = 'plain' | 'tls-basic' | 'token';
+/** 'tls-client-cert': TLS where the registry demands a client certificate signed by the test CA. */
+export type RegistrySetup = 'plain' | 'tls-basic' | 'token' | 'tls-client-cert';
 
 export interface RunningRegistry {
   readonly setup: RegistrySetup;
@@ -42,6 +43,9 @@ export interface RunningRegistry {
   /** PEM file of the CA that signed the registry's certificate (tls-basic, token). */
   readonly caFile?: string;
   readonly caPem?: string;
+  /** tls-client-cert: a client certificate and key the registry accepts. */
+  readonly clientCertPem?: string;
+  readonly clientKeyPem?: string;
   /** tls-basic and token setups: a user that can push and pull everything. */
   readonly username?: string;
   readonly password?: string;
@@ -69,7 +73,7 @@ export async function startRegistry(options: { setup: RegistrySetup }): Promise<
   let tokenServer: TokenServer | undefined;
   try {
     const tls = setup === 'plain' ? undefined : await makeCertificates(dir);
-    const password = setup === 'plain' ? undefined : randomBytes(16).toString('hex');
+    const password = setup === 'plain' || setup === 'tls-client-cert' ? undefined : randomBytes(16).toString('hex');
     let authYaml = '';
     if (setup === 'tls-basic' && password !== undefined) {
       const htpasswdFile = join(dir, 'htpasswd');
@@ -97,7 +101,7 @@ export async function startRegistry(options: { setup: RegistrySetup }): Promise<
       const host = `127.0.0.1:${port}`;
       const url = `${tls === undefined ? 'http' : 'https'}://${host}`;
       const configFile = join(dir, 'config.yml');
-      await writeFile(configFile, registryConfig(dir, host, tls, authYaml));
+      await writeFile(configFile, registryConfig({ dir, host, tls, authYaml, clientCas: setup === 'tls-client-cert' }));
       const logFile = join(dir, 'registry.log');
       const child = launch(configFile, logFile);
       const onExit = (): void => {
@@ -105,7 +109,7 @@ export async function startRegistry(options: { setup: RegistrySetup }): Promise<
         rmSync(dir, { recursive: true, force: true });
       };
       process.on('exit', onExit);
-      const problem = await waitReady(child, url, tls?.caPem);
+      const problem = await waitReady(child, url, tls?.caPem, setup === 'tls-client-cert' ? tls : undefined);
       if (problem !== undefined) {
         process.off('exit', onExit);
         await kill(child);
@@ -134,6 +138,7 @@ export async function startRegistry(options: { setup: RegistrySetup }): Promise<
         dir,
         pid,
         ...(tls === undefined ? {} : { caFile: tls.caFile, caPem: tls.caPem }),
+        ...(tls === undefined || setup !== 'tls-client-cert' ? {} : { clientCertPem: tls.clientCertPem, clientKeyPem: tls.clientKeyPem }),
         ...(password === undefined ? {} : { username: USERNAME, password }),
         ...(server === undefined ? {} : { tokenRequests: server.requests }),
         stop,
@@ -156,6 +161,8 @@ interface Certificates {
   readonly keyFile: string;
   readonly tokenCertFile: string;
   readonly tokenKeyFile: string;
+  readonly clientCertPem: string;
+  readonly clientKeyPem: string;
 }
 
 /** JSON strings are valid YAML double-quoted scalars (for paths and URLs in the config). */
@@ -163,7 +170,8 @@ function yamlString(value: string): string {
   return JSON.stringify(value);
 }
 
-function registryConfig(dir: string, host: string, tls: Certificates | undefined, authYaml: string): string {
+function registryConfig(options: { dir: string; host: string; tls: Certificates | undefined; authYaml: string; clientCas: boolean }): string {
+  const { dir, host, tls, authYaml } = options;
   const lines = [
     'version: 0.1',
     'log:',
@@ -184,6 +192,7 @@ function registryConfig(dir: string, host: string, tls: Certificates | undefined
   ];
   if (tls !== undefined) {
     lines.push('  tls:', `    certificate: ${yamlString(tls.certFile)}`, `    key: ${yamlString(tls.keyFile)}`);
+    if (options.clientCas) lines.push('    clientcas:', `      - ${yamlString(tls.caFile)}`);
   }
   lines.push('health:', '  storagedriver:', '    enabled: false');
   if (authYaml !== '') lines.push(authYaml);
@@ -206,7 +215,7 @@ function launch(configFile: string, logFile: string): ChildProcess {
 }
 
 /** Resolves with undefined once GET /v2/ answers 200 or 401, or with why it did not. */
-async function waitReady(child: ChildProcess, url: string, caPem: string | undefined): Promise<string | undefined> {
+async function waitReady(child: ChildProcess, url: string, caPem: string | undefined, client: Certificates | undefined): Promise<string | undefined> {
   let exited: string | undefined;
   child.once('error', (error) => (exited ??= `could not be started (${error.message})`));
   child.once('exit', (code, signal) => (exited ??= `exited (${signal ?? `code ${code}`}) before answering GET /v2/`));
@@ -216,7 +225,7 @@ async function waitReady(child: ChildProcess, url: string, caPem: string | undef
   try {
     while (exited === undefined) {
       if (Date.now() > deadline) return `did not answer GET /v2/ within ${READY_DEADLINE_MS / 1000} s (last: ${last})`;
-      const answer = await probe(`${url}/v2/`, caPem);
+      const answer = await probe(`${url}/v2/`, caPem, client);
       if (exited !== undefined) break;
       if (typeof answer === 'number' && (answer === 200 || answer === 401)) return undefined;
       last = typeof answer === 'number' ? `HTTP ${answer}` : answer;
@@ -229,7 +238,7 @@ async function waitReady(child: ChildProcess, url: string, caPem: string | undef
 }
 
 /** The status of GET url from a distribution registry, or a description of the failure. */
-function probe(url: string, caPem: string | undefined): Promise<number | string> {
+function probe(url: string, caPem: string | undefined, client: Certificates | undefined): Promise<number | string> {
   return new Promise((resolve) => {
     const onResponse = (response: IncomingMessage): void => {
       response.resume();
@@ -239,7 +248,7 @@ function probe(url: string, caPem: string | undefined): Promise<number | string>
     const request =
       caPem === undefined
         ? httpRequest(url, { agent: false, timeout: 2_000 }, onResponse)
-        : httpsRequest(url, { agent: false, timeout: 2_000, ca: caPem }, onResponse);
+        : httpsRequest(url, { agent: false, timeout: 2_000, ca: caPem, ...(client === undefined ? {} : { cert: client.clientCertPem, key: client.clientKeyPem }) }, onResponse);
     request.on('timeout', () => request.destroy(new Error('timed out')));
     request.on('error', (error) => resolve(error.message));
     request.end();
@@ -300,6 +309,10 @@ extendedKeyUsage = serverAuth
 subjectAltName = IP:127.0.0.1, DNS:localhost
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
 [token_ext]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -322,6 +335,7 @@ async function makeCertificates(dir: string): Promise<Certificates> {
   };
   await issue('server', '/CN=127.0.0.1', 'server_ext');
   await issue('token', '/CN=caisson test token signer', 'token_ext');
+  await issue('client', '/CN=caisson test client', 'client_ext');
   const caFile = join(dir, 'ca.pem');
   return {
     caFile,
@@ -330,6 +344,8 @@ async function makeCertificates(dir: string): Promise<Certificates> {
     keyFile: join(dir, 'server.key'),
     tokenCertFile: join(dir, 'token.pem'),
     tokenKeyFile: join(dir, 'token.key'),
+    clientCertPem: await readFile(join(dir, 'client.pem'), 'utf8'),
+    clientKeyPem: await readFile(join(dir, 'client.key'), 'utf8'),
   };
 }
 
