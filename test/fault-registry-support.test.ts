@@ -352,7 +352,7 @@ describe('fault registry', () => {
   });
 });
 
-test('close() closes kept-alive connections and leaves no handles', async () => {
+test('close() closes kept-alive connections and leaves no handles', { timeout: 30_000 }, async () => {
   const tcpHandles = (): number => process.getActiveResourcesInfo().filter((name) => name.startsWith('TCP')).length;
   const settled = async (): Promise<number> => {
     for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
@@ -364,9 +364,9 @@ test('close() closes kept-alive connections and leaves no handles', async () => 
   try {
     for (let i = 0; i < 3; i += 1) await (await request(`${registry.url}/v2/`, { dispatcher: agent })).body.dump();
     assert.ok(tcpHandles() >= before + 3, 'a server and a kept-alive connection (both ends)');
-    const started = Date.now();
+    // The agent keeps its connections for 60 s; close() ends them instead of waiting (the runner's
+    // timeout guards against a hang).
     await registry.close();
-    assert.ok(Date.now() - started < 1000, 'close does not wait for keep-alive timeouts');
   } finally {
     await agent.close();
   }

