@@ -47,6 +47,7 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyResult> 
     const outcome = await target.writeBlob({
       descriptor,
       open: () => source.openBlob(descriptor),
+      verified: true,
       ...(source.origin === undefined ? {} : { mountFrom: source.origin }),
     });
     counts[outcome] += 1;

@@ -26,14 +26,19 @@ export function blobPath(options: { readonly dir: string; readonly descriptor: P
 }
 
 /** Streams `from` into `path` through digest verification; the file appears only when it matches. */
-export async function writeVerifiedFile(options: { readonly path: string; readonly from: Readable; readonly descriptor: Descriptor; readonly what: string }): Promise<void> {
+export async function writeVerifiedFile(options: {
+  readonly path: string;
+  readonly from: Readable;
+  readonly descriptor: Descriptor;
+  readonly what: string;
+  /** `from` already fails on a mismatch (an ImageSource stream): do not hash it twice. */
+  readonly verified?: boolean;
+}): Promise<void> {
   const temporary = `${options.path}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    await pipeline(
-      options.from,
-      new VerifyingStream({ expected: options.descriptor.digest, size: options.descriptor.size, what: options.what }),
-      createWriteStream(temporary, { flags: 'wx' }),
-    );
+    const file = createWriteStream(temporary, { flags: 'wx' });
+    if (options.verified === true) await pipeline(options.from, file);
+    else await pipeline(options.from, new VerifyingStream({ expected: options.descriptor.digest, size: options.descriptor.size, what: options.what }), file);
     await rename(temporary, options.path);
   } catch (error) {
     await rm(temporary, { force: true });
@@ -137,7 +142,13 @@ export class OciLayout implements ImageSource, ImageTarget {
     const path = blobPath({ dir: this.dir, descriptor: options.descriptor });
     if (await exists(path)) return 'exists';
     await mkdir(join(path, '..'), { recursive: true });
-    await writeVerifiedFile({ path, from: await options.open(), descriptor: options.descriptor, what: `${this.name}: blob ${options.descriptor.digest}` });
+    await writeVerifiedFile({
+      path,
+      from: await options.open(),
+      descriptor: options.descriptor,
+      what: `${this.name}: blob ${options.descriptor.digest}`,
+      ...(options.verified === undefined ? {} : { verified: options.verified }),
+    });
     return 'written';
   }
 

@@ -21,8 +21,13 @@ export interface ImageSource {
 
 export interface WriteBlobOptions {
   readonly descriptor: Descriptor;
-  /** Opens the content; called at most once, only when the target lacks the blob. */
+  /** Opens the content; called only when the target lacks the blob (again if an upload is retried). */
   readonly open: () => Promise<Readable>;
+  /**
+   * The stream `open` gives already fails unless it matches the descriptor (as every
+   * `ImageSource.openBlob` stream does), so the target need not hash it a second time.
+   */
+  readonly verified?: boolean;
   /** Repositories of the same registry the blob may be mounted from instead of uploaded. */
   readonly mountFrom?: { readonly registry: string; readonly repository: string };
 }
