@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { CaissonError } from '../errors.js';
-import { digestHex, VerifyingStream, type Digest } from './digest.js';
+import { BLOB_STREAM_BUFFER, digestHex, VerifyingStream, type Digest } from './digest.js';
 import { REF_NAME_ANNOTATION } from './layout.js';
 import { describeBytes, parseManifest, type Descriptor, type ImageIndex, type ParsedManifest } from './manifest.js';
 import { MediaType, sniffCompression } from './media-types.js';
@@ -44,7 +44,7 @@ export class DockerArchiveWriter implements ImageTarget {
     this.#path = options.path;
     this.name = `docker-archive:${options.path}`;
     this.#temporary = `${options.path}.tmp-${randomBytes(6).toString('hex')}`;
-    this.#out = createWriteStream(this.#temporary, { flags: 'wx' });
+    this.#out = createWriteStream(this.#temporary, { flags: 'wx', highWaterMark: BLOB_STREAM_BUFFER });
   }
 
   /** Serialises appends: concurrent writers each get the whole file for their entry. */
@@ -185,7 +185,7 @@ export class DockerArchiveReader implements ImageSource {
   }
 
   #stream(entry: TarEntry): Readable {
-    return entry.size === 0 ? Readable.from([]) : createReadStream(this.#path, { start: entry.offset, end: entry.offset + entry.size - 1 });
+    return entry.size === 0 ? Readable.from([]) : createReadStream(this.#path, { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: BLOB_STREAM_BUFFER });
   }
 
   async #describe(name: string, mediaType: string): Promise<Descriptor> {

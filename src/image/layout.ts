@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { CaissonError } from '../errors.js';
-import { digestAlgorithm, digestHex, VerifyingStream } from './digest.js';
+import { BLOB_STREAM_BUFFER, digestAlgorithm, digestHex, VerifyingStream } from './digest.js';
 import { parseManifest, type Descriptor, type ImageIndex, type ParsedManifest } from './manifest.js';
 import { MediaType } from './media-types.js';
 import type { ImageSource, ImageTarget, WriteBlobOptions, WriteManifestOptions } from './store.js';
@@ -36,7 +36,7 @@ export async function writeVerifiedFile(options: {
 }): Promise<void> {
   const temporary = `${options.path}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    const file = createWriteStream(temporary, { flags: 'wx' });
+    const file = createWriteStream(temporary, { flags: 'wx', highWaterMark: BLOB_STREAM_BUFFER });
     if (options.verified === true) await pipeline(options.from, file);
     else await pipeline(options.from, new VerifyingStream({ expected: options.descriptor.digest, size: options.descriptor.size, what: options.what }), file);
     await rename(temporary, options.path);
@@ -133,7 +133,7 @@ export class OciLayout implements ImageSource, ImageTarget {
       throw new CaissonError({ code: 'ERR_BLOB_UNKNOWN', message: `${this.name}: blob ${descriptor.digest} is missing (${path})`, hint: 'The layout is incomplete; copy the image into it again.' });
     }
     const verify = new VerifyingStream({ expected: descriptor.digest, size: descriptor.size, what: path });
-    const file = createReadStream(path);
+    const file = createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER });
     file.on('error', (error) => verify.destroy(error));
     return file.pipe(verify);
   }

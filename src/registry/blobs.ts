@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { CaissonError } from '../errors.js';
-import { VerifyingStream, type Descriptor } from '../image/index.js';
+import { BLOB_STREAM_BUFFER, VerifyingStream, type Descriptor } from '../image/index.js';
 import { header, type RegistryResponse } from './client.js';
 import { pullScope, pushScope, type RepositoryTarget } from './manifests.js';
 import { redactSecrets } from './redact.js';
@@ -29,14 +29,58 @@ export async function headBlob(target: RepositoryTarget & { readonly descriptor:
   return response.status !== 404;
 }
 
+/**
+ * Feeds one response body into `into`, skipping the first `skip` bytes (a server that ignored
+ * Range) and pausing the body while `into` is full; `progress.offset` counts the bytes passed on.
+ * Resolves when the body ends, rejects with its error. Each chunk goes through as it came: no copies.
+ */
+function pumpBody(options: { readonly body: Readable; readonly into: VerifyingStream; readonly skip: number; readonly progress: { offset: number } }): Promise<void> {
+  const { body, into, progress } = options;
+  let skip = options.skip;
+  return new Promise((resolve, reject) => {
+    const stopped = (): void => {
+      body.destroy();
+      reject(Object.assign(new Error('the reader closed the blob stream'), { name: 'AbortError' }));
+    };
+    into.once('close', stopped);
+    const settle = (error?: Error): void => {
+      into.off('close', stopped);
+      into.off('drain', resume);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const resume = (): void => {
+      body.resume();
+    };
+    body.on('data', (chunk: Buffer) => {
+      let piece = chunk;
+      if (skip > 0) {
+        const dropped = Math.min(skip, piece.length);
+        skip -= dropped;
+        piece = piece.subarray(dropped);
+        if (piece.length === 0) return;
+      }
+      progress.offset += piece.length;
+      if (!into.write(piece)) {
+        body.pause();
+        into.once('drain', resume);
+      }
+    });
+    body.once('end', () => settle());
+    body.once('error', (error) => settle(error));
+  });
+}
+
 /** A verified stream of the blob; dropped connections resume where they stopped. */
 export function openBlob(target: RepositoryTarget & { readonly descriptor: Descriptor }): Readable {
   const { descriptor, client } = target;
   const what = blobName(target, descriptor);
   const policy = client.retryPolicy;
-  async function* chunks(): AsyncGenerator<Buffer> {
-    let offset = 0;
+  const verify = new VerifyingStream({ expected: descriptor.digest, size: descriptor.size, what });
+  const download = async (): Promise<void> => {
+    const progress = { offset: 0 };
     for (let failures = 0; ; ) {
+      const offset = progress.offset;
       const response = await client.send({
         method: 'GET',
         path: `/v2/${target.repository}/blobs/${descriptor.digest}`,
@@ -45,24 +89,20 @@ export function openBlob(target: RepositoryTarget & { readonly descriptor: Descr
         what,
         action: offset > 0 ? `GET blob (resuming at byte ${offset})` : 'GET blob',
         accept: [],
+        highWaterMark: BLOB_STREAM_BUFFER,
       });
-      // A server that ignores Range sends it all again: skip what we already have.
-      let skip = offset > 0 && response.status !== 206 ? offset : 0;
+      if (verify.destroyed) {
+        response.body.destroy();
+        return;
+      }
       try {
-        for await (const chunk of response.body as AsyncIterable<Buffer>) {
-          let piece = chunk;
-          if (skip > 0) {
-            const dropped = Math.min(skip, piece.length);
-            skip -= dropped;
-            piece = piece.subarray(dropped);
-            if (piece.length === 0) continue;
-          }
-          offset += piece.length;
-          yield piece;
+        await pumpBody({ body: response.body, into: verify, skip: offset > 0 && response.status !== 206 ? offset : 0, progress });
+        if (progress.offset >= descriptor.size || progress.offset === 0) {
+          verify.end();
+          return;
         }
-        if (offset >= descriptor.size || offset === 0) return;
         // The body ended early without an error (a truncated response): resume like a reset.
-        throw Object.assign(new Error(`body ended after ${offset} of ${descriptor.size} bytes`), { code: 'UND_ERR_SOCKET' });
+        throw Object.assign(new Error(`body ended after ${progress.offset} of ${descriptor.size} bytes`), { code: 'UND_ERR_SOCKET' });
       } catch (error) {
         failures += 1;
         if (!isRetryableNetworkError(error)) throw error;
@@ -70,7 +110,7 @@ export function openBlob(target: RepositoryTarget & { readonly descriptor: Descr
           // Out of retries: a CaissonError naming the blob, not undici's bare socket error.
           throw new CaissonError({
             code: 'ERR_REGISTRY_UNAVAILABLE',
-            message: redactSecrets(`${what}: GET blob failed ${failures} times, the last at byte ${offset} of ${descriptor.size}: ${(error as Error).message}`),
+            message: redactSecrets(`${what}: GET blob failed ${failures} times, the last at byte ${progress.offset} of ${descriptor.size}: ${(error as Error).message}`),
             hint: 'The connection to the registry kept dropping; retry later, or raise --image-download-retry.',
             cause: error,
           });
@@ -78,11 +118,11 @@ export function openBlob(target: RepositoryTarget & { readonly descriptor: Descr
         await sleepFor(policy, backoffDelay({ policy, attempt: failures }));
       }
     }
-  }
-  const verify = new VerifyingStream({ expected: descriptor.digest, size: descriptor.size, what });
-  const source = Readable.from(chunks(), { objectMode: false });
-  source.on('error', (error) => verify.destroy(error));
-  return source.pipe(verify);
+  };
+  download().catch((error: unknown) => {
+    if (!verify.destroyed) verify.destroy(error as Error);
+  });
+  return verify;
 }
 
 export interface UploadBlobOptions extends RepositoryTarget {
