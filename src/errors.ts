@@ -51,6 +51,12 @@ export const EXIT_CODES = {
   ERR_IMAGE_INVALID: 6,
   /** Content does not match its digest or size. */
   ERR_DIGEST_MISMATCH: 6,
+  /** A layer tar is malformed (bad header, checksum, truncated body, unknown compression). */
+  ERR_LAYER_INVALID: 7,
+  /** A layer entry would escape its target (`..`, a symlink in its parent path, a hardlink outside). */
+  ERR_LAYER_UNSAFE: 7,
+  /** The machine cannot represent an entry (a device node without privileges). */
+  ERR_LAYER_UNSUPPORTED: 7,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

@@ -1,0 +1,260 @@
+/**
+ * Secure layer extraction onto a directory. Every entry is confined to the target: names are
+ * cleaned (`..` refused, absolute names taken as relative), each parent directory is checked to
+ * be a real directory (a symlink anywhere in the parent path is refused, never followed),
+ * hardlinks must point at an existing non-directory inside the target, and files are created
+ * with O_EXCL after whatever was at their path is removed, so nothing is written through a link.
+ * OCI whiteouts delete what lower layers put there; an opaque directory drops their children.
+ */
+import { spawn } from 'node:child_process';
+import { lstat, link, lutimes, lchown, mkdir, open, readdir, rm, symlink, chmod, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CaissonError } from '../errors.js';
+import type { Compression } from '../image/index.js';
+import { decompressLayer } from './decompress.js';
+import { cleanEntryPath, joinPath, parentOf, whiteoutOf } from './paths.js';
+import { writeSparse } from './sparse.js';
+import { readTar, type TarEntry } from './tar-reader.js';
+import type { TarHeader } from './tar-format.js';
+
+export interface ExtractOptions {
+  /** The layer blob as it is stored: gzip, zstd or plain tar, detected by magic bytes. */
+  readonly source: AsyncIterable<Buffer>;
+  /** An existing directory: the rootfs the layer is applied to. */
+  readonly target: string;
+  /** Names the layer in errors (`sha256:…` or a file). */
+  readonly what: string;
+  /**
+   * Running as uid 0 (in the machine's or a user namespace): ownership is set from the tar and
+   * device nodes are made. Unprivileged, files belong to the caller and device nodes are left out
+   * (reported in `skipped`), as rootless builders do. Default: whether uid is 0.
+   */
+  readonly privileged?: boolean;
+}
+
+/** An entry caisson could not reproduce exactly, and what it did instead. */
+export interface SkippedEntry {
+  readonly path: string;
+  readonly reason: string;
+}
+
+export interface ExtractResult {
+  readonly compression: Compression;
+  readonly entries: number;
+  readonly bytes: number;
+  readonly skipped: readonly SkippedEntry[];
+}
+
+function unsafe(what: string, path: string, detail: string): CaissonError {
+  return new CaissonError({ code: 'ERR_LAYER_UNSAFE', message: `${what}: entry ${JSON.stringify(path)} ${detail}`, hint: 'Layer entries must stay inside the image root; the layer is hostile or was built wrong. Nothing outside the target was touched.' });
+}
+
+async function lstatOrUndefined(path: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function runTool(command: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || `exit ${code}`}`))));
+  });
+}
+
+/** One layer's extraction; state lives here, not in the module. */
+class Extraction {
+  readonly #options: ExtractOptions;
+  readonly #privileged: boolean;
+  /** Relative paths known to be real directories (not links) in the target. */
+  readonly #directories = new Set<string>(['']);
+  /** Paths this layer created: an opaque marker keeps them and drops only what lower layers had. */
+  readonly #created = new Set<string>();
+  /** Directory modes and times are set last: creating children changes the time, and a read-only mode would stop them. */
+  readonly #directoryMetadata: { path: string; mode: number; mtime: number }[] = [];
+  readonly skipped: SkippedEntry[] = [];
+  entries = 0;
+  bytes = 0;
+
+  constructor(options: ExtractOptions) {
+    this.#options = options;
+    this.#privileged = options.privileged ?? process.getuid?.() === 0;
+  }
+
+  #absolute(path: string): string {
+    return path === '' ? this.#options.target : join(this.#options.target, path);
+  }
+
+  /** Checks (and with `create`, makes) every parent of `path` as a real directory. */
+  async #parents(path: string, create: boolean): Promise<boolean> {
+    const parent = parentOf(path);
+    if (this.#directories.has(parent)) return true;
+    let current = '';
+    for (const part of parent.split('/')) {
+      current = joinPath(current, part);
+      if (this.#directories.has(current)) continue;
+      const stats = await lstatOrUndefined(this.#absolute(current));
+      if (stats === undefined) {
+        if (!create) return false;
+        await mkdir(this.#absolute(current), { mode: 0o755 });
+      } else if (stats.isSymbolicLink()) {
+        throw unsafe(this.#options.what, path, `has a symlink in its parent path (${current}); caisson does not follow it`);
+      } else if (!stats.isDirectory()) {
+        throw unsafe(this.#options.what, path, `has a parent (${current}) that is not a directory`);
+      }
+      this.#directories.add(current);
+    }
+    return true;
+  }
+
+  async #remove(path: string): Promise<void> {
+    await rm(this.#absolute(path), { recursive: true, force: true });
+    for (const known of this.#directories) if (known === path || known.startsWith(`${path}/`)) this.#directories.delete(known);
+  }
+
+  async #applyWhiteout(path: string, target: string): Promise<void> {
+    if (!(await this.#parents(target, false))) return;
+    if (target === '') throw unsafe(this.#options.what, path, 'deletes the root');
+    await this.#remove(target);
+  }
+
+  async #applyOpaque(directory: string): Promise<void> {
+    if (!(await this.#parents(joinPath(directory, 'x'), false))) return;
+    let names: string[];
+    try {
+      names = await readdir(this.#absolute(directory));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw error;
+    }
+    for (const name of names) {
+      const child = joinPath(directory, name);
+      if (!this.#created.has(child)) await this.#remove(child);
+    }
+  }
+
+  async #metadata(path: string, header: TarHeader): Promise<void> {
+    const absolute = this.#absolute(path);
+    if (this.#privileged) await lchown(absolute, header.uid, header.gid);
+    if (header.kind === 'symlink') {
+      await lutimes(absolute, header.mtime, header.mtime);
+      return;
+    }
+    if (header.kind === 'directory') {
+      this.#directoryMetadata.push({ path: absolute, mode: header.mode, mtime: header.mtime });
+    } else {
+      // After chown, which clears setuid and setgid.
+      await chmod(absolute, header.mode);
+      await utimes(absolute, header.mtime, header.mtime);
+    }
+    if (header.xattrs.size > 0) this.skipped.push({ path, reason: `extended attributes not applied (${[...header.xattrs.keys()].join(', ')})` });
+  }
+
+  async #writeFile(path: string, entry: TarEntry): Promise<void> {
+    const file = await open(this.#absolute(path), 'wx', 0o600);
+    try {
+      const { header } = entry;
+      if (header.sparse !== undefined) {
+        this.bytes += await writeSparse({ content: entry.content(), file, realSize: header.sparse.realSize, what: `${this.#options.what}: ${path}` });
+      } else {
+        for await (const chunk of entry.content()) {
+          await file.write(chunk);
+          this.bytes += chunk.length;
+        }
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  async #node(path: string, header: TarHeader): Promise<boolean> {
+    const absolute = this.#absolute(path);
+    if (header.kind === 'fifo') {
+      await runTool('mknod', [absolute, 'p']);
+      return true;
+    }
+    if (!this.#privileged) {
+      // Unprivileged: device nodes cannot be made; leave them out, as rootless builders do.
+      this.skipped.push({ path, reason: `${header.kind} device ${header.devmajor}:${header.devminor} left out (creating device nodes needs root)` });
+      return false;
+    }
+    await runTool('mknod', [absolute, header.kind === 'char' ? 'c' : 'b', String(header.devmajor), String(header.devminor)]);
+    return true;
+  }
+
+  async apply(entry: TarEntry): Promise<void> {
+    const { header } = entry;
+    const what = this.#options.what;
+    const path = cleanEntryPath({ name: header.name, what });
+    this.entries += 1;
+    const whiteout = whiteoutOf({ path, what });
+    if (whiteout.kind === 'whiteout') return this.#applyWhiteout(path, whiteout.target);
+    if (whiteout.kind === 'opaque') return this.#applyOpaque(whiteout.directory);
+    if (path === '') {
+      if (header.kind !== 'directory') throw unsafe(what, header.name, `is a ${header.kind} where the root directory is`);
+      return this.#metadata(path, header);
+    }
+    await this.#parents(path, true);
+    const existing = await lstatOrUndefined(this.#absolute(path));
+    if (existing !== undefined && !(existing.isDirectory() && header.kind === 'directory')) await this.#remove(path);
+    this.#created.add(path);
+    switch (header.kind) {
+      case 'directory':
+        if (existing === undefined || !existing.isDirectory()) await mkdir(this.#absolute(path), { mode: 0o700 });
+        this.#directories.add(path);
+        break;
+      case 'file':
+        await this.#writeFile(path, entry);
+        break;
+      case 'symlink':
+        await symlink(header.linkname, this.#absolute(path));
+        break;
+      case 'hardlink': {
+        const target = cleanEntryPath({ name: header.linkname, what });
+        if (target === '' || !(await this.#parents(target, false))) throw unsafe(what, path, `is a hardlink to ${JSON.stringify(header.linkname)}, which is not in the layer or below it`);
+        const stats = await lstatOrUndefined(this.#absolute(target));
+        if (stats === undefined) throw unsafe(what, path, `is a hardlink to ${JSON.stringify(header.linkname)}, which does not exist`);
+        if (stats.isDirectory()) throw unsafe(what, path, `is a hardlink to the directory ${JSON.stringify(header.linkname)}`);
+        await link(this.#absolute(target), this.#absolute(path));
+        // A hardlink shares its target's inode and metadata.
+        return;
+      }
+      case 'char':
+      case 'block':
+      case 'fifo':
+        if (!(await this.#node(path, header))) return;
+        break;
+    }
+    await this.#metadata(path, header);
+  }
+
+  async finish(): Promise<void> {
+    for (const { path, mode, mtime } of this.#directoryMetadata.reverse()) {
+      // A later entry of the layer may have removed or replaced it.
+      if ((await lstatOrUndefined(path))?.isDirectory() !== true) continue;
+      await chmod(path, mode);
+      await utimes(path, mtime, mtime);
+    }
+  }
+}
+
+/** Applies one layer to `target`; throws a CaissonError naming the layer and entry on bad input. */
+export async function extractLayer(options: ExtractOptions): Promise<ExtractResult> {
+  const stats = await lstatOrUndefined(options.target);
+  if (stats === undefined || !stats.isDirectory()) {
+    throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `${options.target}: extraction target is not a directory`, hint: 'Create the rootfs directory before extracting layers into it.' });
+  }
+  const { compression, chunks } = await decompressLayer({ source: options.source, what: options.what });
+  const extraction = new Extraction(options);
+  for await (const entry of readTar(chunks, options.what)) await extraction.apply(entry);
+  await extraction.finish();
+  return { compression, entries: extraction.entries, bytes: extraction.bytes, skipped: extraction.skipped };
+}

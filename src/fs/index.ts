@@ -1,0 +1,16 @@
+/**
+ * fs: root filesystems and layers. A streaming tar reader and deterministic writer; layers
+ * decompressed by magic bytes and extracted securely (nothing escapes the target, whiteouts
+ * applied); directory trees as deterministic tar entries; layers sealed in one pass with their
+ * diffID and compressed digest.
+ *
+ * May import: ../errors.js, ../log.js, ../image/index.js.
+ */
+export { decompressLayer } from './decompress.js';
+export { extractLayer, type ExtractOptions, type ExtractResult, type SkippedEntry } from './extract.js';
+export { checkCompressionLevel, writeLayer, type WriteLayerOptions, type WrittenLayer } from './layer-writer.js';
+export { cleanEntryPath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutOf, type WhiteoutKind } from './paths.js';
+export { BLOCK, decodeHeader, encodeHeader, END_OF_ARCHIVE, blockPadding, type EntryKind, type TarHeader } from './tar-format.js';
+export { readTar, type TarEntry } from './tar-reader.js';
+export { writeTar, type TarInput } from './tar-writer.js';
+export { deviceNumbers, headerFor, treeEntries, type TreeOptions } from './tree.js';

@@ -1,0 +1,121 @@
+/**
+ * A directory tree as deterministic tar entries: names sorted bytewise within each directory,
+ * parents before children, numeric uid/gid, no atime or ctime, hardlinked files written once and
+ * then as links, mtimes optionally clamped (`--reproducible`, SOURCE_DATE_EPOCH). Sockets have no
+ * tar form and are left out.
+ */
+import type { Dirent, Stats } from 'node:fs';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EntryKind, TarHeader } from './tar-format.js';
+import type { TarInput } from './tar-writer.js';
+
+export interface TreeOptions {
+  readonly root: string;
+  /** Every mtime later than this (seconds) becomes this. */
+  readonly clampMtime?: number;
+  /** Include an entry for the root directory itself (`./`)? Default false. */
+  readonly includeRoot?: boolean;
+}
+
+const READ_CHUNK = 1 << 16;
+
+function kindOf(stats: Stats): EntryKind | undefined {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isCharacterDevice()) return 'char';
+  if (stats.isBlockDevice()) return 'block';
+  if (stats.isFIFO()) return 'fifo';
+  return undefined;
+}
+
+/** Linux's dev_t split (glibc's gnu_dev_major / gnu_dev_minor). */
+export function deviceNumbers(rdev: number): { readonly major: number; readonly minor: number } {
+  const high = Math.floor(rdev / 2 ** 32);
+  const low = rdev % 2 ** 32;
+  return {
+    major: ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0),
+    minor: (low & 0xff) | ((low >>> 12) & 0xfff00),
+  };
+}
+
+function compareNames(a: Dirent, b: Dirent): number {
+  return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+}
+
+/** The content of a file, read lazily when the tar writer gets to it. */
+async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    let left = size;
+    while (left > 0) {
+      const { bytesRead, buffer } = await file.read({ buffer: Buffer.allocUnsafe(Math.min(READ_CHUNK, left)) });
+      if (bytesRead === 0) break;
+      left -= bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+    // A file that grew is caught by the writer's size check: yield one more byte if there is one.
+    if (left === 0) {
+      const { bytesRead, buffer } = await file.read({ buffer: Buffer.alloc(1) });
+      if (bytesRead > 0) yield buffer;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** The tar header for `path` (relative name `name`) from its lstat. */
+export async function headerFor(options: { readonly path: string; readonly name: string; readonly stats: Stats; readonly kind: EntryKind; readonly clampMtime?: number; readonly linkname?: string }): Promise<TarHeader> {
+  const { stats, kind } = options;
+  const mtime = Math.floor(stats.mtimeMs / 1000);
+  const device = kind === 'char' || kind === 'block' ? deviceNumbers(stats.rdev) : { major: 0, minor: 0 };
+  return {
+    name: kind === 'directory' ? `${options.name}/` : options.name,
+    kind,
+    mode: stats.mode & 0o7777,
+    uid: stats.uid,
+    gid: stats.gid,
+    size: kind === 'file' ? stats.size : 0,
+    mtime: options.clampMtime !== undefined && mtime > options.clampMtime ? options.clampMtime : mtime,
+    linkname: options.linkname ?? (kind === 'symlink' ? await readlink(options.path) : ''),
+    devmajor: device.major,
+    devminor: device.minor,
+    xattrs: new Map(),
+  };
+}
+
+export async function* treeEntries(options: TreeOptions): AsyncGenerator<TarInput> {
+  const firstPaths = new Map<string, string>();
+  if (options.includeRoot === true) {
+    const stats = await lstat(options.root);
+    yield { header: { ...(await headerFor({ path: options.root, name: '.', stats, kind: 'directory', ...clamp(options) })), name: './' } };
+  }
+  async function* walk(directory: string, prefix: string): AsyncGenerator<TarInput> {
+    const children = (await readdir(directory, { withFileTypes: true })).sort(compareNames);
+    for (const child of children) {
+      const path = join(directory, child.name);
+      const name = prefix === '' ? child.name : `${prefix}/${child.name}`;
+      const stats = await lstat(path);
+      const kind = kindOf(stats);
+      if (kind === undefined) continue;
+      if (kind === 'file' && stats.nlink > 1) {
+        const key = `${stats.dev}:${stats.ino}`;
+        const first = firstPaths.get(key);
+        if (first !== undefined) {
+          yield { header: await headerFor({ path, name, stats, kind: 'hardlink', linkname: first, ...clamp(options) }) };
+          continue;
+        }
+        firstPaths.set(key, name);
+      }
+      const header = await headerFor({ path, name, stats, kind, ...clamp(options) });
+      yield kind === 'file' ? { header, content: fileContent(path, stats.size) } : { header };
+      if (kind === 'directory') yield* walk(path, name);
+    }
+  }
+  yield* walk(options.root, '');
+}
+
+function clamp(options: TreeOptions): { clampMtime?: number } {
+  return options.clampMtime === undefined ? {} : { clampMtime: options.clampMtime };
+}
