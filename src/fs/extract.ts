@@ -7,7 +7,8 @@
  * OCI whiteouts delete what lower layers put there; an opaque directory drops their children.
  */
 import { spawn } from 'node:child_process';
-import { lstat, link, lutimes, lchown, mkdir, open, readdir, rm, symlink, chmod, utimes } from 'node:fs/promises';
+import { lstatSync, type Stats } from 'node:fs';
+import { chmod, lchown, link, lutimes, mkdir, open, readdir, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import type { Compression } from '../image/index.js';
@@ -49,13 +50,12 @@ function unsafe(what: string, path: string, detail: string): CaissonError {
   return new CaissonError({ code: 'ERR_LAYER_UNSAFE', message: `${what}: entry ${JSON.stringify(path)} ${detail}`, hint: 'Layer entries must stay inside the image root; the layer is hostile or was built wrong. Nothing outside the target was touched.' });
 }
 
-async function lstatOrUndefined(path: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/**
+ * lstat, or undefined when nothing is there. Synchronous on purpose: a missing path is common
+ * (whiteouts of what no lower layer had), and the async form builds an Error for each.
+ */
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  return lstatSync(path, { throwIfNoEntry: false });
 }
 
 function runTool(command: string, args: readonly string[]): Promise<void> {
@@ -70,22 +70,37 @@ function runTool(command: string, args: readonly string[]): Promise<void> {
   });
 }
 
+/** Files up to this size are read whole and written while the next entries are read. */
+const SMALL_FILE = 1 << 20;
+/** Small-file writes in flight at once. */
+const MAX_PENDING = 16;
+
 /** One layer's extraction; state lives here, not in the module. */
 class Extraction {
   readonly #options: ExtractOptions;
   readonly #privileged: boolean;
   /** Relative paths known to be real directories (not links) in the target. */
   readonly #directories = new Set<string>(['']);
-  /** Paths this layer created: an opaque marker keeps them and drops only what lower layers had. */
+  /** Paths this layer named: an opaque marker keeps them and drops only what lower layers had. */
   readonly #created = new Set<string>();
+  /** Directories this layer made (not merely named): nothing else can be inside them. */
+  readonly #made = new Set<string>();
   /** Directory modes and times are set last: creating children changes the time, and a read-only mode would stop them. */
   readonly #directoryMetadata: { path: string; mode: number; mtime: number }[] = [];
+  /** Small files being written while the next entries are read; at most MAX_PENDING. */
+  readonly #pending = new Set<Promise<void>>();
+  #failure: unknown;
+  /** The target had nothing in it: paths this layer has not made cannot exist. */
+  readonly #emptyTarget: boolean;
+  readonly #ids: { readonly uid: number; readonly gid: number };
   readonly skipped: SkippedEntry[] = [];
   entries = 0;
   bytes = 0;
 
-  constructor(options: ExtractOptions) {
+  constructor(options: ExtractOptions & { readonly emptyTarget: boolean }) {
     this.#options = options;
+    this.#emptyTarget = options.emptyTarget;
+    this.#ids = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
     this.#privileged = options.privileged ?? process.getuid?.() === 0;
   }
 
@@ -105,6 +120,8 @@ class Extraction {
       if (stats === undefined) {
         if (!create) return false;
         await mkdir(this.#absolute(current), { mode: 0o755 });
+        this.#created.add(current);
+        this.#made.add(current);
       } else if (stats.isSymbolicLink()) {
         throw unsafe(this.#options.what, path, `has a symlink in its parent path (${current}); caisson does not follow it`);
       } else if (!stats.isDirectory()) {
@@ -116,8 +133,10 @@ class Extraction {
   }
 
   async #remove(path: string): Promise<void> {
+    const stats = await lstatOrUndefined(this.#absolute(path));
+    if (stats === undefined) return;
     await rm(this.#absolute(path), { recursive: true, force: true });
-    for (const known of this.#directories) if (known === path || known.startsWith(`${path}/`)) this.#directories.delete(known);
+    if (stats.isDirectory()) for (const known of this.#directories) if (known === path || known.startsWith(`${path}/`)) this.#directories.delete(known);
   }
 
   async #applyWhiteout(path: string, target: string): Promise<void> {
@@ -150,18 +169,25 @@ class Extraction {
     }
     if (header.kind === 'directory') {
       this.#directoryMetadata.push({ path: absolute, mode: header.mode, mtime: header.mtime });
-    } else {
+    } else if (header.kind !== 'file') {
       // After chown, which clears setuid and setgid.
       await chmod(absolute, header.mode);
       await utimes(absolute, header.mtime, header.mtime);
     }
-    if (header.xattrs.size > 0) this.skipped.push({ path, reason: `extended attributes not applied (${[...header.xattrs.keys()].join(', ')})` });
+  }
+
+  /** Ownership, mode and times of a file just written, through its open handle. */
+  async #fileMetadata(file: FileHandle, header: TarHeader): Promise<void> {
+    if (this.#privileged && (header.uid !== this.#ids.uid || header.gid !== this.#ids.gid)) await file.chown(header.uid, header.gid);
+    // After chown, which clears setuid and setgid.
+    await file.chmod(header.mode);
+    await file.utimes(header.mtime, header.mtime);
   }
 
   async #writeFile(path: string, entry: TarEntry): Promise<void> {
+    const { header } = entry;
     const file = await open(this.#absolute(path), 'wx', 0o600);
     try {
-      const { header } = entry;
       if (header.sparse !== undefined) {
         this.bytes += await writeSparse({ content: entry.content(), file, realSize: header.sparse.realSize, what: `${this.#options.what}: ${path}` });
       } else {
@@ -170,9 +196,48 @@ class Extraction {
           this.bytes += chunk.length;
         }
       }
+      await this.#fileMetadata(file, header);
     } finally {
       await file.close();
     }
+  }
+
+  async #writeSmallFile(path: string, header: TarHeader, content: Buffer): Promise<void> {
+    const file = await open(this.#absolute(path), 'wx', 0o600);
+    try {
+      if (content.length > 0) await file.write(content);
+      await this.#fileMetadata(file, header);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Starts a small file's write without waiting for it; the next entries are read meanwhile. */
+  async #dispatch(path: string, header: TarHeader, content: Buffer): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    const task = this.#writeSmallFile(path, header, content).then(
+      () => {
+        this.#pending.delete(task);
+      },
+      (error: unknown) => {
+        this.#pending.delete(task);
+        this.#failure ??= error;
+      },
+    );
+    this.#pending.add(task);
+    this.bytes += content.length;
+    if (this.#pending.size >= MAX_PENDING) await Promise.race(this.#pending);
+  }
+
+  /** Waits for every write in flight; rethrows the first failure. */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** Nothing can be at `path` yet: it is new in an empty target, or its directory is this layer's own. */
+  #isFresh(path: string): boolean {
+    return !this.#created.has(path) && (this.#emptyTarget || this.#made.has(parentOf(path)));
   }
 
   async #node(path: string, header: TarHeader): Promise<boolean> {
@@ -196,19 +261,35 @@ class Extraction {
     const path = cleanEntryPath({ name: header.name, what });
     this.entries += 1;
     const whiteout = whiteoutOf({ path, what });
-    if (whiteout.kind === 'whiteout') return this.#applyWhiteout(path, whiteout.target);
-    if (whiteout.kind === 'opaque') return this.#applyOpaque(whiteout.directory);
+    if (whiteout.kind !== 'none') {
+      await this.flush();
+      return whiteout.kind === 'whiteout' ? this.#applyWhiteout(path, whiteout.target) : this.#applyOpaque(whiteout.directory);
+    }
+    // Extended attributes need setxattr(2), which Node does not offer.
+    if (header.xattrs.size > 0) this.skipped.push({ path, reason: `extended attributes not applied (${[...header.xattrs.keys()].join(', ')})` });
     if (path === '') {
       if (header.kind !== 'directory') throw unsafe(what, header.name, `is a ${header.kind} where the root directory is`);
       return this.#metadata(path, header);
     }
     await this.#parents(path, true);
-    const existing = await lstatOrUndefined(this.#absolute(path));
+    const fresh = this.#isFresh(path);
+    if (fresh && header.kind === 'file' && header.sparse === undefined && header.size <= SMALL_FILE) {
+      const parts: Buffer[] = [];
+      for await (const chunk of entry.content()) parts.push(chunk);
+      this.#created.add(path);
+      return this.#dispatch(path, header, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    }
+    // Anything else waits for the writes in flight: it may replace, link to or remove them.
+    await this.flush();
+    const existing = fresh ? undefined : await lstatOrUndefined(this.#absolute(path));
     if (existing !== undefined && !(existing.isDirectory() && header.kind === 'directory')) await this.#remove(path);
     this.#created.add(path);
     switch (header.kind) {
       case 'directory':
-        if (existing === undefined || !existing.isDirectory()) await mkdir(this.#absolute(path), { mode: 0o700 });
+        if (existing === undefined || !existing.isDirectory()) {
+          await mkdir(this.#absolute(path), { mode: 0o700 });
+          this.#made.add(path);
+        }
         this.#directories.add(path);
         break;
       case 'file':
@@ -252,9 +333,17 @@ export async function extractLayer(options: ExtractOptions): Promise<ExtractResu
   if (stats === undefined || !stats.isDirectory()) {
     throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `${options.target}: extraction target is not a directory`, hint: 'Create the rootfs directory before extracting layers into it.' });
   }
+  const emptyTarget = (await readdir(options.target)).length === 0;
   const { compression, chunks } = await decompressLayer({ source: options.source, what: options.what });
-  const extraction = new Extraction(options);
-  for await (const entry of readTar(chunks, options.what)) await extraction.apply(entry);
+  const extraction = new Extraction({ ...options, emptyTarget });
+  try {
+    for await (const entry of readTar(chunks, options.what)) await extraction.apply(entry);
+    await extraction.flush();
+  } catch (error) {
+    // No write may still be running when the caller cleans up.
+    await extraction.flush().catch(() => undefined);
+    throw error;
+  }
   await extraction.finish();
   return { compression, entries: extraction.entries, bytes: extraction.bytes, skipped: extraction.skipped };
 }
