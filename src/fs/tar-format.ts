@@ -34,18 +34,7 @@ export interface TarHeader {
 }
 
 /** A raw header block as decoded, before PAX records override it. */
-export interface RawHeader {
-  readonly name: string;
-  readonly typeflag: string;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly mtime: number;
-  readonly linkname: string;
-  readonly devmajor: number;
-  readonly devminor: number;
-}
+export type RawHeader = Omit<TarHeader, 'kind' | 'xattrs' | 'sparse'> & { readonly typeflag: string };
 
 function cString(block: Buffer, offset: number, length: number): string {
   const end = block.indexOf(0, offset);
@@ -211,19 +200,8 @@ function splitUstarName(name: string): { prefix: string; name: string } | undefi
   return undefined;
 }
 
-interface BlockFields {
-  readonly prefix: string;
-  readonly name: string;
-  readonly typeflag: string;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly mtime: number;
-  readonly linkname: string;
-  readonly devmajor: number;
-  readonly devminor: number;
-}
+/** What one ustar block holds: the raw header with the name split into prefix and name. */
+type BlockFields = RawHeader & { readonly prefix: string };
 
 /** One ustar block; numbers that do not fit are written as 0 (a PAX record carries them). */
 function headerBlock(fields: BlockFields): Buffer {
