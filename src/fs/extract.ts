@@ -54,7 +54,7 @@ function unsafe(what: string, path: string, detail: string): CaissonError {
  * lstat, or undefined when nothing is there. Synchronous on purpose: a missing path is common
  * (whiteouts of what no lower layer had), and the async form builds an Error for each.
  */
-async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+function lstatOrUndefined(path: string): Stats | undefined {
   return lstatSync(path, { throwIfNoEntry: false });
 }
 
@@ -116,7 +116,7 @@ class Extraction {
     for (const part of parent.split('/')) {
       current = joinPath(current, part);
       if (this.#directories.has(current)) continue;
-      const stats = await lstatOrUndefined(this.#absolute(current));
+      const stats = lstatOrUndefined(this.#absolute(current));
       if (stats === undefined) {
         if (!create) return false;
         await mkdir(this.#absolute(current), { mode: 0o755 });
@@ -133,7 +133,7 @@ class Extraction {
   }
 
   async #remove(path: string): Promise<void> {
-    const stats = await lstatOrUndefined(this.#absolute(path));
+    const stats = lstatOrUndefined(this.#absolute(path));
     if (stats === undefined) return;
     await rm(this.#absolute(path), { recursive: true, force: true });
     if (stats.isDirectory()) for (const known of this.#directories) if (known === path || known.startsWith(`${path}/`)) this.#directories.delete(known);
@@ -160,6 +160,7 @@ class Extraction {
     }
   }
 
+  /** Ownership, mode and times of anything but a regular file (those are set through the handle). */
   async #metadata(path: string, header: TarHeader): Promise<void> {
     const absolute = this.#absolute(path);
     if (this.#privileged) await lchown(absolute, header.uid, header.gid);
@@ -169,7 +170,7 @@ class Extraction {
     }
     if (header.kind === 'directory') {
       this.#directoryMetadata.push({ path: absolute, mode: header.mode, mtime: header.mtime });
-    } else if (header.kind !== 'file') {
+    } else {
       // After chown, which clears setuid and setgid.
       await chmod(absolute, header.mode);
       await utimes(absolute, header.mtime, header.mtime);
@@ -281,7 +282,7 @@ class Extraction {
     }
     // Anything else waits for the writes in flight: it may replace, link to or remove them.
     await this.flush();
-    const existing = fresh ? undefined : await lstatOrUndefined(this.#absolute(path));
+    const existing = fresh ? undefined : lstatOrUndefined(this.#absolute(path));
     if (existing !== undefined && !(existing.isDirectory() && header.kind === 'directory')) await this.#remove(path);
     this.#created.add(path);
     switch (header.kind) {
@@ -293,15 +294,15 @@ class Extraction {
         this.#directories.add(path);
         break;
       case 'file':
-        await this.#writeFile(path, entry);
-        break;
+        // Ownership, mode and times go through the open file.
+        return this.#writeFile(path, entry);
       case 'symlink':
         await symlink(header.linkname, this.#absolute(path));
         break;
       case 'hardlink': {
         const target = cleanEntryPath({ name: header.linkname, what });
         if (target === '' || !(await this.#parents(target, false))) throw unsafe(what, path, `is a hardlink to ${JSON.stringify(header.linkname)}, which is not in the layer or below it`);
-        const stats = await lstatOrUndefined(this.#absolute(target));
+        const stats = lstatOrUndefined(this.#absolute(target));
         if (stats === undefined) throw unsafe(what, path, `is a hardlink to ${JSON.stringify(header.linkname)}, which does not exist`);
         if (stats.isDirectory()) throw unsafe(what, path, `is a hardlink to the directory ${JSON.stringify(header.linkname)}`);
         await link(this.#absolute(target), this.#absolute(path));
@@ -320,7 +321,7 @@ class Extraction {
   async finish(): Promise<void> {
     for (const { path, mode, mtime } of this.#directoryMetadata.reverse()) {
       // A later entry of the layer may have removed or replaced it.
-      if ((await lstatOrUndefined(path))?.isDirectory() !== true) continue;
+      if ((lstatOrUndefined(path))?.isDirectory() !== true) continue;
       await chmod(path, mode);
       await utimes(path, mtime, mtime);
     }
@@ -329,7 +330,7 @@ class Extraction {
 
 /** Applies one layer to `target`; throws a CaissonError naming the layer and entry on bad input. */
 export async function extractLayer(options: ExtractOptions): Promise<ExtractResult> {
-  const stats = await lstatOrUndefined(options.target);
+  const stats = lstatOrUndefined(options.target);
   if (stats === undefined || !stats.isDirectory()) {
     throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `${options.target}: extraction target is not a directory`, hint: 'Create the rootfs directory before extracting layers into it.' });
   }
