@@ -47,9 +47,10 @@ export function digestOf(data: Uint8Array, algorithm: string = 'sha256'): Digest
 }
 
 /**
- * Buffer size for streams that carry blobs (HTTP bodies, files, the verifier): one socket read.
- * Node's 16 KiB default pauses and restarts the stream on every 64 KiB read; larger buffers
- * measured slower here (more memory in flight, more page faults) and raise peak RSS.
+ * Buffer size for streams that carry blobs (files, the verifier): one socket read, what undici
+ * already buffers for an HTTP body. Node's 16 KiB default pauses and restarts the stream on every
+ * 64 KiB read; larger buffers measured slower here (more memory in flight, more page faults) and
+ * raise peak RSS.
  */
 export const BLOB_STREAM_BUFFER = 1 << 16;
 

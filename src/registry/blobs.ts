@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { CaissonError } from '../errors.js';
-import { BLOB_STREAM_BUFFER, VerifyingStream, type Descriptor } from '../image/index.js';
+import { VerifyingStream, type Descriptor } from '../image/index.js';
 import { header, type RegistryResponse } from './client.js';
 import { pullScope, pushScope, type RepositoryTarget } from './manifests.js';
 import { redactSecrets } from './redact.js';
@@ -89,7 +89,6 @@ export function openBlob(target: RepositoryTarget & { readonly descriptor: Descr
         what,
         action: offset > 0 ? `GET blob (resuming at byte ${offset})` : 'GET blob',
         accept: [],
-        highWaterMark: BLOB_STREAM_BUFFER,
       });
       if (verify.destroyed) {
         response.body.destroy();

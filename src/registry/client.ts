@@ -34,8 +34,6 @@ export interface SendOptions {
   /** Statuses that are answers rather than failures (e.g. 404 for a HEAD). */
   readonly accept: readonly number[];
   readonly retry?: RetryPolicy;
-  /** Bytes the response body buffers before the socket is paused (undici's default: 64 KiB). */
-  readonly highWaterMark?: number;
 }
 
 export interface RegistryResponse {
@@ -230,13 +228,7 @@ export class RegistryClient {
           retry,
           attempt: async () => {
             const body = options.body === undefined ? null : Buffer.isBuffer(options.body) ? options.body : await options.body();
-            return request(url, {
-              method: options.method,
-              headers,
-              body,
-              dispatcher: sameOrigin ? this.#dispatcher : this.#foreignDispatcher,
-              ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
-            });
+            return request(url, { method: options.method, headers, body, dispatcher: sameOrigin ? this.#dispatcher : this.#foreignDispatcher });
           },
         });
       } catch (error) {
