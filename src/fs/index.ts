@@ -10,7 +10,7 @@ export { decompressLayer } from './decompress.js';
 export { extractLayer, type ExtractOptions, type ExtractResult, type SkippedEntry } from './extract.js';
 export { checkCompressionLevel, writeLayer, type WriteLayerOptions, type WrittenLayer } from './layer-writer.js';
 export { cleanEntryPath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutOf, type WhiteoutKind } from './paths.js';
-export { BLOCK, decodeHeader, encodeHeader, END_OF_ARCHIVE, blockPadding, type EntryKind, type TarHeader } from './tar-format.js';
+export { decodeHeader, encodeHeader, type EntryKind, type TarHeader } from './tar-format.js';
 export { readTar, type TarEntry } from './tar-reader.js';
 export { writeTar, type TarInput } from './tar-writer.js';
 export { deviceNumbers, headerFor, treeEntries, type TreeOptions } from './tree.js';

@@ -5,7 +5,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { CaissonError } from '../errors.js';
-import { BLOCK } from './tar-format.js';
+import { paddingLength } from '../image/index.js';
 
 interface Region {
   readonly offset: number;
@@ -39,7 +39,7 @@ export async function writeSparse(options: { readonly content: AsyncIterable<Buf
     if (numbers.length === 1) expected = 1 + 2 * (numbers[0] as number);
   }
   // The map is padded to a whole block.
-  let skip = (BLOCK - (consumed % BLOCK)) % BLOCK;
+  let skip = paddingLength(consumed);
   const regions: Region[] = [];
   for (let i = 1; i < numbers.length; i += 2) {
     const region = { offset: numbers[i] as number, length: numbers[i + 1] as number };

@@ -5,8 +5,7 @@
  * headers the layer writer emits (PAX records only for what ustar cannot hold).
  */
 import { CaissonError } from '../errors.js';
-
-export const BLOCK = 512;
+import { BLOCK, headerChecksum, padding, paxRecord, sealHeader, writeOctal } from '../image/index.js';
 
 export type EntryKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo';
 
@@ -64,8 +63,7 @@ export function isZeroBlock(block: Buffer): boolean {
 
 /** Decodes one header block; `what` names the archive and offset in errors. */
 export function decodeHeader(block: Buffer, what: string): RawHeader {
-  let unsigned = 0;
-  for (let i = 0; i < BLOCK; i += 1) unsigned += i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
+  const unsigned = headerChecksum(block);
   const stored = readNumber(block, 148, 8, what);
   if (stored !== unsigned) {
     // Some old writers summed signed bytes.
@@ -173,20 +171,8 @@ export function resolveHeader(options: {
 
 const TYPEFLAGS: Readonly<Record<EntryKind, string>> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', directory: '5', fifo: '6' };
 
-/** A PAX record whose decimal length counts itself. */
-function paxRecord(key: string, value: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
-  let length = body.length + 1;
-  while (String(length).length + body.length !== length) length = String(length).length + body.length;
-  return Buffer.concat([Buffer.from(String(length)), body]);
-}
-
 function fitsOctal(value: number, length: number): boolean {
   return Number.isInteger(value) && value >= 0 && value < 8 ** (length - 1);
-}
-
-function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
-  block.write(`${value.toString(8).padStart(length - 1, '0')}\0`, offset, length, 'latin1');
 }
 
 /** Splits a long name into ustar's prefix (≤155 bytes) and name (≤100 bytes), when it can. */
@@ -206,14 +192,13 @@ type BlockFields = RawHeader & { readonly prefix: string };
 /** One ustar block; numbers that do not fit are written as 0 (a PAX record carries them). */
 function headerBlock(fields: BlockFields): Buffer {
   const block = Buffer.alloc(BLOCK);
-  const octal = (offset: number, length: number, value: number): void => writeOctal(block, offset, length, fitsOctal(value, length) ? value : 0);
+  const octal = (offset: number, length: number, value: number): void => writeOctal(block, { offset, length, value: fitsOctal(value, length) ? value : 0 });
   block.write(fields.name, 0, 100, 'utf8');
   octal(100, 8, fields.mode & 0o7777);
   octal(108, 8, fields.uid);
   octal(116, 8, fields.gid);
   octal(124, 12, fields.size);
   octal(136, 12, Math.floor(fields.mtime));
-  block.fill(0x20, 148, 156);
   block.write(fields.typeflag, 156, 1, 'latin1');
   block.write(fields.linkname, 157, 100, 'utf8');
   block.write('ustar\u000000', 257, 8, 'latin1');
@@ -222,10 +207,7 @@ function headerBlock(fields: BlockFields): Buffer {
     octal(337, 8, fields.devminor);
   }
   block.write(fields.prefix, 345, 155, 'utf8');
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
-  return block;
+  return sealHeader(block);
 }
 
 /**
@@ -237,30 +219,22 @@ export function encodeHeader(header: TarHeader): Buffer {
   const records: Buffer[] = [];
   let names = splitUstarName(header.name);
   if (names === undefined) {
-    records.push(paxRecord('path', Buffer.from(header.name)));
+    records.push(paxRecord('path', header.name));
     names = { prefix: '', name: header.name.slice(0, 100) };
   }
   let linkname = header.linkname;
   if (Buffer.byteLength(linkname) > 100) {
-    records.push(paxRecord('linkpath', Buffer.from(linkname)));
+    records.push(paxRecord('linkpath', linkname));
     linkname = linkname.slice(0, 100);
   }
-  if (!fitsOctal(header.uid, 8)) records.push(paxRecord('uid', Buffer.from(String(header.uid))));
-  if (!fitsOctal(header.gid, 8)) records.push(paxRecord('gid', Buffer.from(String(header.gid))));
-  if (!fitsOctal(header.size, 12)) records.push(paxRecord('size', Buffer.from(String(header.size))));
-  if (!fitsOctal(Math.floor(header.mtime), 12)) records.push(paxRecord('mtime', Buffer.from(String(Math.floor(header.mtime)))));
+  if (!fitsOctal(header.uid, 8)) records.push(paxRecord('uid', String(header.uid)));
+  if (!fitsOctal(header.gid, 8)) records.push(paxRecord('gid', String(header.gid)));
+  if (!fitsOctal(header.size, 12)) records.push(paxRecord('size', String(header.size)));
+  if (!fitsOctal(Math.floor(header.mtime), 12)) records.push(paxRecord('mtime', String(Math.floor(header.mtime))));
   for (const key of [...header.xattrs.keys()].sort()) records.push(paxRecord(`SCHILY.xattr.${key}`, header.xattrs.get(key) as Buffer));
   const main = headerBlock({ ...header, ...names, typeflag: TYPEFLAGS[header.kind], linkname });
   if (records.length === 0) return main;
   const data = Buffer.concat(records);
   const paxHeader = headerBlock({ prefix: '', name: `PaxHeaders.0/${names.name}`.slice(0, 100), typeflag: 'x', mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0, linkname: '', devmajor: 0, devminor: 0 });
-  return Buffer.concat([paxHeader, data, blockPadding(data.length), main]);
+  return Buffer.concat([paxHeader, data, padding(data.length), main]);
 }
-
-/** Zero bytes padding `size` bytes of content to the next block. */
-export function blockPadding(size: number): Buffer {
-  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
-}
-
-/** Two zero blocks end an archive. */
-export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);

@@ -5,7 +5,8 @@
  * for the caller when it moves on.
  */
 import { CaissonError } from '../errors.js';
-import { BLOCK, decodeHeader, entryKind, isZeroBlock, parsePaxRecords, resolveHeader, type TarHeader } from './tar-format.js';
+import { BLOCK, paddingLength } from '../image/index.js';
+import { decodeHeader, entryKind, isZeroBlock, parsePaxRecords, resolveHeader, type TarHeader } from './tar-format.js';
 
 /** PAX and GNU long-name records are small; anything bigger is hostile. */
 const MAX_META_BYTES = 1 << 20;
@@ -73,10 +74,6 @@ class ByteSource {
   }
 }
 
-function paddingOf(size: number): number {
-  return (BLOCK - (size % BLOCK)) % BLOCK;
-}
-
 /** The entries of an uncompressed tar stream; `what` names the layer in errors. */
 export async function* readTar(source: AsyncIterable<Buffer>, what: string): AsyncGenerator<TarEntry> {
   const input = new ByteSource(source, what);
@@ -94,7 +91,7 @@ export async function* readTar(source: AsyncIterable<Buffer>, what: string): Asy
     const raw = decodeHeader(block, where);
     const meta = async (): Promise<Buffer> => {
       if (raw.size > MAX_META_BYTES) throw new CaissonError({ code: 'ERR_LAYER_INVALID', message: `${where}: a ${raw.size}-byte extended header`, hint: 'Extended headers hold names and attributes; this one is hostile or corrupt.' });
-      const data = (await input.take(raw.size + paddingOf(raw.size))) ?? Buffer.alloc(0);
+      const data = (await input.take(raw.size + paddingLength(raw.size))) ?? Buffer.alloc(0);
       if (data.length < raw.size) throw input.truncated();
       return data.subarray(0, raw.size);
     };
@@ -139,6 +136,6 @@ export async function* readTar(source: AsyncIterable<Buffer>, what: string): Asy
       },
     };
     yield entry;
-    await input.skip(size - progress.read + paddingOf(size));
+    await input.skip(size - progress.read + paddingLength(size));
   }
 }

@@ -4,7 +4,8 @@
  * blocks. Deterministic by construction: nothing but the header's fields reaches the output.
  */
 import { CaissonError } from '../errors.js';
-import { blockPadding, encodeHeader, END_OF_ARCHIVE, type TarHeader } from './tar-format.js';
+import { padding, TAR_END } from '../image/index.js';
+import { encodeHeader, type TarHeader } from './tar-format.js';
 
 export interface TarInput {
   readonly header: TarHeader;
@@ -32,7 +33,7 @@ export async function* writeTar(entries: AsyncIterable<TarInput> | Iterable<TarI
     if (written !== size) {
       throw new CaissonError({ code: 'ERR_LAYER_INVALID', message: `${header.name}: ${written > size ? 'grew' : 'changed size'} while it was being added to the layer (header says ${size} bytes, got ${written}${written > size ? ' or more' : ''})`, hint: 'Something changed the file during the build; run the build again.' });
     }
-    yield blockPadding(size);
+    yield padding(size);
   }
-  yield END_OF_ARCHIVE;
+  yield TAR_END;
 }

@@ -25,4 +25,5 @@ export type { ImageSource, ImageTarget, WriteBlobOptions, WriteManifestOptions }
 export { copyImage, forEachConcurrently, type CopyImageOptions, type CopyResult } from './copy.js';
 export { blobPath, OciLayout, REF_NAME_ANNOTATION, writeVerifiedFile } from './layout.js';
 export { DockerArchiveReader, DockerArchiveWriter } from './docker-archive.js';
+export { BLOCK, fileHeader, headerChecksum, padding, paddingLength, paxRecord, sealHeader, TAR_END, writeOctal } from './tar.js';
 export { validateImage, type ValidateOptions, type ValidateReport } from './validate.js';

@@ -1,20 +1,35 @@
 /**
  * The little tar the image model needs for docker-archive files: ustar headers for regular files
  * (PAX `path` records for names over 100 bytes), and an index of an existing uncompressed tar's
- * entries (name, offset, size) read from its headers, so blobs can be streamed out by range.
- * Layer tars (modes, owners, links, xattrs, whiteouts) are the filesystem layer's business.
+ * entries (name, offset, size) read from its headers, so blobs can be streamed out by range. The
+ * block primitives (octal fields, the header checksum, PAX records, padding, the end marker) are
+ * shared with the filesystem layer, whose layer tars carry modes, owners, links and xattrs.
  */
 import { open } from 'node:fs/promises';
 import { CaissonError } from '../errors.js';
 
-const BLOCK = 512;
+export const BLOCK = 512;
 
 function writeString(header: Buffer, options: { readonly offset: number; readonly length: number; readonly value: string }): void {
   header.write(options.value, options.offset, options.length, 'utf8');
 }
 
-function writeOctal(header: Buffer, options: { readonly offset: number; readonly length: number; readonly value: number }): void {
+/** A zero-padded octal field ending in NUL. */
+export function writeOctal(header: Buffer, options: { readonly offset: number; readonly length: number; readonly value: number }): void {
   writeString(header, { offset: options.offset, length: options.length, value: `${options.value.toString(8).padStart(options.length - 1, '0')}\0` });
+}
+
+/** The sum of a header's bytes, its checksum field counted as spaces. */
+export function headerChecksum(header: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i += 1) sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
+  return sum;
+}
+
+/** Writes the checksum of a filled-in header block. */
+export function sealHeader(header: Buffer): Buffer {
+  writeString(header, { offset: 148, length: 8, value: `${headerChecksum(header).toString(8).padStart(6, '0')}\0 ` });
+  return header;
 }
 
 function rawHeader(options: { readonly name: string; readonly size: number; readonly type: '0' | 'x'; readonly mode: number }): Buffer {
@@ -25,28 +40,24 @@ function rawHeader(options: { readonly name: string; readonly size: number; read
   writeOctal(header, { offset: 116, length: 8, value: 0 });
   writeOctal(header, { offset: 124, length: 12, value: options.size });
   writeOctal(header, { offset: 136, length: 12, value: 0 });
-  header.fill(0x20, 148, 156);
   writeString(header, { offset: 156, length: 1, value: options.type });
   writeString(header, { offset: 257, length: 6, value: 'ustar\0' });
   writeString(header, { offset: 263, length: 2, value: '00' });
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  writeString(header, { offset: 148, length: 8, value: `${sum.toString(8).padStart(6, '0')}\0 ` });
-  return header;
+  return sealHeader(header);
 }
 
-/** A PAX record `<len> key=value\n`, whose length counts itself. */
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  let length = Buffer.byteLength(body) + 1;
-  while (String(length).length + Buffer.byteLength(body) !== length) length = String(length).length + Buffer.byteLength(body);
-  return `${length}${body}`;
+/** A PAX record `<len> key=value\n`, whose length counts itself; values may be binary (xattrs). */
+export function paxRecord(key: string, value: string | Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), Buffer.from(value), Buffer.from('\n')]);
+  let length = body.length + 1;
+  while (String(length).length + body.length !== length) length = String(length).length + body.length;
+  return Buffer.concat([Buffer.from(String(length)), body]);
 }
 
 /** The header block(s) of a regular file `name` of `size` bytes (mode 0644, owner 0:0, mtime 0). */
 export function fileHeader(options: { readonly name: string; readonly size: number }): Buffer {
   if (Buffer.byteLength(options.name) <= 100) return rawHeader({ name: options.name, size: options.size, type: '0', mode: 0o644 });
-  const pax = Buffer.from(paxRecord('path', options.name));
+  const pax = paxRecord('path', options.name);
   return Buffer.concat([
     rawHeader({ name: 'PaxHeaders/entry', size: pax.length, type: 'x', mode: 0o644 }),
     pax,
@@ -55,9 +66,14 @@ export function fileHeader(options: { readonly name: string; readonly size: numb
   ]);
 }
 
-/** Zero bytes that pad `size` bytes of content up to the next 512-byte block. */
+/** How many zero bytes pad `size` bytes of content up to the next 512-byte block. */
+export function paddingLength(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+/** The zero bytes that pad `size` bytes of content up to the next 512-byte block. */
 export function padding(size: number): Buffer {
-  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+  return Buffer.alloc(paddingLength(size));
 }
 
 /** Two zero blocks end an archive. */
@@ -121,7 +137,7 @@ export async function indexTar(path: string): Promise<TarEntry[]> {
         entries.push({ name: name.replace(/^\.\//, ''), offset: contentOffset, size: entrySize, type });
         longName = undefined;
       }
-      position = contentOffset + entrySize + ((BLOCK - (entrySize % BLOCK)) % BLOCK);
+      position = contentOffset + entrySize + paddingLength(entrySize);
     }
     return entries;
   } finally {

@@ -3,7 +3,8 @@
  * ones no honest writer makes (`..` names, links out, whiteouts of parents), with caisson's own
  * header encoder or raw GNU long-name records.
  */
-import { BLOCK, blockPadding, encodeHeader, END_OF_ARCHIVE, type EntryKind, type TarHeader } from '../../src/fs/index.js';
+import { encodeHeader, type EntryKind, type TarHeader } from '../../src/fs/index.js';
+import { BLOCK, padding, sealHeader, TAR_END } from '../../src/image/index.js';
 
 export interface FixtureEntry {
   readonly name: string;
@@ -44,11 +45,8 @@ function gnuLongNameHeader(header: TarHeader): Buffer {
   const name = Buffer.from(`${header.name}\0`);
   const record = encodeHeader({ ...header, name: '././@LongLink', kind: 'file', size: name.length, mode: 0o644, linkname: '' });
   record.write('L', 156, 1, 'latin1');
-  record.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of record) sum += byte;
-  record.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
-  return Buffer.concat([record, name, blockPadding(name.length), encodeHeader({ ...header, name: header.name.slice(0, 99) })]);
+  sealHeader(record);
+  return Buffer.concat([record, name, padding(name.length), encodeHeader({ ...header, name: header.name.slice(0, 99) })]);
 }
 
 /** An uncompressed tar of the entries, in order. */
@@ -58,10 +56,10 @@ export function makeTar(entries: readonly FixtureEntry[], options: { readonly en
     const header = fixtureHeader(entry);
     parts.push(entry.gnuLongName === true ? gnuLongNameHeader(header) : encodeHeader(header));
     if (header.kind === 'file' && header.size > 0) {
-      parts.push(Buffer.from(entry.content ?? ''), blockPadding(header.size));
+      parts.push(Buffer.from(entry.content ?? ''), padding(header.size));
     }
   }
-  if (options.end !== false) parts.push(END_OF_ARCHIVE);
+  if (options.end !== false) parts.push(TAR_END);
   return Buffer.concat(parts);
 }
 
