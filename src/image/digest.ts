@@ -4,7 +4,7 @@
  * that verifies every byte against an expected digest and size while it flows.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { CaissonError } from '../errors.js';
 
 /** `sha256:<64 hex>` or `sha512:<128 hex>`, validated. */
@@ -119,6 +119,14 @@ export class VerifyingStream extends Transform {
       hint: 'The blob is truncated or corrupt; nothing of it was kept.',
     });
   }
+}
+
+/** `from` piped through a VerifyingStream; an error of `from` fails the returned stream too. */
+export function verifiedStream(options: VerifyOptions & { readonly from: Readable }): Readable {
+  const { from, ...verify } = options;
+  const verifying = new VerifyingStream(verify);
+  from.on('error', (error) => verifying.destroy(error));
+  return from.pipe(verifying);
 }
 
 /** Hashes a stream to its end; resolves with its digest and size. */

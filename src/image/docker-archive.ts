@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { CaissonError } from '../errors.js';
-import { BLOB_STREAM_BUFFER, digestHex, VerifyingStream, type Digest } from './digest.js';
+import { BLOB_STREAM_BUFFER, digestHex, verifiedStream, type Digest } from './digest.js';
 import { REF_NAME_ANNOTATION } from './layout.js';
 import { describeBytes, parseManifest, type Descriptor, type ImageIndex, type ParsedManifest } from './manifest.js';
 import { MediaType, sniffCompression } from './media-types.js';
@@ -70,12 +70,7 @@ export class DockerArchiveWriter implements ImageTarget {
     this.#written.add(descriptor.digest);
     return this.#append(async () => {
       const source = await options.open();
-      let content: Readable = source;
-      if (options.verified !== true) {
-        const verify = new VerifyingStream({ expected: descriptor.digest, size: descriptor.size, what: `${this.name}: blob ${descriptor.digest}` });
-        source.on('error', (error) => verify.destroy(error));
-        content = source.pipe(verify);
-      }
+      const content = options.verified === true ? source : verifiedStream({ from: source, expected: descriptor.digest, size: descriptor.size, what: `${this.name}: blob ${descriptor.digest}` });
       await this.#appendEntry({ name: blobName(descriptor.digest), size: descriptor.size, content });
       return 'written' as const;
     });
@@ -258,13 +253,11 @@ export class DockerArchiveReader implements ImageSource {
   }
 
   async openBlob(descriptor: Descriptor): Promise<Readable> {
-    const verify = new VerifyingStream({ expected: descriptor.digest, size: descriptor.size, what: `${this.name}@${descriptor.digest}` });
+    const verify = { expected: descriptor.digest, size: descriptor.size, what: `${this.name}@${descriptor.digest}` };
     const document = this.#documents.get(descriptor.digest);
-    if (document !== undefined) return Readable.from([document]).pipe(verify);
+    if (document !== undefined) return verifiedStream({ from: Readable.from([document]), ...verify });
     const entry = this.#blobs.get(descriptor.digest);
     if (entry === undefined) throw new CaissonError({ code: 'ERR_BLOB_UNKNOWN', message: `${this.name}: blob ${descriptor.digest} is not in the archive` });
-    const stream = this.#stream(entry);
-    stream.on('error', (error) => verify.destroy(error));
-    return stream.pipe(verify);
+    return verifiedStream({ from: this.#stream(entry), ...verify });
   }
 }

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { CaissonError } from '../errors.js';
-import { BLOB_STREAM_BUFFER, digestAlgorithm, digestHex, VerifyingStream } from './digest.js';
+import { BLOB_STREAM_BUFFER, digestAlgorithm, digestHex, verifiedStream, VerifyingStream } from './digest.js';
 import { parseManifest, type Descriptor, type ImageIndex, type ParsedManifest } from './manifest.js';
 import { MediaType } from './media-types.js';
 import type { ImageSource, ImageTarget, WriteBlobOptions, WriteManifestOptions } from './store.js';
@@ -132,10 +132,7 @@ export class OciLayout implements ImageSource, ImageTarget {
     if (!(await exists(path))) {
       throw new CaissonError({ code: 'ERR_BLOB_UNKNOWN', message: `${this.name}: blob ${descriptor.digest} is missing (${path})`, hint: 'The layout is incomplete; copy the image into it again.' });
     }
-    const verify = new VerifyingStream({ expected: descriptor.digest, size: descriptor.size, what: path });
-    const file = createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER });
-    file.on('error', (error) => verify.destroy(error));
-    return file.pipe(verify);
+    return verifiedStream({ from: createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }), expected: descriptor.digest, size: descriptor.size, what: path });
   }
 
   async writeBlob(options: WriteBlobOptions): Promise<'exists' | 'written'> {
