@@ -30,6 +30,7 @@ const needs = [
   ['htpasswd', 'apache2-utils'],
   ['openssl', 'openssl'],
   ['/bin/busybox', 'busybox-static'],
+  ['setfattr', 'attr'],
 ];
 
 function executable(file) {

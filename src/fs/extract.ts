@@ -7,16 +7,18 @@
  * OCI whiteouts delete what lower layers put there; an opaque directory drops their children.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { lstatSync, type Stats } from 'node:fs';
 import { chmod, lchown, link, lutimes, mkdir, open, readdir, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
-import type { Compression } from '../image/index.js';
+import { digestMismatch, type Compression, type Digest } from '../image/index.js';
 import { decompressLayer } from './decompress.js';
 import { cleanEntryPath, joinPath, parentOf, whiteoutOf } from './paths.js';
 import { writeSparse } from './sparse.js';
 import { readTar, type TarEntry } from './tar-reader.js';
 import type { TarHeader } from './tar-format.js';
+import { isOverlayXattr, writeXattrs, type XattrAssignment, type Xattrs } from './xattrs.js';
 
 export interface ExtractOptions {
   /** The layer blob as it is stored: gzip, zstd or plain tar, detected by magic bytes. */
@@ -31,6 +33,14 @@ export interface ExtractOptions {
    * (reported in `skipped`), as rootless builders do. Default: whether uid is 0.
    */
   readonly privileged?: boolean;
+  /**
+   * `apply` (default): whiteouts delete what lower layers put in the target. `overlay`: the target
+   * is one layer of an overlay stack, so whiteouts are kept as overlayfs marks them — a 0/0
+   * character device for a deleted path, `trusted.overlay.opaque=y` on an opaque directory.
+   */
+  readonly whiteouts?: 'apply' | 'overlay';
+  /** The layer's diffID: the uncompressed stream is hashed while it is read and must match. */
+  readonly diffId?: Digest;
 }
 
 /** An entry caisson could not reproduce exactly, and what it did instead. */
@@ -70,6 +80,32 @@ function runTool(command: string, args: readonly string[]): Promise<void> {
   });
 }
 
+/** The uncompressed stream, hashed as the tar reader pulls it; `drain` reads what it left. */
+class HashingSource implements AsyncIterable<Buffer> {
+  readonly #iterator: AsyncIterator<Buffer>;
+  readonly #hash = createHash('sha256');
+
+  constructor(source: AsyncIterable<Buffer>) {
+    this.#iterator = source[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return { next: () => this.#next() };
+  }
+
+  async #next(): Promise<IteratorResult<Buffer>> {
+    const next = await this.#iterator.next();
+    if (next.done !== true) this.#hash.update(next.value);
+    return next;
+  }
+
+  /** Reads past the end-of-archive blocks and returns the digest of everything. */
+  async digest(): Promise<Digest> {
+    while ((await this.#next()).done !== true);
+    return `sha256:${this.#hash.digest('hex')}` as Digest;
+  }
+}
+
 /** Files up to this size are read whole and written while the next entries are read. */
 const SMALL_FILE = 1 << 20;
 /** Small-file writes in flight at once. */
@@ -89,6 +125,8 @@ class Extraction {
   readonly #directoryMetadata: { path: string; mode: number; mtime: number }[] = [];
   /** Small files being written while the next entries are read; at most MAX_PENDING. */
   readonly #pending = new Set<Promise<void>>();
+  /** Extended attributes, set in one batch at the end (after ownership, which clears capabilities). */
+  readonly #xattrs: XattrAssignment[] = [];
   #failure: unknown;
   /** The target had nothing in it: paths this layer has not made cannot exist. */
   readonly #emptyTarget: boolean;
@@ -136,16 +174,41 @@ class Extraction {
     const stats = lstatOrUndefined(this.#absolute(path));
     if (stats === undefined) return;
     await rm(this.#absolute(path), { recursive: true, force: true });
+    this.#forgetXattrs(this.#absolute(path));
     if (stats.isDirectory()) for (const known of this.#directories) if (known === path || known.startsWith(`${path}/`)) this.#directories.delete(known);
   }
 
+  #recordXattrs(path: string, xattrs: Xattrs): void {
+    const kept = new Map([...xattrs].filter(([name]) => !isOverlayXattr(name)));
+    if (kept.size < xattrs.size) this.skipped.push({ path, reason: 'overlayfs attributes (trusted.overlay.*) in a layer are ignored' });
+    if (kept.size > 0) this.#xattrs.push({ path: this.#absolute(path), xattrs: kept });
+  }
+
+  /** What was removed gets no attributes: its path may become a symlink, which setfattr would follow. */
+  #forgetXattrs(absolute: string): void {
+    if (this.#xattrs.length === 0) return;
+    const inside = `${absolute}/`;
+    const kept = this.#xattrs.filter(({ path }) => path !== absolute && !path.startsWith(inside));
+    this.#xattrs.splice(0, this.#xattrs.length, ...kept);
+  }
+
   async #applyWhiteout(path: string, target: string): Promise<void> {
-    if (!(await this.#parents(target, false))) return;
     if (target === '') throw unsafe(this.#options.what, path, 'deletes the root');
+    const overlay = this.#options.whiteouts === 'overlay';
+    if (!(await this.#parents(target, overlay))) return;
     await this.#remove(target);
+    if (!overlay) return;
+    if (!this.#privileged) throw new CaissonError({ code: 'ERR_LAYER_UNSUPPORTED', message: `${this.#options.what}: whiteout ${JSON.stringify(path)} needs a 0/0 device node for overlayfs, which needs root`, hint: 'Run as root (or in a user namespace), or let caisson use the walk snapshotter.' });
+    await runTool('mknod', [this.#absolute(target), 'c', '0', '0']);
+    this.#created.add(target);
   }
 
   async #applyOpaque(directory: string): Promise<void> {
+    if (this.#options.whiteouts === 'overlay') {
+      await this.#parents(joinPath(directory, 'x'), true);
+      this.#xattrs.push({ path: this.#absolute(directory), xattrs: new Map([['trusted.overlay.opaque', Buffer.from('y')]]) });
+      return;
+    }
     if (!(await this.#parents(joinPath(directory, 'x'), false))) return;
     let names: string[];
     try {
@@ -266,8 +329,7 @@ class Extraction {
       await this.flush();
       return whiteout.kind === 'whiteout' ? this.#applyWhiteout(path, whiteout.target) : this.#applyOpaque(whiteout.directory);
     }
-    // Extended attributes need setxattr(2), which Node does not offer.
-    if (header.xattrs.size > 0) this.skipped.push({ path, reason: `extended attributes not applied (${[...header.xattrs.keys()].join(', ')})` });
+    if (header.xattrs.size > 0 && header.kind !== 'hardlink') this.#recordXattrs(path, header.xattrs);
     if (path === '') {
       if (header.kind !== 'directory') throw unsafe(what, header.name, `is a ${header.kind} where the root directory is`);
       return this.#metadata(path, header);
@@ -319,6 +381,8 @@ class Extraction {
   }
 
   async finish(): Promise<void> {
+    const refused = await writeXattrs({ assignments: this.#xattrs, what: this.#options.what });
+    for (const reason of refused) this.skipped.push({ path: '', reason: `extended attribute not applied: ${reason}` });
     for (const { path, mode, mtime } of this.#directoryMetadata.reverse()) {
       // A later entry of the layer may have removed or replaced it.
       if ((lstatOrUndefined(path))?.isDirectory() !== true) continue;
@@ -337,9 +401,14 @@ export async function extractLayer(options: ExtractOptions): Promise<ExtractResu
   const emptyTarget = (await readdir(options.target)).length === 0;
   const { compression, chunks } = await decompressLayer({ source: options.source, what: options.what });
   const extraction = new Extraction({ ...options, emptyTarget });
+  const source = options.diffId === undefined ? chunks : new HashingSource(chunks);
   try {
-    for await (const entry of readTar(chunks, options.what)) await extraction.apply(entry);
+    for await (const entry of readTar(source, options.what)) await extraction.apply(entry);
     await extraction.flush();
+    if (source instanceof HashingSource) {
+      const actual = await source.digest();
+      if (actual !== options.diffId) throw digestMismatch({ what: `${options.what} (uncompressed, its diffID)`, expected: options.diffId as Digest, actual });
+    }
   } catch (error) {
     // No write may still be running when the caller cleans up.
     await extraction.flush().catch(() => undefined);

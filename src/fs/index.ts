@@ -1,8 +1,9 @@
 /**
  * fs: root filesystems and layers. A streaming tar reader and deterministic writer; layers
  * decompressed by magic bytes and extracted securely (nothing escapes the target, whiteouts
- * applied); directory trees as deterministic tar entries; layers sealed in one pass with their
- * diffID and compressed digest.
+ * applied, xattrs set); directory trees as deterministic tar entries; layers sealed in one pass
+ * with their diffID and compressed digest; the layer store under the cache directory; the
+ * overlay and walk snapshotters that turn a step's changes into a layer.
  *
  * May import: ../errors.js, ../log.js, ../image/index.js.
  */
@@ -14,3 +15,7 @@ export { decodeHeader, encodeHeader, type EntryKind, type TarHeader } from './ta
 export { readTar, type TarEntry } from './tar-reader.js';
 export { writeTar, type TarInput } from './tar-writer.js';
 export { deviceNumbers, headerFor, treeEntries, type TreeOptions } from './tree.js';
+export { defaultCacheDirectory, LayerStore, type CollectOptions, type LayerStoreOptions, type StoreEntry, type StoreUsage, type UnpackOptions } from './layer-store.js';
+export { chooseSnapshotter, commitUpper, overlayMountData, type CommittedLayer, type CommitUpperOptions, type OverlayDirectories, type SnapshotterChoice } from './overlay-snapshot.js';
+export { commitWalk, compareTreePaths, diffIndexes, scanTree, SNAPSHOT_MODES, walkDiffEntries, type CommittedWalk, type CommitWalkOptions, type IndexDiff, type SnapshotMode, type StatIndex } from './walk-snapshot.js';
+export { readTreeXattrs, readXattrs, writeXattrs, type XattrAssignment, type Xattrs } from './xattrs.js';

@@ -9,6 +9,8 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryKind, TarHeader } from './tar-format.js';
 import type { TarInput } from './tar-writer.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './paths.js';
+import { isOverlayXattr, type Xattrs } from './xattrs.js';
 
 export interface TreeOptions {
   readonly root: string;
@@ -16,11 +18,18 @@ export interface TreeOptions {
   readonly clampMtime?: number;
   /** Include an entry for the root directory itself (`./`)? Default false. */
   readonly includeRoot?: boolean;
+  /** Extended attributes by path relative to root (from readTreeXattrs); overlay's own are dropped. */
+  readonly xattrs?: ReadonlyMap<string, Xattrs>;
+  /**
+   * The root is an overlayfs upperdir: a 0/0 character device is a deleted path (an OCI whiteout
+   * `.wh.<name>`), a directory marked opaque gets `.wh..wh..opq` first among its children.
+   */
+  readonly overlay?: boolean;
 }
 
 const READ_CHUNK = 1 << 16;
 
-function kindOf(stats: Stats): EntryKind | undefined {
+export function kindOf(stats: Stats): EntryKind | undefined {
   if (stats.isFile()) return 'file';
   if (stats.isDirectory()) return 'directory';
   if (stats.isSymbolicLink()) return 'symlink';
@@ -45,7 +54,7 @@ function compareNames(a: Dirent, b: Dirent): number {
 }
 
 /** The content of a file, read lazily when the tar writer gets to it. */
-async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> {
+export async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> {
   const file = await open(path, 'r');
   try {
     let left = size;
@@ -66,9 +75,13 @@ async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> 
 }
 
 /** The tar header for `path` (relative name `name`) from its lstat. */
-export async function headerFor(options: { readonly path: string; readonly name: string; readonly stats: Stats; readonly kind: EntryKind; readonly clampMtime?: number; readonly linkname?: string }): Promise<TarHeader> {
-  const { stats, kind } = options;
+function clampedMtime(stats: Stats, clampMtime: number | undefined): number {
   const mtime = Math.floor(stats.mtimeMs / 1000);
+  return clampMtime !== undefined && mtime > clampMtime ? clampMtime : mtime;
+}
+
+export async function headerFor(options: { readonly path: string; readonly name: string; readonly stats: Stats; readonly kind: EntryKind; readonly clampMtime?: number; readonly linkname?: string; readonly xattrs?: Xattrs | undefined }): Promise<TarHeader> {
+  const { stats, kind } = options;
   const device = kind === 'char' || kind === 'block' ? deviceNumbers(stats.rdev) : { major: 0, minor: 0 };
   return {
     name: kind === 'directory' ? `${options.name}/` : options.name,
@@ -77,19 +90,39 @@ export async function headerFor(options: { readonly path: string; readonly name:
     uid: stats.uid,
     gid: stats.gid,
     size: kind === 'file' ? stats.size : 0,
-    mtime: options.clampMtime !== undefined && mtime > options.clampMtime ? options.clampMtime : mtime,
+    mtime: clampedMtime(stats, options.clampMtime),
     linkname: options.linkname ?? (kind === 'symlink' ? await readlink(options.path) : ''),
     devmajor: device.major,
     devminor: device.minor,
-    xattrs: new Map(),
+    xattrs: imageXattrs(options.xattrs),
   };
+}
+
+/** The attributes that belong in an image: all but overlayfs's bookkeeping. */
+function imageXattrs(xattrs: Xattrs | undefined): Xattrs {
+  if (xattrs === undefined) return new Map();
+  return new Map([...xattrs].filter(([name]) => !isOverlayXattr(name)));
+}
+
+/** An OCI whiteout entry for `name` (`dir/.wh.file`, or `dir/.wh..wh..opq` for an opaque dir). */
+export function whiteoutHeader(options: { readonly name: string; readonly mtime: number }): TarHeader {
+  return { name: options.name, kind: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: options.mtime, linkname: '', devmajor: 0, devminor: 0, xattrs: new Map() };
+}
+
+function isOverlayWhiteout(stats: Stats): boolean {
+  return stats.isCharacterDevice() && stats.rdev === 0;
+}
+
+function isOpaque(xattrs: Xattrs | undefined): boolean {
+  const value = xattrs?.get('trusted.overlay.opaque') ?? xattrs?.get('user.overlay.opaque');
+  return value?.toString() === 'y';
 }
 
 export async function* treeEntries(options: TreeOptions): AsyncGenerator<TarInput> {
   const firstPaths = new Map<string, string>();
   if (options.includeRoot === true) {
     const stats = await lstat(options.root);
-    yield { header: { ...(await headerFor({ path: options.root, name: '.', stats, kind: 'directory', ...clamp(options) })), name: './' } };
+    yield { header: { ...(await headerFor({ path: options.root, name: '.', stats, kind: 'directory', ...clamp(options), xattrs: options.xattrs?.get('') })), name: './' } };
   }
   async function* walk(directory: string, prefix: string): AsyncGenerator<TarInput> {
     const children = (await readdir(directory, { withFileTypes: true })).sort(compareNames);
@@ -99,18 +132,26 @@ export async function* treeEntries(options: TreeOptions): AsyncGenerator<TarInpu
       const stats = await lstat(path);
       const kind = kindOf(stats);
       if (kind === undefined) continue;
+      const clamped = clampedMtime(stats, options.clampMtime);
+      if (options.overlay === true && isOverlayWhiteout(stats)) {
+        yield { header: whiteoutHeader({ name: prefix === '' ? `${WHITEOUT_PREFIX}${child.name}` : `${prefix}/${WHITEOUT_PREFIX}${child.name}`, mtime: clamped }) };
+        continue;
+      }
+      const xattrs = options.xattrs?.get(name);
       if (kind === 'file' && stats.nlink > 1) {
         const key = `${stats.dev}:${stats.ino}`;
         const first = firstPaths.get(key);
         if (first !== undefined) {
-          yield { header: await headerFor({ path, name, stats, kind: 'hardlink', linkname: first, ...clamp(options) }) };
+          yield { header: await headerFor({ path, name, stats, kind: 'hardlink', linkname: first, ...clamp(options), xattrs }) };
           continue;
         }
         firstPaths.set(key, name);
       }
-      const header = await headerFor({ path, name, stats, kind, ...clamp(options) });
+      const header = await headerFor({ path, name, stats, kind, ...clamp(options), xattrs });
       yield kind === 'file' ? { header, content: fileContent(path, stats.size) } : { header };
-      if (kind === 'directory') yield* walk(path, name);
+      if (kind !== 'directory') continue;
+      if (options.overlay === true && isOpaque(xattrs)) yield { header: whiteoutHeader({ name: `${name}/${OPAQUE_WHITEOUT}`, mtime: clamped }) };
+      yield* walk(path, name);
     }
   }
   yield* walk(options.root, '');

@@ -1,8 +1,7 @@
 // Layers written from a directory tree: read back by umoci (an independent unpacker) and by
 // caisson's extractor into the same tree; the same inputs in two places give the same digests.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync, createReadStream } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +10,7 @@ import { extractLayer, treeEntries, writeLayer, writeTar, type TarInput, type Wr
 import { OciLayout, type Compression } from '../../src/image/index.js';
 import { makeImage, writeImage } from '../support/images.js';
 import { missingTool, runTool } from '../support/tools.js';
+import { describeTree } from '../support/trees.js';
 
 let dir = '';
 before(() => {
@@ -39,39 +39,6 @@ function makeTree(path: string): void {
   }
 }
 
-interface Record {
-  readonly path: string;
-  readonly type: string;
-  readonly mode: number;
-  readonly content: string;
-  readonly mtime?: number;
-}
-
-/** What a tree holds: kinds, modes, contents, link targets, hardlink groups (and dir/file mtimes). */
-function describeTree(path: string, options: { readonly mtimes: boolean }): Record[] {
-  const records: Record[] = [];
-  const inodes = new Map<number, string>();
-  const walk = (directory: string, prefix: string): void => {
-    for (const name of readdirSync(directory).sort()) {
-      const full = join(directory, name);
-      const relative = prefix === '' ? name : `${prefix}/${name}`;
-      const stats = lstatSync(full);
-      const type = stats.isDirectory() ? 'dir' : stats.isSymbolicLink() ? 'symlink' : stats.isFile() ? 'file' : 'other';
-      let content = '';
-      if (type === 'symlink') content = readlinkSync(full);
-      if (type === 'file') {
-        const first = stats.nlink > 1 ? inodes.get(stats.ino) : undefined;
-        content = first !== undefined ? `hardlink of ${first}` : createHash('sha256').update(readFileSync(full)).digest('hex');
-        if (stats.nlink > 1 && first === undefined) inodes.set(stats.ino, relative);
-      }
-      records.push({ path: relative, type, mode: type === 'symlink' ? 0 : stats.mode & 0o7777, content, ...(options.mtimes && type !== 'symlink' ? { mtime: Math.floor(stats.mtimeMs / 1000) } : {}) });
-      if (type === 'dir') walk(full, relative);
-    }
-  };
-  walk(path, '');
-  return records;
-}
-
 async function layerOf(options: { readonly tree: string; readonly compression: Compression; readonly blobs: string; readonly clampMtime?: number }): Promise<WrittenLayer> {
   return writeLayer({
     tar: writeTar(treeEntries({ root: options.tree, ...(options.clampMtime === undefined ? {} : { clampMtime: options.clampMtime }) })),
@@ -93,7 +60,7 @@ describe('layers from a tree', () => {
     await layout.commit();
     const bundle = join(dir, 'umoci-bundle');
     runTool('umoci', ['unpack', ...(root ? [] : ['--rootless']), '--image', `${layoutDir}:tree`, bundle]);
-    assert.deepEqual(describeTree(join(bundle, 'rootfs'), { mtimes: true }), describeTree(tree, { mtimes: true }));
+    assert.deepEqual(await describeTree(join(bundle, 'rootfs'), { mtimes: true }), await describeTree(tree, { mtimes: true }));
   });
 
   test("caisson's extractor gives back the same tree, gzip, zstd and plain", async () => {
@@ -106,7 +73,7 @@ describe('layers from a tree', () => {
       mkdirSync(target);
       const result = await extractLayer({ source: createReadStream(layer.path), target, what: layer.descriptor.digest });
       assert.equal(result.compression, compression);
-      assert.deepEqual(describeTree(target, { mtimes: true }), describeTree(tree, { mtimes: true }), compression);
+      assert.deepEqual(await describeTree(target, { mtimes: true }), await describeTree(tree, { mtimes: true }), compression);
     }
   });
 

@@ -1,0 +1,323 @@
+/**
+ * The layer store under the cache directory, shared by every build on the machine (or every pod
+ * mounting the same volume):
+ *
+ *   blobs/sha256/<hex>          compressed layer blobs, content-addressed
+ *   layers/sha256/<hex>/root/   a layer extracted once, keyed by its diffID, in overlay form
+ *   layers/sha256/<hex>/meta.json  its size and entry count; its mtime is the last use
+ *   tmp/                        staging; renamed into place only when complete
+ *   locks/<hex>.lock            one extraction of a layer at a time
+ *
+ * Everything becomes visible by an atomic rename of a complete directory or file, so a build
+ * killed mid-write leaves only staging that nothing reads and `gc` removes. Locks carry a
+ * heartbeat; a lock whose holder stopped beating (killed, or its pod gone) is taken over.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CaissonError } from '../errors.js';
+import { digestHex, isDigest, type Digest } from '../image/index.js';
+import { extractLayer } from './extract.js';
+
+/** A lock not refreshed for this long belongs to a dead build. */
+const STALE_LOCK_MS = 60_000;
+const HEARTBEAT_MS = 10_000;
+/** Staging older than this is left over from a killed build. */
+const STALE_STAGING_MS = 3_600_000;
+
+export interface LayerStoreOptions {
+  /** The cache directory (`--cache-dir`). */
+  readonly root: string;
+  /** Whether layers may be extracted with ownership and device nodes (default: uid is 0). */
+  readonly privileged?: boolean;
+}
+
+export interface UnpackOptions {
+  readonly diffId: Digest;
+  /** The blob (any compression), opened only when the layer is not in the store yet. */
+  readonly open: () => Promise<AsyncIterable<Buffer>>;
+  /** Names the layer in errors and logs. */
+  readonly what: string;
+}
+
+export interface StoreEntry {
+  readonly kind: 'blob' | 'layer';
+  readonly digest: Digest;
+  readonly bytes: number;
+  /** Milliseconds since the epoch. */
+  readonly lastUsed: number;
+}
+
+export interface StoreUsage {
+  readonly blobs: { readonly count: number; readonly bytes: number };
+  readonly layers: { readonly count: number; readonly bytes: number };
+  readonly staging: { readonly count: number };
+  readonly bytes: number;
+}
+
+export interface CollectOptions {
+  /** Entries unused for longer than this go. */
+  readonly maxAgeMs?: number;
+  /** Then the least recently used go until the store is no bigger than this. */
+  readonly maxBytes?: number;
+  /** The current time, in milliseconds (tests pass their own). */
+  readonly now?: number;
+}
+
+interface LayerMeta {
+  readonly diffId: Digest;
+  readonly bytes: number;
+  readonly entries: number;
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** Removes a tree even where a layer made directories read-only (as a non-root user). */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw error;
+    await makeWritable(path);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function makeWritable(directory: string): Promise<void> {
+  await chmod(directory, 0o700).catch(() => undefined);
+  const children = await readdir(directory, { withFileTypes: true }).catch(() => []);
+  for (const child of children) if (child.isDirectory()) await makeWritable(join(directory, child.name));
+}
+
+export class LayerStore {
+  readonly root: string;
+  readonly #privileged: boolean;
+
+  constructor(options: LayerStoreOptions) {
+    this.root = options.root;
+    this.#privileged = options.privileged ?? process.getuid?.() === 0;
+  }
+
+  /** The blob directory, as `writeLayer`'s `blobs` option and an OCI layout's `blobs/` take it. */
+  get blobs(): string {
+    return join(this.root, 'blobs');
+  }
+
+  blobPath(digest: Digest): string {
+    return join(this.blobs, 'sha256', digestHex(digest));
+  }
+
+  #layerDirectory(diffId: Digest): string {
+    return join(this.root, 'layers', 'sha256', digestHex(diffId));
+  }
+
+  /** The blob's path when the store has it (and marks it used), else undefined. */
+  async useBlob(digest: Digest): Promise<string | undefined> {
+    const path = this.blobPath(digest);
+    const now = new Date();
+    try {
+      await utimes(path, now, now);
+      return path;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The extracted layer (its `root/` directory) when the store has it, marking it used. */
+  async findLayer(diffId: Digest): Promise<string | undefined> {
+    const directory = this.#layerDirectory(diffId);
+    const now = new Date();
+    try {
+      await utimes(join(directory, 'meta.json'), now, now);
+      return join(directory, 'root');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The layer's directory in overlay form, extracting it from its blob only if no build has
+   * before. Concurrent builds asking for the same layer extract it once: the others wait on the
+   * lock and then find it.
+   */
+  async unpackLayer(options: UnpackOptions): Promise<{ readonly root: string; readonly extracted: boolean }> {
+    const found = await this.findLayer(options.diffId);
+    if (found !== undefined) return { root: found, extracted: false };
+    return this.#withLock(options.diffId, async () => {
+      const again = await this.findLayer(options.diffId);
+      if (again !== undefined) return { root: again, extracted: false };
+      const staging = await this.#staging();
+      try {
+        await mkdir(join(staging, 'root'));
+        const result = await extractLayer({ source: await options.open(), target: join(staging, 'root'), what: options.what, whiteouts: 'overlay', diffId: options.diffId, privileged: this.#privileged });
+        const meta: LayerMeta = { diffId: options.diffId, bytes: result.bytes, entries: result.entries };
+        return { root: await this.#publish(staging, options.diffId, meta), extracted: true };
+      } catch (error) {
+        await removeTree(staging);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Takes `directory` (a committed step's upperdir, already in overlay form) into the store as
+   * the layer with `diffId`, moving it, so later steps and builds use it as a lower. Returns the
+   * stored root; if the store had the layer already, `directory` is removed instead.
+   */
+  async adoptLayer(options: { readonly directory: string; readonly diffId: Digest; readonly bytes: number; readonly entries: number }): Promise<string> {
+    const found = await this.findLayer(options.diffId);
+    if (found !== undefined) {
+      await removeTree(options.directory);
+      return found;
+    }
+    const staging = await this.#staging();
+    try {
+      await rename(options.directory, join(staging, 'root'));
+      return await this.#publish(staging, options.diffId, { diffId: options.diffId, bytes: options.bytes, entries: options.entries });
+    } catch (error) {
+      await removeTree(staging);
+      throw error;
+    }
+  }
+
+  async #staging(): Promise<string> {
+    const directory = join(this.root, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
+    await mkdir(directory, { recursive: true });
+    return directory;
+  }
+
+  /** Writes the meta file last, then renames the whole staging directory into place. */
+  async #publish(staging: string, diffId: Digest, meta: LayerMeta): Promise<string> {
+    await writeFile(join(staging, 'meta.json'), `${JSON.stringify(meta)}\n`);
+    const target = this.#layerDirectory(diffId);
+    await mkdir(join(target, '..'), { recursive: true });
+    try {
+      await rename(staging, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Another build published the same layer first: theirs is identical.
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      await removeTree(staging);
+    }
+    return join(target, 'root');
+  }
+
+  async #withLock<T>(diffId: Digest, work: () => Promise<T>): Promise<T> {
+    const directory = join(this.root, 'locks');
+    await mkdir(directory, { recursive: true });
+    const path = join(directory, `${digestHex(diffId)}.lock`);
+    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+      try {
+        const file = await open(path, 'wx');
+        await file.writeFile(`${hostname()} ${process.pid}\n`);
+        await file.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const held = await stat(path).catch(() => undefined);
+      if (held !== undefined && Date.now() - held.mtimeMs > STALE_LOCK_MS) await rm(path, { force: true });
+      else await sleep(wait);
+    }
+    const heartbeat = setInterval(() => {
+      const now = new Date();
+      utimes(path, now, now).catch(() => undefined);
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    try {
+      return await work();
+    } finally {
+      clearInterval(heartbeat);
+      await rm(path, { force: true });
+    }
+  }
+
+  /** Every blob and layer with its size and last use. */
+  async entries(): Promise<StoreEntry[]> {
+    const result: StoreEntry[] = [];
+    for (const name of await readdir(join(this.blobs, 'sha256')).catch(() => [])) {
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest)) continue;
+      const stats = await stat(join(this.blobs, 'sha256', name)).catch(() => undefined);
+      if (stats !== undefined) result.push({ kind: 'blob', digest, bytes: stats.size, lastUsed: stats.mtimeMs });
+    }
+    const layers = join(this.root, 'layers', 'sha256');
+    for (const name of await readdir(layers).catch(() => [])) {
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest)) continue;
+      const metaPath = join(layers, name, 'meta.json');
+      const [stats, text] = await Promise.all([stat(metaPath).catch(() => undefined), readFile(metaPath, 'utf8').catch(() => undefined)]);
+      if (stats === undefined || text === undefined) continue;
+      const meta = JSON.parse(text) as LayerMeta;
+      result.push({ kind: 'layer', digest, bytes: meta.bytes, lastUsed: stats.mtimeMs });
+    }
+    return result;
+  }
+
+  async usage(): Promise<StoreUsage> {
+    const entries = await this.entries();
+    const sum = (kind: StoreEntry['kind']) => {
+      const some = entries.filter((entry) => entry.kind === kind);
+      return { count: some.length, bytes: some.reduce((total, entry) => total + entry.bytes, 0) };
+    };
+    const blobs = sum('blob');
+    const layers = sum('layer');
+    const staging = (await readdir(join(this.root, 'tmp')).catch(() => [])).length;
+    return { blobs, layers, staging: { count: staging }, bytes: blobs.bytes + layers.bytes };
+  }
+
+  /**
+   * Removes leftover staging, then entries unused for longer than `maxAgeMs`, then the least
+   * recently used until the store fits `maxBytes`. Returns what it removed. A layer is moved
+   * out of `layers/` before it is deleted, so no build ever finds half of one.
+   */
+  async collect(options: CollectOptions): Promise<StoreEntry[]> {
+    const now = options.now ?? Date.now();
+    const tmp = join(this.root, 'tmp');
+    for (const name of await readdir(tmp).catch(() => [])) {
+      const stats = await stat(join(tmp, name)).catch(() => undefined);
+      if (stats !== undefined && now - stats.mtimeMs > STALE_STAGING_MS) await removeTree(join(tmp, name));
+    }
+    const entries = (await this.entries()).sort((a, b) => a.lastUsed - b.lastUsed);
+    let total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+    const removed: StoreEntry[] = [];
+    for (const entry of entries) {
+      const old = options.maxAgeMs !== undefined && now - entry.lastUsed > options.maxAgeMs;
+      const over = options.maxBytes !== undefined && total > options.maxBytes;
+      if (!old && !over) continue;
+      await this.#remove(entry);
+      total -= entry.bytes;
+      removed.push(entry);
+    }
+    return removed;
+  }
+
+  async #remove(entry: StoreEntry): Promise<void> {
+    if (entry.kind === 'blob') {
+      await rm(this.blobPath(entry.digest), { force: true });
+      return;
+    }
+    const staging = await this.#staging();
+    try {
+      await rename(this.#layerDirectory(entry.digest), join(staging, 'layer'));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    await removeTree(staging);
+  }
+}
+
+/** The default cache directory: CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson. */
+export function defaultCacheDirectory(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.CAISSON_CACHE_DIR !== undefined && env.CAISSON_CACHE_DIR !== '') return env.CAISSON_CACHE_DIR;
+  if (env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== '') return join(env.XDG_CACHE_HOME, 'caisson');
+  if (env.HOME === undefined || env.HOME === '') throw new CaissonError({ code: 'ERR_USAGE', message: 'no cache directory: HOME, XDG_CACHE_HOME and CAISSON_CACHE_DIR are all unset', hint: 'Pass --cache-dir DIR.' });
+  return join(env.HOME, '.cache', 'caisson');
+}
