@@ -9,6 +9,13 @@ import { CaissonError } from '../errors.js';
 import { sniffCompression, type Compression } from '../image/index.js';
 
 /**
+ * Output buffer of the decompressor. Each buffer is a round trip through libuv's thread pool,
+ * and on a busy 2-core machine the hand-off, not the inflate, is the cost: 1 MiB buffers
+ * decompressed a layer 2-4x faster than 64 KiB ones.
+ */
+const DECOMPRESS_CHUNK = 1 << 20;
+
+/**
  * Reads the first chunk(s), picks the decompressor, and yields the uncompressed bytes. Corrupt or
  * truncated compressed data is an ERR_LAYER_INVALID naming `what`.
  */
@@ -36,7 +43,7 @@ export async function decompressLayer(options: { readonly source: AsyncIterable<
     }
   }
   if (compression === 'none') return { compression, chunks: raw() };
-  const decompressor = compression === 'gzip' ? createGunzip({ chunkSize: 1 << 16 }) : createZstdDecompress({ chunkSize: 1 << 16 });
+  const decompressor = compression === 'gzip' ? createGunzip({ chunkSize: DECOMPRESS_CHUNK }) : createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK });
   pipeline(Readable.from(raw(), { objectMode: false }), decompressor).catch(() => {
     // The same error reaches the reader through the decompressor.
   });

@@ -1,0 +1,68 @@
+/**
+ * `caisson cache du` and `caisson cache gc [--max-age D] [--max-size S]`: what the local layer
+ * store under the cache directory holds, and removing what has not been used lately. Without
+ * flags, gc removes what no build used for 336h (kaniko's default --cache-ttl) and staging left
+ * by killed builds.
+ */
+import { defaultCacheDirectory, LayerStore, type StoreEntry } from '../../fs/index.js';
+import { CaissonError } from '../../errors.js';
+import type { CommandContext } from '../context.js';
+import type { CommandSpec, ParsedArgs } from '../spec.js';
+import { formatSize, parseDuration, parseSize } from '../units.js';
+
+const DEFAULT_MAX_AGE = '336h';
+
+function openStore(args: ParsedArgs, context: CommandContext): LayerStore {
+  return new LayerStore({ root: args.string('cache-dir') ?? defaultCacheDirectory(context.env) });
+}
+
+async function du(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const store = openStore(args, context);
+  const usage = await store.usage();
+  if (args.bool('json')) {
+    context.stdout(`${JSON.stringify({ cacheDir: store.root, ...usage })}\n`);
+    return;
+  }
+  context.stdout(
+    `${store.root}\n` +
+      `  blobs    ${String(usage.blobs.count).padStart(6)}  ${formatSize(usage.blobs.bytes)}\n` +
+      `  layers   ${String(usage.layers.count).padStart(6)}  ${formatSize(usage.layers.bytes)} extracted\n` +
+      (usage.staging.count > 0 ? `  staging  ${String(usage.staging.count).padStart(6)}  (builds running, or left by killed ones)\n` : '') +
+      `  total            ${formatSize(usage.bytes)}\n`,
+  );
+}
+
+async function gc(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const store = openStore(args, context);
+  const maxSize = args.string('max-size');
+  const maxAgeMs = parseDuration({ flag: '--max-age', text: args.string('max-age') ?? DEFAULT_MAX_AGE });
+  const removed: StoreEntry[] = await store.collect({ maxAgeMs, ...(maxSize === undefined ? {} : { maxBytes: parseSize({ flag: '--max-size', text: maxSize }) }) });
+  for (const entry of removed) context.logger.info(`removed ${entry.kind} ${entry.digest} (${formatSize(entry.bytes)})`);
+  const usage = await store.usage();
+  context.stdout(`removed ${removed.length} entries, ${formatSize(removed.reduce((total, entry) => total + entry.bytes, 0))}; ${formatSize(usage.bytes)} left in ${store.root}\n`);
+}
+
+async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const action = args.positional;
+  switch (action) {
+    case 'du':
+      return du(args, context);
+    case 'gc':
+      return gc(args, context);
+    default:
+      throw new CaissonError({ code: 'ERR_USAGE', message: action === undefined ? 'caisson cache needs an action: du or gc' : `caisson cache ${action}: unknown action`, hint: 'Use "caisson cache du" or "caisson cache gc [--max-age 336h] [--max-size 20GiB]".' });
+  }
+}
+
+export const CACHE_COMMAND: CommandSpec = {
+  name: 'cache',
+  describe: 'Show (du) or trim (gc) the local layer store under the cache directory',
+  positionals: [{ name: 'action', required: true, describe: 'du: what the store holds; gc: remove what builds have not used lately' }],
+  options: [
+    { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the cache directory (default: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson)' },
+    { name: 'max-age', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'gc: remove entries no build used for this long (336h, 14d, 90m)' },
+    { name: 'max-size', type: 'string', placeholder: 'SIZE', describe: 'gc: then remove the least recently used until the store fits (20GiB, 500MB)' },
+    { name: 'json', type: 'boolean', describe: 'du: print JSON' },
+  ],
+  run,
+};

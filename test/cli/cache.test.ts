@@ -1,0 +1,90 @@
+// `caisson cache du|gc` on a real layer store: counts and sizes, removal by age and size, the
+// default cache directory from the environment, and bad sizes and durations named in the error.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { runCli } from '../../src/cli/index.js';
+import { LayerStore } from '../../src/fs/index.js';
+import { sha256 } from '../../src/image/index.js';
+import { makeTar } from '../support/tar.js';
+
+let dir = '';
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'caisson-cache-cli-test-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+    cwd: dir,
+    readStdin: async () => '',
+  });
+  return { code, stdout, stderr };
+}
+
+async function storeWithLayer(root: string): Promise<void> {
+  const tar = makeTar([{ name: 'data', content: Buffer.alloc(5000, 'd') }]);
+  const bytes = gzipSync(tar);
+  await new LayerStore({ root }).unpackLayer({ diffId: sha256(tar), what: 'test', open: async () => (async function* () {
+    yield bytes;
+  })() });
+}
+
+describe('caisson cache', () => {
+  test('du counts what the store holds; --json for machines', async () => {
+    const root = join(dir, 'du');
+    await storeWithLayer(root);
+    const json = await cli(['cache', 'du', '--cache-dir', root, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const usage = JSON.parse(json.stdout) as { cacheDir: string; layers: { count: number; bytes: number }; bytes: number };
+    assert.deepEqual({ dir: usage.cacheDir, layers: usage.layers }, { dir: root, layers: { count: 1, bytes: 5000 } });
+    const text = await cli(['cache', 'du', '--cache-dir', root]);
+    assert.match(text.stdout, /layers +1 +4\.9 KiB extracted/);
+  });
+
+  test('the cache directory defaults to CAISSON_CACHE_DIR, then XDG_CACHE_HOME/caisson', async () => {
+    const root = join(dir, 'env');
+    await storeWithLayer(root);
+    const byEnv = await cli(['cache', 'du', '--json'], { CAISSON_CACHE_DIR: root });
+    assert.equal((JSON.parse(byEnv.stdout) as { layers: { count: number } }).layers.count, 1);
+    const byXdg = await cli(['cache', 'du', '--json'], { XDG_CACHE_HOME: join(dir, 'xdg') });
+    assert.equal((JSON.parse(byXdg.stdout) as { cacheDir: string }).cacheDir, join(dir, 'xdg', 'caisson'));
+  });
+
+  test('gc keeps what was used lately and removes by --max-age and --max-size', async () => {
+    const root = join(dir, 'gc');
+    await storeWithLayer(root);
+    const kept = await cli(['cache', 'gc', '--cache-dir', root]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stdout, /^removed 0 entries, 0 B; 4\.9 KiB left/);
+    const removed = await cli(['cache', 'gc', '--cache-dir', root, '--max-size', '1KiB']);
+    assert.match(removed.stdout, /^removed 1 entries, 4\.9 KiB; 0 B left/);
+    assert.equal((await new LayerStore({ root }).usage()).layers.count, 0);
+    await storeWithLayer(root);
+    const aged = await cli(['cache', 'gc', '--cache-dir', root, '--max-age', '0s']);
+    assert.match(aged.stdout, /^removed 1 entries/);
+  });
+
+  test('bad sizes, durations and actions are usage errors naming the flag', async () => {
+    const size = await cli(['cache', 'gc', '--cache-dir', dir, '--max-size', '12 parsecs']);
+    assert.equal(size.code, 2);
+    assert.match(size.stderr, /--max-size "12 parsecs" is not a size/);
+    const age = await cli(['cache', 'gc', '--cache-dir', dir, '--max-age', '2 weeks']);
+    assert.match(age.stderr, /--max-age "2 weeks" is not a duration/);
+    const action = await cli(['cache', 'prune', '--cache-dir', dir]);
+    assert.equal(action.code, 2);
+    assert.match(action.stderr, /caisson cache prune: unknown action/);
+  });
+});
