@@ -19,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
+source bench/lib.sh
 
 SIZE_MIB=1024
 LAYERS=8
@@ -33,25 +34,11 @@ while [ $# -gt 0 ]; do
     *) echo "bench/registry.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-for n in "$SIZE_MIB" "$LAYERS" "$ROUNDS"; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench/registry.sh: $n is not a positive whole number" >&2; exit 2; }
-done
-
-for tool in skopeo docker-registry curl /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench/registry.sh: $tool is missing (apt-get install skopeo docker-registry curl time)" >&2; exit 1; }
-done
-[ -f dist/src/cli/index.js ] || npm run build >/dev/null
-case "$(node --version)" in v2[4-9].*|v[3-9][0-9].*) ;; *) echo "bench/registry.sh: need node 24 (npm ci installs it in node_modules/.bin)" >&2; exit 1 ;; esac
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/caisson-bench-registry-XXXXXX")"
+bench_positive bench/registry.sh "$SIZE_MIB" "$LAYERS" "$ROUNDS"
+bench_tools bench/registry.sh "apt-get install skopeo docker-registry curl time" skopeo docker-registry curl /usr/bin/time
+bench_node bench/registry.sh
 # Peak disk use: the source layout, two registries and two pulled layouts.
-need_mib=$(( SIZE_MIB * 5 + 256 ))
-avail_mib=$(df -Pm "$WORK" | awk 'NR==2 {print $4}')
-if [ "$avail_mib" -lt "$need_mib" ]; then
-  rmdir "$WORK"
-  echo "bench/registry.sh: needs ${need_mib} MiB free in ${TMPDIR:-/tmp}, has ${avail_mib} MiB" >&2
-  exit 1
-fi
+bench_workdir bench/registry.sh $(( SIZE_MIB * 5 + 256 ))
 
 REGISTRY_PIDS=()
 cleanup() {

@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
+source bench/lib.sh
 
 FILES=100000
 SIZE_MIB=1024
@@ -23,24 +24,11 @@ while [ $# -gt 0 ]; do
     *) echo "bench/snapshot.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-for n in "$FILES" "$SIZE_MIB"; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench/snapshot.sh: $n is not a positive whole number" >&2; exit 2; }
-done
-for tool in find tar gzip getfattr unshare; do
-  command -v "$tool" >/dev/null || { echo "bench/snapshot.sh: $tool is missing (apt-get install findutils tar gzip attr util-linux)" >&2; exit 1; }
-done
-[ -f dist/src/fs/index.js ] || npm run build >/dev/null
-case "$(node --version)" in v2[4-9].*|v[3-9][0-9].*) ;; *) echo "bench/snapshot.sh: need node 24 (npm ci installs it in node_modules/.bin)" >&2; exit 1 ;; esac
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/caisson-bench-snapshot-XXXXXX")"
+bench_positive bench/snapshot.sh "$FILES" "$SIZE_MIB"
+bench_tools bench/snapshot.sh "apt-get install findutils tar gzip attr util-linux" find tar gzip getfattr unshare
+bench_node bench/snapshot.sh
 # The tree, its blob, two extracted copies and the store's.
-need_mib=$(( SIZE_MIB * 5 + 512 ))
-avail_mib=$(df -Pm "$WORK" | awk 'NR==2 {print $4}')
-if [ "$avail_mib" -lt "$need_mib" ]; then
-  rmdir "$WORK"
-  echo "bench/snapshot.sh: needs ${need_mib} MiB free in ${TMPDIR:-/tmp}, has ${avail_mib} MiB" >&2
-  exit 1
-fi
+bench_workdir bench/snapshot.sh $(( SIZE_MIB * 5 + 512 ))
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { baseName, joinPath, parentOf, WHITEOUT_PREFIX } from './paths.js';
 import { fileContent, headerFor, kindOf, whiteoutHeader } from './tree.js';
 import { writeTar, type TarInput } from './tar-writer.js';
@@ -54,13 +54,16 @@ function record(path: string, stats: Stats, mode: SnapshotMode): StatRecord {
 export function scanTree(options: ScanOptions): StatIndex {
   const index = new Map<string, StatRecord>();
   const ignored = new Set(options.ignore ?? []);
+  // Paths are joined by hand: path.join normalizes every one, a third of the scan's time.
+  // Without a trailing slash, so that '/' (container mode) gives '/etc', not '//etc'.
+  const root = resolve(options.root).replace(/\/$/, '');
   const pending: string[] = [''];
   for (let directory = pending.pop(); directory !== undefined; directory = pending.pop()) {
-    const absolute = directory === '' ? options.root : join(options.root, directory);
+    const absolute = directory === '' ? root || '/' : `${root}/${directory}`;
     for (const name of readdirSync(absolute)) {
-      const path = joinPath(directory, name);
+      const path = directory === '' ? name : `${directory}/${name}`;
       if (ignored.has(path)) continue;
-      const full = join(absolute, name);
+      const full = `${root}/${path}`;
       const stats = lstatSync(full, { throwIfNoEntry: false });
       // Gone between readdir and lstat: a step still running in the background; left out.
       if (stats === undefined) continue;

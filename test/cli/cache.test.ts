@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { runCli } from '../../src/cli/index.js';
+import { runCaisson, type CliResult } from '../support/cli.js';
 import { LayerStore } from '../../src/fs/index.js';
 import { sha256 } from '../../src/image/index.js';
 import { makeTar } from '../support/tar.js';
@@ -17,21 +17,8 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env,
-    cwd: dir,
-    readStdin: async () => '',
-  });
-  return { code, stdout, stderr };
+function cli(argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCaisson(argv, { cwd: dir, env });
 }
 
 async function storeWithLayer(root: string): Promise<void> {

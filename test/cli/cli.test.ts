@@ -6,14 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../../src/cli/index.js';
+import { runCaisson, type CliResult } from '../support/cli.js';
 import { projectRoot } from '../support/paths.js';
-
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let dir = '';
 before(() => {
@@ -29,21 +23,8 @@ function write(name: string, text: string): string {
   return path;
 }
 
-async function cli(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: options.env ?? {},
-    cwd: dir,
-    readStdin: async () => options.stdin ?? '',
-  });
-  return { code, stdout, stderr };
+function cli(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return runCaisson(argv, { cwd: dir, ...options });
 }
 
 describe('caisson parse', () => {

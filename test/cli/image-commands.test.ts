@@ -6,31 +6,16 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../../src/cli/index.js';
 import { OciLayout } from '../../src/image/index.js';
+import { runCaisson, type CliResult } from '../support/cli.js';
 import { makeImage, makeIndex, makeLayer, writeImage, type TestImage } from '../support/images.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let dir = '';
 let env: Record<string, string> = {};
-async function cli(argv: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    env,
-    cwd: dir,
-    readStdin: async () => '',
-  });
-  return { code, stdout, stderr };
+function cli(argv: string[]): Promise<CliResult> {
+  return runCaisson(argv, { cwd: dir, env });
 }
 
 let image: TestImage;

@@ -123,13 +123,16 @@ async function lowerLayer(options: { readonly tree: string; readonly blobs: stri
 }
 
 const compareOptions = { mtimes: true, directoryMtimes: false, owners: root, xattrs: true } as const;
-const SEEDS = [1, 2, 3, 4, 5, 6];
+const SEEDS = [1, 2, 3, 4];
+/** `full` only adds content hashes to the same comparison: fewer, different seeds. */
+const SEEDS_BY_MODE: Readonly<Record<SnapshotMode, readonly number[]>> = { redo: SEEDS, full: [5, 6], time: [] };
 
 describe('walk snapshots', { skip: needsTools }, () => {
   for (const mode of ['redo', 'full'] as const satisfies readonly SnapshotMode[]) {
-    test(`random mutations round-trip through umoci (--snapshot-mode ${mode}, ${SEEDS.length} seeds)`, async () => {
+    const seeds = SEEDS_BY_MODE[mode];
+    test(`random mutations round-trip through umoci (--snapshot-mode ${mode}, ${seeds.length} seeds)`, async () => {
       let ran = 0;
-      for (const seed of SEEDS) {
+      for (const seed of seeds) {
         const name = `walk-${mode}-${seed}`;
         const lower = join(dir, `${name}-lower`);
         makeLower(lower);
@@ -145,7 +148,7 @@ describe('walk snapshots', { skip: needsTools }, () => {
         assert.deepEqual(await describeTree(unpacked, compareOptions), await describeTree(lower, compareOptions), `seed ${seed}\n${readFileSync(script, 'utf8')}`);
         ran += 1;
       }
-      assert.equal(ran, SEEDS.length);
+      assert.equal(ran, seeds.length);
     });
   }
 
