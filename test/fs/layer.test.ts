@@ -90,6 +90,16 @@ describe('layers from a tree', () => {
     assert.equal(digests[0], digests[1]);
   });
 
+  test('layers sealed at the same time (zlib compresses on the thread pool) match layers sealed one by one', async () => {
+    const tree = join(dir, 'parallel-tree');
+    makeTree(tree);
+    const kinds: Compression[] = ['gzip', 'zstd', 'gzip', 'none'];
+    const alone: string[] = [];
+    for (const [i, compression] of kinds.entries()) alone.push((await layerOf({ tree, compression, blobs: join(dir, `alone-${i}`) })).descriptor.digest);
+    const together = await Promise.all(kinds.map((compression, i) => layerOf({ tree, compression, blobs: join(dir, `together-${i}`) })));
+    assert.deepEqual(together.map((layer) => layer.descriptor.digest), alone);
+  });
+
   test('a compression level out of range is a usage error, and no blob is left', async () => {
     const blobs = join(dir, 'level-blobs');
     await assert.rejects(
