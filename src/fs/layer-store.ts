@@ -187,6 +187,20 @@ export class LayerStore {
     }
   }
 
+  /**
+   * A fresh upperdir and workdir for one overlay step, inside the store's staging so that the
+   * committed upperdir can be renamed into `layers/` (same filesystem). `discard` removes both
+   * (what is left of them after a commit, or all of it when the step failed).
+   */
+  async stepDirectories(): Promise<{ readonly upper: string; readonly work: string; readonly discard: () => Promise<void> }> {
+    const staging = await this.#staging();
+    const upper = join(staging, 'upper');
+    const work = join(staging, 'work');
+    await mkdir(upper);
+    await mkdir(work);
+    return { upper, work, discard: () => removeTree(staging) };
+  }
+
   async #staging(): Promise<string> {
     const directory = join(this.root, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
     await mkdir(directory, { recursive: true });

@@ -73,7 +73,7 @@ export async function chooseSnapshotter(options: { readonly scratch: string; rea
 }
 
 export interface CommitUpperOptions {
-  /** The step's upperdir; moved into the store on success. */
+  /** The step's upperdir (from `store.stepDirectories()`, so on the store's filesystem); moved into the store on success. */
   readonly upper: string;
   readonly store: LayerStore;
   readonly compression: Compression;

@@ -194,11 +194,14 @@ describe('overlay snapshots', { skip: needsTools ?? (root ? false : 'needs root 
       assert.equal(lower.extracted, true);
       const script = join(dir, `${name}.sh`);
       writeFileSync(script, mutations(seed));
-      const work = join(dir, `${name}-step`);
-      for (const sub of ['upper', 'work', 'merged']) mkdirSync(join(work, sub), { recursive: true });
-      runOnOverlay({ lowers: [lower.root], upper: join(work, 'upper'), work: join(work, 'work'), merged: join(work, 'merged'), script });
-      const committed = await commitUpper({ upper: join(work, 'upper'), store, compression: 'gzip', format: 'oci' });
+      const step = await store.stepDirectories();
+      const merged = join(dir, `${name}-merged`);
+      mkdirSync(merged);
+      runOnOverlay({ lowers: [lower.root], upper: step.upper, work: step.work, merged, script });
+      const committed = await commitUpper({ upper: step.upper, store, compression: 'gzip', format: 'oci' });
+      await step.discard();
       assert.ok(committed.entries > 0);
+      assert.deepEqual(readdirSync(join(store.root, 'tmp')), [], 'the step leaves no staging behind');
       // The same mutations on a plain copy: what the merged view held.
       runScript({ cwd: tree, script });
       const unpacked = await unpackWithUmoci({ name, layers: [base, committed.layer] });
