@@ -78,4 +78,6 @@ if (missing.length > 0) {
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 const filters = process.argv.slice(2);
-run(process.execPath, ['--test', '--test-reporter=spec', ...(filters.length > 0 ? filters : ['dist/test/**/*.test.js'])]);
+// Two test files at a time: much of the suite waits on child processes (registries, skopeo,
+// umoci, mounts), and node's default on 2 cores is one file at a time.
+run(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...(filters.length > 0 ? filters : ['dist/test/**/*.test.js'])]);
