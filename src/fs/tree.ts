@@ -4,8 +4,8 @@
  * then as links, mtimes optionally clamped (`--reproducible`, SOURCE_DATE_EPOCH). Sockets have no
  * tar form and are left out.
  */
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Dirent, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryKind, TarHeader } from './tar-format.js';
 import type { TarInput } from './tar-writer.js';
@@ -54,7 +54,27 @@ function compareNames(a: Dirent, b: Dirent): number {
 }
 
 /** The content of a file, read lazily when the tar writer gets to it. */
+/** Files up to this size are read in one synchronous call (see treeEntries). */
+const SMALL_FILE = 1 << 20;
+
+/** A small file whole, plus one byte more if it grew since its lstat (the writer's size check catches it). */
+function readSmallFile(path: string, size: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(size + 1);
+    let filled = 0;
+    for (let read = 1; read > 0 && filled < buffer.length; filled += read) read = readSync(fd, buffer, filled, buffer.length - filled, null);
+    return buffer.subarray(0, filled);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> {
+  if (size <= SMALL_FILE) {
+    yield readSmallFile(path, size);
+    return;
+  }
   const file = await open(path, 'r');
   try {
     let left = size;
@@ -91,7 +111,7 @@ export async function headerFor(options: { readonly path: string; readonly name:
     gid: stats.gid,
     size: kind === 'file' ? stats.size : 0,
     mtime: clampedMtime(stats, options.clampMtime),
-    linkname: options.linkname ?? (kind === 'symlink' ? await readlink(options.path) : ''),
+    linkname: options.linkname ?? (kind === 'symlink' ? readlinkSync(options.path) : ''),
     devmajor: device.major,
     devminor: device.minor,
     xattrs: imageXattrs(options.xattrs),
@@ -118,18 +138,23 @@ function isOpaque(xattrs: Xattrs | undefined): boolean {
   return value?.toString() === 'y';
 }
 
+/**
+ * The tree's entries in order. Metadata and small files are read with synchronous calls: each
+ * async fs call is a round trip through libuv's thread pool, which on a busy machine costs more
+ * than the syscall (as for extraction).
+ */
 export async function* treeEntries(options: TreeOptions): AsyncGenerator<TarInput> {
   const firstPaths = new Map<string, string>();
   if (options.includeRoot === true) {
-    const stats = await lstat(options.root);
+    const stats = lstatSync(options.root);
     yield { header: { ...(await headerFor({ path: options.root, name: '.', stats, kind: 'directory', ...clamp(options), xattrs: options.xattrs?.get('') })), name: './' } };
   }
   async function* walk(directory: string, prefix: string): AsyncGenerator<TarInput> {
-    const children = (await readdir(directory, { withFileTypes: true })).sort(compareNames);
+    const children = readdirSync(directory, { withFileTypes: true }).sort(compareNames);
     for (const child of children) {
       const path = join(directory, child.name);
       const name = prefix === '' ? child.name : `${prefix}/${child.name}`;
-      const stats = await lstat(path);
+      const stats = lstatSync(path);
       const kind = kindOf(stats);
       if (kind === undefined) continue;
       const clamped = clampedMtime(stats, options.clampMtime);
