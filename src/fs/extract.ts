@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, writeSync, type Stats } from 'node:fs';
-import { chmod, lchown, link, lutimes, mkdir, open, readdir, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import { digestMismatch, type Compression, type Digest } from '../image/index.js';
@@ -235,12 +235,12 @@ class Extraction {
     }
   }
 
-  /** Ownership, mode and times of a file just written, through its open handle. */
-  async #fileMetadata(file: FileHandle, header: TarHeader): Promise<void> {
-    if (this.#privileged && (header.uid !== this.#ids.uid || header.gid !== this.#ids.gid)) await file.chown(header.uid, header.gid);
+  /** Ownership, mode and times of a file just written, through its descriptor (large and small files alike). */
+  #fileMetadata(fd: number, header: TarHeader): void {
+    if (this.#privileged && (header.uid !== this.#ids.uid || header.gid !== this.#ids.gid)) fchownSync(fd, header.uid, header.gid);
     // After chown, which clears setuid and setgid.
-    await file.chmod(header.mode);
-    await file.utimes(header.mtime, header.mtime);
+    fchmodSync(fd, header.mode);
+    futimesSync(fd, header.mtime, header.mtime);
   }
 
   async #writeFile(path: string, entry: TarEntry): Promise<void> {
@@ -255,7 +255,7 @@ class Extraction {
           this.bytes += chunk.length;
         }
       }
-      await this.#fileMetadata(file, header);
+      this.#fileMetadata(file.fd, header);
     } finally {
       await file.close();
     }
@@ -270,10 +270,7 @@ class Extraction {
     const fd = openSync(this.#absolute(path), 'wx', 0o600);
     try {
       if (content.length > 0) writeSync(fd, content);
-      if (this.#privileged && (header.uid !== this.#ids.uid || header.gid !== this.#ids.gid)) fchownSync(fd, header.uid, header.gid);
-      // After chown, which clears setuid and setgid.
-      fchmodSync(fd, header.mode);
-      futimesSync(fd, header.mtime, header.mtime);
+      this.#fileMetadata(fd, header);
     } finally {
       closeSync(fd);
     }
