@@ -6,7 +6,6 @@
  * with O_EXCL after whatever was at their path is removed, so nothing is written through a link.
  * OCI whiteouts delete what lower layers put there; an opaque directory drops their children.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, writeSync, type Stats } from 'node:fs';
 import { chmod, lchown, link, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
@@ -14,6 +13,7 @@ import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import { digestMismatch, type Compression, type Digest } from '../image/index.js';
 import { decompressLayer } from './decompress.js';
+import { runProgram } from './program.js';
 import { cleanEntryPath, joinPath, parentOf, whiteoutOf } from './paths.js';
 import { writeSparse } from './sparse.js';
 import { readTar, type TarEntry } from './tar-reader.js';
@@ -68,16 +68,9 @@ function lstatOrUndefined(path: string): Stats | undefined {
   return lstatSync(path, { throwIfNoEntry: false });
 }
 
-function runTool(command: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || `exit ${code}`}`))));
-  });
+async function runTool(command: string, args: readonly string[]): Promise<void> {
+  const { code, stderr } = await runProgram({ command, args });
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')}: ${stderr.trim() || `exit ${code}`}`);
 }
 
 /** The uncompressed stream, hashed as the tar reader pulls it; `drain` reads what it left. */

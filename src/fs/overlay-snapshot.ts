@@ -8,11 +8,11 @@
  * The mount options keep the upperdir self-contained: no metacopy (a chmod copies the whole file
  * up), no redirect_dir (renaming a lower directory copies it), no index.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Compression } from '../image/index.js';
 import { writeLayer, type WrittenLayer } from './layer-writer.js';
+import { runProgram } from './program.js';
 import type { LayerStore } from './layer-store.js';
 import { writeTar, type TarInput } from './tar-writer.js';
 import { treeEntries } from './tree.js';
@@ -38,16 +38,13 @@ export function overlayMountData(directories: OverlayDirectories): string {
 
 export type SnapshotterChoice = { readonly kind: 'overlay'; readonly reason: string } | { readonly kind: 'walk'; readonly reason: string };
 
-function run(command: string, args: readonly string[]): Promise<{ readonly code: number; readonly stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', (error) => resolve({ code: 127, stderr: error.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stderr: stderr.trim() }));
-  });
+async function run(command: string, args: readonly string[]): Promise<{ readonly code: number; readonly stderr: string }> {
+  try {
+    const { code, stderr } = await runProgram({ command, args });
+    return { code, stderr: stderr.trim() };
+  } catch (error) {
+    return { code: 127, stderr: (error as Error).message };
+  }
 }
 
 /**

@@ -5,9 +5,9 @@
  * attributes. Neither follows symlinks. The dump format is attr's: `# file: <quoted path>` then
  * `name=0s<base64>` lines, names and paths quoted as `\ooo` octal escapes.
  */
-import { spawn } from 'node:child_process';
 import { relative } from 'node:path';
 import { CaissonError } from '../errors.js';
+import { runProgram, type ProgramResult } from './program.js';
 
 /** Attributes by name, for one path. */
 export type Xattrs = ReadonlyMap<string, Buffer>;
@@ -58,20 +58,12 @@ interface ToolRun {
 }
 
 /** Runs one attr tool; resolves to its stdout. Per-file complaints on stderr are the caller's business. */
-function runAttrTool(run: ToolRun): Promise<{ readonly stdout: string; readonly stderr: string; readonly code: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(run.command, run.args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? missingTool(run.command, run.what) : error));
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr, code: code ?? 1 }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(run.input ?? '');
-  });
+async function runAttrTool(run: ToolRun): Promise<ProgramResult> {
+  try {
+    return await runProgram({ command: run.command, args: run.args, ...(run.input === undefined ? {} : { input: run.input }) });
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? missingTool(run.command, run.what) : error;
+  }
 }
 
 /** Parses a getfattr dump into attributes by absolute path; overlay markers kept (callers decide). */
