@@ -57,6 +57,8 @@ export const EXIT_CODES = {
   ERR_LAYER_UNSAFE: 7,
   /** The machine cannot represent an entry (a device node without privileges). */
   ERR_LAYER_UNSUPPORTED: 7,
+  /** A path pattern is malformed: a `.dockerignore` line, a COPY/ADD wildcard, an exclude pattern. */
+  ERR_BUILD_PATTERN: 4,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
