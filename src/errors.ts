@@ -59,6 +59,12 @@ export const EXIT_CODES = {
   ERR_LAYER_UNSUPPORTED: 7,
   /** A path pattern is malformed: a `.dockerignore` line, a COPY/ADD wildcard, an exclude pattern. */
   ERR_BUILD_PATTERN: 4,
+  /** The RUN sandbox could not be set up (namespaces, mounts, user switch): not the command's own failure. */
+  ERR_SANDBOX: 8,
+  /** `USER` names a user or group the image's /etc/passwd or /etc/group lacks, or an id out of range. */
+  ERR_BUILD_USER: 8,
+  /** The build was interrupted (a signal, an aborted step); 130 = 128 + SIGINT, as shells report it. */
+  ERR_BUILD_INTERRUPTED: 130,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

@@ -1,0 +1,69 @@
+/**
+ * What the sandbox takes from the host: the util-linux and coreutils programs it runs (found on
+ * the host's PATH once per run) and the generated /etc/hosts, /etc/resolv.conf and /etc/hostname.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { CaissonError } from '../errors.js';
+
+/** BuildKit's sandbox hostname. */
+export const DEFAULT_HOSTNAME = 'buildkitsandbox';
+
+/** The PATH the sandbox's own programs are looked up in when the host has none. */
+export const DEFAULT_HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface HostTools {
+  readonly sh: string;
+  readonly unshare: string;
+  readonly setpriv: string;
+  readonly env: string;
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findTool(name: string, path: string, debianPackage: string): string {
+  for (const dir of path.split(delimiter)) {
+    if (dir === '' || !isAbsolute(dir)) continue;
+    const candidate = join(dir, name);
+    if (executable(candidate)) return candidate;
+  }
+  throw new CaissonError({
+    code: 'ERR_SANDBOX',
+    message: `RUN sandbox: ${name} is not on the host's PATH`,
+    hint: `install it (Debian package ${debianPackage}); the sandbox runs RUN steps with util-linux unshare and setpriv`,
+  });
+}
+
+/** The host programs the sandbox runs, by absolute path. */
+export function findHostTools(hostPath: string): HostTools {
+  if (!executable('/bin/sh')) {
+    throw new CaissonError({ code: 'ERR_SANDBOX', message: 'RUN sandbox: the host has no /bin/sh', hint: 'the sandbox set-up script runs with the host shell' });
+  }
+  return {
+    sh: '/bin/sh',
+    unshare: findTool('unshare', hostPath, 'util-linux'),
+    setpriv: findTool('setpriv', hostPath, 'util-linux'),
+    env: findTool('env', hostPath, 'coreutils'),
+  };
+}
+
+/** BuildKit's hosts file for the sandbox. */
+export function hostsFile(hostname: string): string {
+  return `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+}
+
+/** The host's /etc/resolv.conf, or an empty file when it has none. */
+export function resolvConf(): string {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * exec: running a Dockerfile RUN command. `runInSandbox` runs one command in a namespace sandbox
+ * (util-linux unshare: new mount, pid, ipc, uts and, for network none, net namespaces; a user
+ * namespace when not uid 0) on an overlay or directory rootfs, with /proc, a minimal /dev, /sys,
+ * generated /etc/hosts, resolv.conf and hostname, RUN --mount extras, chroot and the USER's
+ * credentials; it resolves with the command's exit status, cleans the mount stubs out of the
+ * rootfs and leaves no process or mount behind. `resolveUser` turns a USER spec into ids with
+ * BuildKit's semantics.
+ *
+ * Exports: runInSandbox, resolveUser and their option/result types.
+ * May import: ../errors.js, ../log.js.
+ */
+export { runInSandbox } from './sandbox.js';
+export { resolveUser, type ResolveUserOptions } from './user.js';
+export type { RunInSandboxOptions, SandboxMount, SandboxResult, SandboxRootfs, SandboxUser } from './types.js';

@@ -1,0 +1,217 @@
+/**
+ * runInSandbox: one RUN command in new mount, pid, ipc and uts namespaces (and net for network
+ * none; a user namespace mapping the caller to root when not uid 0). util-linux `unshare` starts
+ * the host's /bin/sh with the set-up script (setup-script.ts) as the namespace's init; caisson
+ * drives it: the root is mounted under scratch, caisson makes the working directory and the
+ * mountpoints inside it (mounts.ts), then the script execs `env -i` → `setpriv` (groups, gid,
+ * Docker's default capability bounding set) → `unshare --root --wd` (chroot, chdir, uid) →
+ * the command, which becomes pid 1: when it ends, the kernel kills everything left in the
+ * namespace, and the mounts go with it. Afterwards the mount stubs are cleaned (stubs.ts).
+ * The overlay is mounted `volatile` where the kernel allows it: the upperdir is read back by the
+ * snapshotter on this boot, so it needs no sync, and a sync of the whole host disk at every
+ * unmount costs seconds on busy machines.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CaissonError } from '../errors.js';
+import { commandNotFound } from './command.js';
+import { DEFAULT_HOST_PATH, DEFAULT_HOSTNAME, findHostTools, hostsFile, resolvConf, type HostTools } from './host.js';
+import { mountExtras, mountStandard, setupFailure, type EtcFiles } from './mounts.js';
+import { ensureInRoot } from './root-path.js';
+import { Session, signalExitCode } from './session.js';
+import { SETUP_SCRIPT } from './setup-script.js';
+import { StubTracker } from './stubs.js';
+import type { RunInSandboxOptions, SandboxResult, SandboxUser } from './types.js';
+
+/** Docker's (and BuildKit's) default capabilities for a container process. */
+const DEFAULT_CAPABILITIES = [
+  'chown', 'dac_override', 'fsetid', 'fowner', 'mknod', 'net_raw', 'setgid', 'setuid',
+  'setfcap', 'setpcap', 'net_bind_service', 'sys_chroot', 'kill', 'audit_write',
+];
+
+const MAX_ID = 2 ** 32 - 2;
+
+function sandboxError(message: string, hint?: string): CaissonError {
+  return new CaissonError({ code: 'ERR_SANDBOX', message: `RUN sandbox: ${message}`, ...(hint === undefined ? {} : { hint }) });
+}
+
+function interrupted(): CaissonError {
+  return new CaissonError({ code: 'ERR_BUILD_INTERRUPTED', message: 'RUN interrupted: the command was killed' });
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function validate(options: RunInSandboxOptions, rootful: boolean): void {
+  if (options.argv.length === 0) throw sandboxError('no command to run');
+  if (!options.cwd.startsWith('/')) throw sandboxError(`working directory ${options.cwd} is not absolute`);
+  for (const entry of options.env) {
+    if (entry.indexOf('=') <= 0) throw sandboxError(`environment entry ${JSON.stringify(entry.split('=')[0])} is not KEY=VALUE`);
+  }
+  const { uid, gid, additionalGids } = options.user;
+  for (const id of [uid, gid, ...additionalGids]) {
+    if (!Number.isInteger(id) || id < 0 || id > MAX_ID) throw sandboxError(`user id ${id} is out of range`);
+  }
+  if (!rootful && (uid !== 0 || gid !== 0 || additionalGids.length > 0)) {
+    throw sandboxError(`USER ${uid}:${gid} needs uid 0: without it the sandbox maps only the caller, as root`, 'run caisson as root (or leave USER at root) for RUN steps as another user');
+  }
+  for (const mount of options.mounts ?? []) {
+    if (!mount.target.startsWith('/')) throw sandboxError(`mount target ${mount.target} is not absolute`);
+  }
+}
+
+/** The overlay mount data (lowerdir topmost first), or the directory to bind. */
+function rootSource(options: RunInSandboxOptions, dir: string, rootful: boolean): string {
+  const rootfs = options.rootfs;
+  if (rootfs.kind === 'directory') return rootfs.path;
+  let lowers = [...rootfs.lowers].reverse();
+  if (lowers.length === 0) {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    lowers = [empty];
+  }
+  for (const path of [...lowers, rootfs.upper, rootfs.work]) {
+    // overlayfs splits its options at commas and lowers at colons, with no escaping mount(8) passes.
+    if (/[,:\\\n]/.test(path)) throw sandboxError(`overlay directory ${JSON.stringify(path)} contains a comma, colon, backslash or newline`);
+  }
+  // A volatile mount leaves work/work/incompat/volatile behind, which refuses the next mount of
+  // the same upper and work: the previous mount of them ended (this is the only user), so it goes.
+  rmSync(join(rootfs.work, 'work', 'incompat'), { recursive: true, force: true });
+  // In a user namespace overlayfs keeps its xattrs in user.* and will not follow redirects.
+  const features = rootful ? 'redirect_dir=off' : 'redirect_dir=nofollow,userxattr';
+  return `lowerdir=${lowers.join(':')},upperdir=${rootfs.upper},workdir=${rootfs.work},index=off,metacopy=off,${features}`;
+}
+
+/** The words before the command's argv: exact environment, user switch, chroot + chdir. */
+function chainPrefix(options: { readonly tools: HostTools; readonly env: readonly string[]; readonly user: SandboxUser; readonly root: string; readonly cwd: string; readonly rootful: boolean }): string[] {
+  const { tools, user } = options;
+  const words = [tools.env, '-i', '--', ...options.env];
+  if (options.rootful) {
+    const groups = user.additionalGids.length > 0 ? `--groups=${user.additionalGids.join(',')}` : '--clear-groups';
+    words.push(tools.setpriv, `--bounding-set=-all,${DEFAULT_CAPABILITIES.map((cap) => `+${cap}`).join(',')}`, `--regid=${user.gid}`, groups, '--');
+  }
+  words.push(tools.unshare, `--root=${options.root}`, `--wd=${options.cwd}`);
+  if (options.rootful && user.uid !== 0) words.push(`--setuid=${user.uid}`);
+  words.push('--');
+  return words;
+}
+
+function writeEtcFiles(dir: string, hostname: string): EtcFiles {
+  const files = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') };
+  writeFileSync(files.hosts, hostsFile(hostname));
+  writeFileSync(files.resolvConf, resolvConf());
+  writeFileSync(files.hostname, `${hostname}\n`);
+  return files;
+}
+
+interface Prepared {
+  readonly rootful: boolean;
+  readonly root: string;
+  readonly files: EtcFiles;
+  readonly hostname: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly unshare: string;
+}
+
+/** Everything before the sandbox starts: the host tools, files in scratch, the command lines. */
+function prepare(options: RunInSandboxOptions, rootful: boolean): Prepared {
+  validate(options, rootful);
+  const hostPath = process.env.PATH ?? DEFAULT_HOST_PATH;
+  const tools = findHostTools(hostPath);
+  const hostname = options.hostname ?? DEFAULT_HOSTNAME;
+  try {
+    mkdirSync(options.scratch, { recursive: true });
+    const dir = mkdtempSync(join(options.scratch, 'sandbox-'));
+    const root = join(dir, 'root');
+    mkdirSync(root);
+    const files = writeEtcFiles(dir, hostname);
+    const source = rootSource(options, dir, rootful);
+    const prefix = chainPrefix({ tools, env: options.env, user: options.user, root, cwd: options.cwd, rootful });
+    const namespaces = ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--ipc', '--uts'];
+    if (options.network === 'none') namespaces.push('--net');
+    if (!rootful) namespaces.push('--user', '--map-root-user');
+    return {
+      rootful,
+      root,
+      files,
+      hostname,
+      unshare: tools.unshare,
+      args: [...namespaces, '--', tools.sh, '-c', SETUP_SCRIPT, 'caisson-sandbox', ...prefix, ...options.argv],
+      env: { PATH: hostPath, LC_ALL: 'C', CAISSON_ROOT: root, CAISSON_ROOTFS: options.rootfs.kind, CAISSON_SOURCE: source, CAISSON_PREFIX: String(prefix.length) },
+    };
+  } catch (error) {
+    if (error instanceof CaissonError) throw error;
+    throw new CaissonError({ code: 'ERR_SANDBOX', message: `RUN sandbox: scratch ${options.scratch}: ${(error as Error).message}`, cause: error });
+  }
+}
+
+/**
+ * Drives the set-up script up to the command's start: working directory, mounts, the command
+ * looked up. Returns why the command cannot be found (then the script was told to stop).
+ */
+async function setUp(options: RunInSandboxOptions, prepared: Prepared, session: Session, onTracker: (tracker: StubTracker) => void): Promise<string | undefined> {
+  const ready = await session.next();
+  if (ready.kind !== 'line' || !ready.text.startsWith('ready ')) throw setupFailure(session, ready.kind === 'error' ? ready.text : undefined);
+  session.setInit(Number(ready.text.slice('ready '.length)));
+  const view = `/proc/${session.pid}/root${prepared.root}`;
+  const base = options.rootfs.kind === 'overlay' ? options.rootfs.upper : options.rootfs.path;
+  const tracker = new StubTracker({ view, base, overlay: options.rootfs.kind === 'overlay' });
+  onTracker(tracker);
+  // Like BuildKit: a missing working directory is made (owned by the user) and kept.
+  const cwd = ensureInRoot({ root: view, path: options.cwd, kind: 'directory', owner: options.user, what: 'working directory' });
+  if (!cwd.stats.isDirectory()) throw sandboxError(`working directory ${options.cwd} is not a directory`);
+  const context = { session, view, root: prepared.root, tracker, rootful: prepared.rootful };
+  await mountStandard(context, { files: prepared.files, hostname: prepared.hostname, loopback: options.network === 'none' });
+  await mountExtras(context, options.mounts ?? []);
+  const notFound = commandNotFound({ root: view, name: options.argv[0] ?? '', env: options.env, cwd: options.cwd });
+  if (notFound !== undefined) {
+    session.send([{ op: 'stop' }]);
+    return notFound;
+  }
+  tracker.snapshot();
+  session.send([{ op: 'run' }]);
+  const run = await session.next();
+  if (run.kind !== 'line' || run.text !== 'run') throw setupFailure(session, run.kind === 'error' ? run.text : undefined);
+  return undefined;
+}
+
+/** Runs `argv` in a sandbox on the rootfs; resolves with its exit status (never throws for it). */
+export async function runInSandbox(options: RunInSandboxOptions): Promise<SandboxResult> {
+  if (isAborted(options.signal)) throw interrupted();
+  const prepared = prepare(options, process.getuid?.() === 0);
+  const session = new Session({
+    command: prepared.unshare,
+    args: prepared.args,
+    env: prepared.env,
+    ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
+  });
+  const onAbort = (): void => session.kill();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let tracker: StubTracker | undefined;
+  let failure: unknown;
+  let notFound: string | undefined;
+  try {
+    notFound = await setUp(options, prepared, session, (made) => {
+      tracker = made;
+    });
+  } catch (error) {
+    failure = error;
+    session.kill();
+  }
+  const end = await session.wait();
+  options.signal?.removeEventListener('abort', onAbort);
+  tracker?.clean();
+  if (isAborted(options.signal)) throw interrupted();
+  if (failure !== undefined) {
+    if (failure instanceof CaissonError) throw failure;
+    throw new CaissonError({ code: 'ERR_SANDBOX', message: `RUN sandbox: ${(failure as Error).message}`, cause: failure });
+  }
+  if (notFound !== undefined) {
+    options.onOutput?.(Buffer.from(`${notFound}\n`), 'stderr');
+    return { exitCode: 127 };
+  }
+  if (end.signal !== null) return { exitCode: signalExitCode(end.signal), signal: end.signal };
+  return { exitCode: end.code ?? 1 };
+}
