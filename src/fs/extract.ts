@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, writeSync, type Stats } from 'node:fs';
 import { chmod, lchown, link, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { CaissonError } from '../errors.js';
 import { digestMismatch, type Compression, type Digest } from '../image/index.js';
 import { decompressLayer } from './decompress.js';
@@ -54,6 +54,8 @@ export interface ExtractResult {
   readonly entries: number;
   readonly bytes: number;
   readonly skipped: readonly SkippedEntry[];
+  /** Overlay form: the directories marked opaque, relative to the target ('' for the root). */
+  readonly opaqueDirectories: readonly string[];
 }
 
 function unsafe(what: string, path: string, detail: string): CaissonError {
@@ -348,6 +350,11 @@ class Extraction {
     await this.#metadata(path, header);
   }
 
+  /** Directories that carry overlay's opaque marker, relative to the target. */
+  opaqueDirectories(): string[] {
+    return this.#xattrs.filter(({ xattrs }) => xattrs.has('trusted.overlay.opaque')).map(({ path }) => relative(this.#options.target, path));
+  }
+
   async finish(): Promise<void> {
     const refused = await writeXattrs({ assignments: this.#xattrs, what: this.#options.what });
     for (const reason of refused) this.skipped.push({ path: '', reason: `extended attribute not applied: ${reason}` });
@@ -376,5 +383,5 @@ export async function extractLayer(options: ExtractOptions): Promise<ExtractResu
     if (actual !== options.diffId) throw digestMismatch({ what: `${options.what} (uncompressed, its diffID)`, expected: options.diffId as Digest, actual });
   }
   await extraction.finish();
-  return { compression, entries: extraction.entries, bytes: extraction.bytes, skipped: extraction.skipped };
+  return { compression, entries: extraction.entries, bytes: extraction.bytes, skipped: extraction.skipped, opaqueDirectories: extraction.opaqueDirectories() };
 }

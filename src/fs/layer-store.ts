@@ -70,6 +70,14 @@ interface LayerMeta {
   readonly diffId: Digest;
   readonly bytes: number;
   readonly entries: number;
+  /** Directories marked opaque (overlay form), relative to the root: lower layers' children are hidden there. */
+  readonly opaque?: readonly string[];
+}
+
+/** A layer extracted in the store, as a lower for overlay or for lookups across layers. */
+export interface StoredLayer {
+  readonly root: string;
+  readonly opaque: readonly string[];
 }
 
 function isMissing(error: unknown): boolean {
@@ -142,23 +150,31 @@ export class LayerStore {
     }
   }
 
+  /** The extracted layer with its opaque directories, when the store has it (marking it used). */
+  async storedLayer(diffId: Digest): Promise<StoredLayer | undefined> {
+    const root = await this.findLayer(diffId);
+    if (root === undefined) return undefined;
+    const meta = JSON.parse(await readFile(join(root, '..', 'meta.json'), 'utf8')) as LayerMeta;
+    return { root, opaque: meta.opaque ?? [] };
+  }
+
   /**
    * The layer's directory in overlay form, extracting it from its blob only if no build has
    * before. Concurrent builds asking for the same layer extract it once: the others wait on the
    * lock and then find it.
    */
-  async unpackLayer(options: UnpackOptions): Promise<{ readonly root: string; readonly extracted: boolean }> {
-    const found = await this.findLayer(options.diffId);
-    if (found !== undefined) return { root: found, extracted: false };
+  async unpackLayer(options: UnpackOptions): Promise<StoredLayer & { readonly extracted: boolean }> {
+    const found = await this.storedLayer(options.diffId);
+    if (found !== undefined) return { ...found, extracted: false };
     return this.#withLock(options.diffId, async () => {
-      const again = await this.findLayer(options.diffId);
-      if (again !== undefined) return { root: again, extracted: false };
+      const again = await this.storedLayer(options.diffId);
+      if (again !== undefined) return { ...again, extracted: false };
       const staging = await this.#staging();
       try {
         await mkdir(join(staging, 'root'));
         const result = await extractLayer({ source: await options.open(), target: join(staging, 'root'), what: options.what, whiteouts: 'overlay', diffId: options.diffId, privileged: this.#privileged });
-        const meta: LayerMeta = { diffId: options.diffId, bytes: result.bytes, entries: result.entries };
-        return { root: await this.#publish(staging, options.diffId, meta), extracted: true };
+        const meta: LayerMeta = { diffId: options.diffId, bytes: result.bytes, entries: result.entries, opaque: result.opaqueDirectories };
+        return { root: await this.#publish(staging, options.diffId, meta), opaque: result.opaqueDirectories, extracted: true };
       } catch (error) {
         await removeTree(staging);
         throw error;
@@ -171,7 +187,7 @@ export class LayerStore {
    * the layer with `diffId`, moving it, so later steps and builds use it as a lower. Returns the
    * stored root; if the store had the layer already, `directory` is removed instead.
    */
-  async adoptLayer(options: { readonly directory: string; readonly diffId: Digest; readonly bytes: number; readonly entries: number }): Promise<string> {
+  async adoptLayer(options: { readonly directory: string; readonly diffId: Digest; readonly bytes: number; readonly entries: number; readonly opaque?: readonly string[] }): Promise<string> {
     const found = await this.findLayer(options.diffId);
     if (found !== undefined) {
       await removeTree(options.directory);
@@ -180,7 +196,7 @@ export class LayerStore {
     const staging = await this.#staging();
     try {
       await rename(options.directory, join(staging, 'root'));
-      return await this.#publish(staging, options.diffId, { diffId: options.diffId, bytes: options.bytes, entries: options.entries });
+      return await this.#publish(staging, options.diffId, { diffId: options.diffId, bytes: options.bytes, entries: options.entries, opaque: options.opaque ?? [] });
     } catch (error) {
       await removeTree(staging);
       throw error;

@@ -85,6 +85,8 @@ export interface CommittedLayer {
   readonly root: string;
   /** Entries in the layer; 0 means the step changed nothing. */
   readonly entries: number;
+  /** Directories of the layer marked opaque, relative to its root. */
+  readonly opaque: readonly string[];
 }
 
 /** Seals the upperdir as a layer (blob into the store) and adopts the directory as a lower. */
@@ -98,6 +100,7 @@ export async function commitUpper(options: CommitUpperOptions): Promise<Committe
     }
   }
   const layer = await writeLayer({ tar: writeTar(counted()), compression: options.compression, ...(options.level === undefined ? {} : { level: options.level }), format: options.format, blobs: options.store.blobs });
-  const root = await options.store.adoptLayer({ directory: options.upper, diffId: layer.diffId, bytes: layer.uncompressedSize, entries });
-  return { layer, root, entries };
+  const opaque = [...xattrs].flatMap(([path, values]) => (values.get('trusted.overlay.opaque')?.toString() === 'y' ? [path] : []));
+  const root = await options.store.adoptLayer({ directory: options.upper, diffId: layer.diffId, bytes: layer.uncompressedSize, entries, opaque });
+  return { layer, root, entries, opaque };
 }

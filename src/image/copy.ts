@@ -44,11 +44,12 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyResult> 
   const done = new Map<string, Promise<void>>();
 
   const copyBlob = async (descriptor: Descriptor): Promise<void> => {
+    const origin = source.blobOrigin === undefined ? source.origin : source.blobOrigin(descriptor);
     const outcome = await target.writeBlob({
       descriptor,
       open: () => source.openBlob(descriptor),
       verified: true,
-      ...(source.origin === undefined ? {} : { mountFrom: source.origin }),
+      ...(origin === undefined ? {} : { mountFrom: origin }),
     });
     counts[outcome] += 1;
     if (outcome === 'written') counts.bytesWritten += descriptor.size;

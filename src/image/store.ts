@@ -11,6 +11,8 @@ export interface ImageSource {
   readonly name: string;
   /** Where blobs can be cross-mounted from when the target is the same registry. */
   readonly origin?: { readonly registry: string; readonly repository: string };
+  /** Where one blob may be mounted from, when blobs come from different places (a built image). */
+  blobOrigin?(descriptor: Descriptor): { readonly registry: string; readonly repository: string } | undefined;
   /** Resolves a tag (or digest) to the root descriptor; undefined picks the only/default one. */
   resolve(reference: string | undefined): Promise<Descriptor>;
   /** Reads and parses a manifest or index, verified against its descriptor. */
