@@ -31,7 +31,18 @@ try {
   }
   throw error;
 }
+// SIGINT/SIGTERM: the command stops its work (RUN's process tree is killed, temporary
+// directories removed) and fails; a second signal exits at once.
+const interrupt = new AbortController();
+const signals = { SIGINT: 130, SIGTERM: 143 };
+for (const [name, status] of Object.entries(signals)) {
+  process.on(name, () => {
+    if (interrupt.signal.aborted) process.exit(status);
+    interrupt.abort(new Error(`interrupted by ${name}`));
+  });
+}
 const code = await cli.runCli(process.argv.slice(2), {
+  signal: interrupt.signal,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,

@@ -57,6 +57,12 @@ export const EXIT_CODES = {
   ERR_LAYER_UNSAFE: 7,
   /** The machine cannot represent an entry (a device node without privileges). */
   ERR_LAYER_UNSUPPORTED: 7,
+  /** A COPY/ADD source is missing from the build context, or escapes it. */
+  ERR_BUILD_CONTEXT: 4,
+  /** An instruction cannot be carried out on this stage (e.g. a destination that is not a directory). */
+  ERR_BUILD_STEP: 8,
+  /** A RUN command exited non-zero: caisson exits with the command's own status (kaniko-compatible). */
+  ERR_RUN_FAILED: 1,
   /** A path pattern is malformed: a `.dockerignore` line, a COPY/ADD wildcard, an exclude pattern. */
   ERR_BUILD_PATTERN: 4,
   /** The RUN sandbox could not be set up (namespaces, mounts, user switch): not the command's own failure. */
@@ -84,6 +90,8 @@ export interface CaissonErrorOptions {
   readonly hint?: string;
   readonly location?: SourceLocation;
   readonly cause?: unknown;
+  /** The process exit status, when it is not the code's (a failed RUN's own status). */
+  readonly exitStatus?: number;
 }
 
 /** The one error class of caisson: a stable code, a message naming the input, a hint. */
@@ -91,6 +99,7 @@ export class CaissonError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly location: SourceLocation | undefined;
+  readonly #exitStatus: number | undefined;
 
   constructor(options: CaissonErrorOptions) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -98,11 +107,12 @@ export class CaissonError extends Error {
     this.code = options.code;
     this.hint = options.hint;
     this.location = options.location;
+    this.#exitStatus = options.exitStatus;
   }
 
   /** The process exit code for this error. */
   get exitCode(): number {
-    return EXIT_CODES[this.code];
+    return this.#exitStatus ?? EXIT_CODES[this.code];
   }
 
   /** `file:line:` prefix plus message, the form every renderer starts from. */

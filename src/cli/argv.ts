@@ -31,6 +31,7 @@ function tokenize(argv: readonly string[], options: readonly OptionSpec[]) {
   const config: ParseArgsOptions = {};
   for (const option of options) {
     config[option.name] = { type: option.type, ...(option.short === undefined ? {} : { short: option.short }) };
+    for (const alias of option.aliases ?? []) config[alias] = { type: option.type };
   }
   return parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true }).tokens;
 }
@@ -41,6 +42,7 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
   for (const option of options) {
     byName.set(option.name, option);
     if (option.short !== undefined) byName.set(option.short, option);
+    for (const alias of option.aliases ?? []) byName.set(alias, option);
   }
   const values = new Map<string, string | boolean | string[]>();
   const positionals: string[] = [];
@@ -57,6 +59,7 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
       throw usage(`unknown option ${token.rawName} for ${where}`, close === undefined ? `see ${where} --help for the options` : `did you mean --${close}?`);
     }
     const flag = `--${spec.name}`;
+    if (spec.unsupported !== undefined) throw usage(`${token.rawName} is not supported by caisson: ${spec.unsupported}`, `remove ${token.rawName} from the command line`);
     let value: string | boolean;
     if (spec.type === 'boolean') {
       const text = token.value?.toLowerCase();

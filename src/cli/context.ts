@@ -11,6 +11,8 @@ export interface CliIo {
   readonly cwd: string;
   /** Reads standard input to the end (for `-` as a file name). */
   readonly readStdin: () => Promise<string>;
+  /** Aborted on SIGINT/SIGTERM: long commands stop, clean up and fail. */
+  readonly signal?: AbortSignal;
 }
 
 export interface CommandContext extends CliIo {

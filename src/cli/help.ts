@@ -4,14 +4,20 @@ import type { CommandSpec, OptionSpec, PositionalSpec } from './spec.js';
 const INTRO = 'caisson: build OCI images from Dockerfiles without a daemon or privileges';
 
 function optionLines(options: readonly OptionSpec[]): string[] {
-  const rows = options.map((option) => {
+  const rows = options.filter((option) => option.unsupported === undefined).map((option) => {
     const value = option.type === 'string' ? ` ${option.placeholder ?? (option.choices === undefined ? '<value>' : option.choices.join('|'))}` : '';
-    const names = `${option.short === undefined ? '    ' : `-${option.short}, `}--${option.name}${value}`;
+    const aliases = (option.aliases ?? []).map((alias) => (alias.length === 1 ? `-${alias}` : `--${alias}`)).join(', ');
+    const names = `${option.short === undefined ? '    ' : `-${option.short}, `}--${option.name}${aliases === '' ? '' : `, ${aliases}`}${value}`;
     const extras = [option.multiple === true ? 'repeatable' : '', option.default === undefined ? '' : `default: ${option.default}`].filter((e) => e !== '');
     return [names, `${option.describe}${extras.length === 0 ? '' : ` (${extras.join('; ')})`}`] as const;
   });
   const width = Math.max(...rows.map(([names]) => names.length));
   return rows.map(([names, describe]) => `  ${names.padEnd(width)}  ${describe}`);
+}
+
+/** The kaniko flags a command refuses, listed so users see them before trying. */
+function unsupportedLines(options: readonly OptionSpec[]): string[] {
+  return options.filter((option) => option.unsupported !== undefined).map((option) => `  --${option.name}: ${option.unsupported}`);
 }
 
 function positionalLines(positionals: readonly PositionalSpec[]): string[] {
@@ -51,6 +57,7 @@ export function renderHelp(options: { commands: readonly CommandSpec[]; global: 
     '',
     'Options:',
     ...optionLines(command.options),
+    ...(unsupportedLines(command.options).length === 0 ? [] : ['', 'kaniko flags refused (giving one is an error):', ...unsupportedLines(command.options)]),
     '',
     'Global options:',
     ...optionLines(options.global),

@@ -9,6 +9,7 @@
 import { CaissonError, EXIT_CODES } from '../errors.js';
 import { createLogger, type LogFormat, type LogLevel } from '../log.js';
 import { parseCommandLine } from './argv.js';
+import { BUILD_COMMAND } from './commands/build.js';
 import { CACHE_COMMAND } from './commands/cache.js';
 import { COPY_COMMAND } from './commands/copy.js';
 import { INSPECT_COMMAND } from './commands/inspect.js';
@@ -26,7 +27,7 @@ export { caissonVersion } from './version.js';
 export type { CliIo } from './context.js';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND];
 
 /** Runs caisson with `argv` (without node and script); resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

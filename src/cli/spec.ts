@@ -9,6 +9,13 @@ export interface OptionSpec {
   readonly name: string;
   /** A one-letter alias: `-v`. */
   readonly short?: string;
+  /** Other long names for the same option (Docker's spellings: `--file`, `--tag`). */
+  readonly aliases?: readonly string[];
+  /**
+   * A kaniko flag caisson accepts in name only to refuse it: giving it is a usage error that
+   * says this, never a silent no-op.
+   */
+  readonly unsupported?: string;
   readonly type: 'string' | 'boolean';
   /** May be given several times (strings only); values are collected in order. */
   readonly multiple?: boolean;

@@ -1,0 +1,88 @@
+/**
+ * One build: the Dockerfile planned for the platform and targets, the needed stages built (each
+ * once, independent ones concurrently, each waiting only for the stages it reads), the target
+ * assembled into an image with the --label flags applied, and the image written to every output.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadDockerfile, planBuild, type BuildPlan } from '../dockerfile/index.js';
+import { copyImage, DockerArchiveWriter, formatReference, OciLayout, parseReference, type ImageTarget } from '../image/index.js';
+import { BuildSession } from './build-session.js';
+import { BuiltImage } from './built-image.js';
+import { ContextTree } from './context-tree.js';
+import type { BuildOptions, BuildOutput, BuildResult, BuiltOutput } from './options.js';
+import { IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
+import { runStage } from './stage-runner.js';
+import type { StageState } from './stage-state.js';
+
+/** `.dockerignore` rules: `<Dockerfile>.dockerignore` next to the Dockerfile first, else the context's. */
+async function readIgnore(options: BuildOptions): Promise<IgnoreMatcher> {
+  const candidates = [`${options.dockerfile.path}.dockerignore`, join(options.contextDir, '.dockerignore')];
+  for (const file of candidates) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined) return new IgnoreMatcher({ patterns: parseIgnoreFile({ text, file }) });
+  }
+  return IgnoreMatcher.empty;
+}
+
+async function openOutput(options: { readonly output: BuildOutput; readonly build: BuildOptions }): Promise<{ target: ImageTarget; tags: string[]; name: string; abort: () => Promise<void> }> {
+  const { output } = options;
+  const nothing = async (): Promise<void> => undefined;
+  switch (output.kind) {
+    case 'registry': {
+      const reference = parseReference(output.reference);
+      return { target: options.build.registry.repository(reference), tags: reference.tag === undefined && reference.digest !== undefined ? [] : [reference.tag ?? 'latest'], name: formatReference(reference), abort: nothing };
+    }
+    case 'oci':
+      return { target: await OciLayout.openOrCreate(output.dir), tags: output.tag === undefined ? [] : [output.tag], name: `oci:${output.dir}${output.tag === undefined ? '' : `:${output.tag}`}`, abort: nothing };
+    case 'docker-archive': {
+      const writer = new DockerArchiveWriter({ path: output.path });
+      return { target: writer, tags: output.names.map((name) => formatReference(parseReference(name))), name: `docker-archive:${output.path}`, abort: () => writer.abort() };
+    }
+  }
+}
+
+function buildStages(options: { readonly session: BuildSession; readonly plan: BuildPlan }): (index: number) => Promise<StageState> {
+  const started = new Map<number, Promise<StageState>>();
+  const stages = (index: number): Promise<StageState> => {
+    let stage = started.get(index);
+    if (stage === undefined) {
+      stage = runStage({ ...options, index, stages });
+      started.set(index, stage);
+    }
+    return stage;
+  };
+  return stages;
+}
+
+export async function buildImage(options: BuildOptions): Promise<BuildResult> {
+  const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.path });
+  const plan = planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: options.platform, targets: options.targets });
+  const context = new ContextTree({ root: options.contextDir, ignore: await readIgnore(options) });
+  const session = new BuildSession({ build: options, context });
+  const logger = options.logger;
+  try {
+    const stages = buildStages({ session, plan });
+    const targets = await Promise.all(plan.targets.map((index) => stages(index)));
+    const state = targets.at(-1) as StageState;
+    if (options.labels.size > 0) state.config.Labels = { ...state.config.Labels, ...Object.fromEntries(options.labels) };
+    const image = new BuiltImage({ name: 'the built image', state, format: options.format, created: session.created, annotations: options.annotations });
+    const outputs: BuiltOutput[] = [];
+    for (const output of options.outputs) {
+      const started = Date.now();
+      const opened = await openOutput({ output, build: options });
+      try {
+        const copied = await copyImage({ source: image, target: opened.target, root: image.manifest, tags: opened.tags, concurrency: options.registry.options.concurrency });
+        const { blobs } = copied;
+        logger.info(`wrote ${opened.name}@${image.manifest.digest} in ${((Date.now() - started) / 1000).toFixed(2)} s (${blobs.written} blobs written, ${blobs.mounted} mounted, ${blobs.exists} already there)`);
+      } catch (error) {
+        await opened.abort();
+        throw error;
+      }
+      outputs.push({ output, name: opened.name });
+    }
+    return { digest: image.manifest.digest, mediaType: image.manifest.mediaType, size: image.manifest.size, outputs, config: image.configBytes, manifest: image.manifestBytes };
+  } finally {
+    await session.close();
+  }
+}

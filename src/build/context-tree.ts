@@ -1,0 +1,102 @@
+/**
+ * Where COPY and ADD read from: the build context (a host directory with .dockerignore applied,
+ * nothing reachable outside it), or another stage's or image's filesystem (a LayerView). Both
+ * answer the same four questions, so the copy code does not care which it reads.
+ */
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { CaissonError } from '../errors.js';
+import type { LayerView, ViewEntry } from './layer-view.js';
+import type { IgnoreMatcher } from './patterns/index.js';
+
+export interface SourceTree {
+  /** Names the tree in messages: `build context`, `stage "builder"`. */
+  readonly what: string;
+  lstat(path: string): ViewEntry | undefined;
+  readdir(path: string): string[];
+  /** A clean relative path with symlinks resolved inside the tree (final one when `followFinal`). */
+  resolve(options: { readonly path: string; readonly followFinal: boolean }): string;
+  /** Left out by .dockerignore (the context) — such paths read as missing. */
+  excluded(path: string): boolean;
+  /** Whether an excluded directory may still hold included paths (a `!` pattern below it). */
+  mayIncludeChildren(path: string): boolean;
+}
+
+const MAX_LINKS = 255;
+
+function outside(what: string, path: string, detail: string): CaissonError {
+  return new CaissonError({
+    code: 'ERR_BUILD_CONTEXT',
+    message: `${path}: ${detail}`,
+    hint: `COPY and ADD read only from inside the ${what}; move the file into it, or use another context (-c) or --build-context.`,
+  });
+}
+
+export class ContextTree implements SourceTree {
+  readonly what = 'build context';
+  readonly root: string;
+  readonly #ignore: IgnoreMatcher;
+
+  constructor(options: { readonly root: string; readonly ignore: IgnoreMatcher }) {
+    this.root = options.root;
+    this.#ignore = options.ignore;
+  }
+
+  excluded(path: string): boolean {
+    return path !== '' && this.#ignore.matches(path);
+  }
+
+  mayIncludeChildren(path: string): boolean {
+    return this.#ignore.mayIncludeChildren(path);
+  }
+
+  lstat(path: string): ViewEntry | undefined {
+    if (path === '') return { stats: lstatSync(this.root), hostPath: this.root };
+    const hostPath = join(this.root, path);
+    const stats = lstatSync(hostPath, { throwIfNoEntry: false });
+    return stats === undefined ? undefined : { stats, hostPath };
+  }
+
+  readdir(path: string): string[] {
+    return readdirSync(path === '' ? this.root : join(this.root, path)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  }
+
+  resolve(options: { readonly path: string; readonly followFinal: boolean }): string {
+    const pending = options.path.split('/').filter((part) => part !== '' && part !== '.');
+    const resolved: string[] = [];
+    let links = 0;
+    while (pending.length > 0) {
+      const part = pending.shift() as string;
+      if (part === '..') {
+        if (resolved.length === 0) throw outside(this.what, options.path, links === 0 ? 'is outside the build context' : 'leads outside the build context through a symlink');
+        resolved.pop();
+        continue;
+      }
+      const candidate = [...resolved, part].join('/');
+      const entry = this.lstat(candidate);
+      if (entry === undefined || !entry.stats.isSymbolicLink() || (pending.length === 0 && !options.followFinal)) {
+        resolved.push(part);
+        continue;
+      }
+      links += 1;
+      if (links > MAX_LINKS) throw outside(this.what, options.path, 'has too many levels of symbolic links');
+      const target = readlinkSync(entry.hostPath, 'utf8');
+      if (target.startsWith('/')) throw outside(this.what, options.path, `is a symlink to ${target}, which points outside the build context`);
+      pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
+    }
+    return resolved.join('/');
+  }
+}
+
+/** A stage's or image's filesystem as a source tree (nothing is ignored there). */
+export function viewTree(options: { readonly view: LayerView; readonly what: string }): SourceTree {
+  const { view } = options;
+  return {
+    what: options.what,
+    lstat: (path) => view.lstat(path),
+    readdir: (path) => view.readdir(path),
+    resolve: (resolveOptions) => view.resolve(resolveOptions),
+    excluded: () => false,
+    mayIncludeChildren: () => true,
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The file work of COPY and ADD: matching sources (Go `filepath.Match` wildcards per path
+ * component, .dockerignore applied), deciding the destination as BuildKit does (a trailing slash,
+ * several sources or a wildcard, or an existing directory make it a directory; a source
+ * directory's contents are copied, not the directory), and writing the result into a fresh layer
+ * directory: parents copied up from the stage with their metadata (or made 0755), files with
+ * their mode and mtime, owner from --chown (else 0:0), mode from --chmod.
+ */
+import { chmodSync, chownSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CaissonError, type SourceLocation } from '../errors.js';
+import { applyChmod, type ChmodSpec, type InlineFile } from '../dockerfile/index.js';
+import type { SourceTree } from './context-tree.js';
+import type { LayerView } from './layer-view.js';
+import { goMatch, hasGlob, type IgnoreMatcher } from './patterns/index.js';
+
+export interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface MatchedSource {
+  /** Clean path in the tree, symlinks resolved. */
+  readonly path: string;
+  /** The path as matched (before resolving a final symlink): its base name names the copy. */
+  readonly matched: string;
+}
+
+function notFound(options: { readonly source: string; readonly tree: SourceTree; readonly location: SourceLocation; readonly detail: string }): CaissonError {
+  return new CaissonError({
+    code: 'ERR_BUILD_CONTEXT',
+    message: `"${options.source}": ${options.detail} in the ${options.tree.what}`,
+    location: options.location,
+    hint: options.tree.what === 'build context' ? 'Check the path (relative to the context root) and .dockerignore; the context is the directory given with -c or as the last argument.' : 'Check the path in that stage or image.',
+  });
+}
+
+function cleanSource(source: string): string {
+  return source.split('/').filter((part) => part !== '' && part !== '.').join('/');
+}
+
+/** Every path a COPY source names, in order; a source naming nothing is an error. */
+export function matchSources(options: { readonly tree: SourceTree; readonly source: string; readonly location: SourceLocation }): MatchedSource[] {
+  const { tree, source, location } = options;
+  const parts = cleanSource(source).split('/').filter((part) => part !== '');
+  let candidates = [''];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const candidate of candidates) {
+      if (!hasGlob(part)) {
+        next.push(candidate === '' ? part : `${candidate}/${part}`);
+        continue;
+      }
+      const directory = tree.resolve({ path: candidate, followFinal: true });
+      const entry = directory === '' ? undefined : tree.lstat(directory);
+      if (directory !== '' && entry?.stats.isDirectory() !== true) continue;
+      for (const name of tree.readdir(directory)) {
+        const path = candidate === '' ? name : `${candidate}/${name}`;
+        if (goMatch({ pattern: part, name }) && !tree.excluded(path)) next.push(path);
+      }
+    }
+    candidates = next;
+  }
+  const matches: MatchedSource[] = [];
+  for (const matched of candidates) {
+    const path = tree.resolve({ path: matched, followFinal: true });
+    if (path !== '' && (tree.excluded(matched) || tree.lstat(path) === undefined)) continue;
+    matches.push({ path, matched });
+  }
+  if (matches.length === 0) {
+    throw notFound({ tree, source, location, detail: hasGlob(source) ? 'matches no files' : 'not found (or excluded by .dockerignore)' });
+  }
+  return matches;
+}
+
+export interface WriteOptions {
+  /** The layer directory being filled (a step's upperdir). */
+  readonly layer: string;
+  /** The stage as it is before this step (parents are copied up from it); empty for --link. */
+  readonly view: LayerView | undefined;
+  readonly owner: Owner | undefined;
+  readonly chmod: ChmodSpec | undefined;
+  /** Seconds since the epoch for directories this step creates and inline files. */
+  readonly now: number;
+}
+
+/** Mkdir -p of `path` (clean, relative) inside the layer, each new parent copied up from the view or made fresh. */
+export function makeParents(options: WriteOptions & { readonly path: string; readonly created: string[] }): void {
+  const parts = options.path === '' ? [] : options.path.split('/');
+  for (let i = 1; i <= parts.length; i += 1) {
+    const relative = parts.slice(0, i).join('/');
+    const host = join(options.layer, relative);
+    if (lstatSync(host, { throwIfNoEntry: false }) !== undefined) continue;
+    const below = options.view?.lstat(relative);
+    if (below !== undefined && !below.stats.isDirectory()) {
+      throw new CaissonError({ code: 'ERR_BUILD_STEP', message: `/${relative} is not a directory in the stage`, hint: 'The destination path runs through a file; choose another destination.' });
+    }
+    mkdirSync(host);
+    const stats = below?.stats;
+    chmodSync(host, stats === undefined ? 0o755 : stats.mode & 0o7777);
+    chownSync(host, stats?.uid ?? options.owner?.uid ?? 0, stats?.gid ?? options.owner?.gid ?? 0);
+    options.created.push(relative);
+  }
+}
+
+/** Sets directory times last (creating children changes them), deepest first. */
+export function settleDirectories(options: { readonly layer: string; readonly view: LayerView | undefined; readonly created: readonly string[]; readonly times: ReadonlyMap<string, number>; readonly now: number }): void {
+  const ordered = [...options.created].sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const relative of ordered) {
+    const time = options.times.get(relative) ?? options.view?.lstat(relative)?.stats.mtimeMs ?? options.now * 1000;
+    const seconds = options.times.has(relative) ? time : time / 1000;
+    utimesSync(join(options.layer, relative), seconds, seconds);
+  }
+}
+
+interface TreeCopy extends WriteOptions {
+  readonly tree: SourceTree;
+  readonly exclude: IgnoreMatcher | undefined;
+  readonly created: string[];
+  /** Directory mtimes (seconds) to set at the end, by layer-relative path. */
+  readonly times: Map<string, number>;
+}
+
+function mode(options: TreeCopy, original: number, isDirectory: boolean): number {
+  return options.chmod === undefined ? original & 0o7777 : applyChmod({ spec: options.chmod, mode: original, isDirectory });
+}
+
+/** Copies one entry of the tree (recursively for directories) to `target` (layer-relative). */
+export function copyEntry(options: TreeCopy & { readonly source: string; readonly target: string; readonly relative: string }): void {
+  const entry = options.tree.lstat(options.source);
+  if (entry === undefined) return;
+  const { stats } = entry;
+  const host = join(options.layer, options.target);
+  const uid = options.owner?.uid ?? 0;
+  const gid = options.owner?.gid ?? 0;
+  if (stats.isDirectory()) {
+    if (lstatSync(host, { throwIfNoEntry: false })?.isDirectory() !== true) {
+      mkdirSync(host);
+      options.created.push(options.target);
+    }
+    chmodSync(host, mode(options, stats.mode, true));
+    chownSync(host, uid, gid);
+    options.times.set(options.target, stats.mtimeMs / 1000);
+    for (const name of options.tree.readdir(options.source)) {
+      const source = options.source === '' ? name : `${options.source}/${name}`;
+      const relative = options.relative === '' ? name : `${options.relative}/${name}`;
+      if (options.tree.excluded(source) && !(options.tree.lstat(source)?.stats.isDirectory() === true && options.tree.mayIncludeChildren(source))) continue;
+      if (options.exclude?.matches(relative) === true) continue;
+      copyEntry({ ...options, source, target: options.target === '' ? name : `${options.target}/${name}`, relative });
+    }
+    return;
+  }
+  // A later source of the same COPY wins over an earlier one of the same name.
+  if (lstatSync(host, { throwIfNoEntry: false }) !== undefined) rmSync(host, { recursive: true, force: true });
+  if (stats.isSymbolicLink()) {
+    symlinkSync(readlinkSync(entry.hostPath), host);
+    lchownSync(host, uid, gid);
+    lutimesSync(host, stats.mtimeMs / 1000, stats.mtimeMs / 1000);
+    return;
+  }
+  if (!stats.isFile()) return;
+  copyFileSync(entry.hostPath, host);
+  chmodSync(host, mode(options, stats.mode, false));
+  chownSync(host, uid, gid);
+  utimesSync(host, stats.mtimeMs / 1000, stats.mtimeMs / 1000);
+}
+
+/** Writes a heredoc source as a file (mode 0644 unless --chmod). */
+export function writeInline(options: WriteOptions & { readonly file: InlineFile; readonly target: string }): void {
+  const host = join(options.layer, options.target);
+  writeFileSync(host, options.file.content);
+  chmodSync(host, options.chmod === undefined ? 0o644 : applyChmod({ spec: options.chmod, mode: 0o644, isDirectory: false }));
+  chownSync(host, options.owner?.uid ?? 0, options.owner?.gid ?? 0);
+  utimesSync(host, options.now, options.now);
+}

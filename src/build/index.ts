@@ -1,0 +1,12 @@
+/**
+ * build: the engine behind `caisson build`. `buildImage` plans the Dockerfile, builds the stages
+ * the targets need (one step file per instruction under steps/), and writes the image to
+ * registries, OCI layouts and docker-archive files. The build context is a directory with
+ * .dockerignore applied (patterns/); COPY and ADD never read outside it.
+ *
+ * May import: ../errors.js, ../log.js, ../dockerfile/index.js, ../image/index.js,
+ * ../registry/index.js, ../fs/index.js, ../exec/index.js.
+ */
+export { buildImage } from './build.js';
+export type { BuildOptions, BuildOutput, BuildResult, BuiltOutput } from './options.js';
+export { checkGoPattern, goMatch, hasGlob, IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';

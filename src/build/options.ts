@@ -1,0 +1,58 @@
+/**
+ * What one build is asked to do, resolved once by the CLI (flags, environment, files) and passed
+ * down as one object. Nothing below reads argv or the environment.
+ */
+import type { Compression, Platform } from '../image/index.js';
+import type { Logger } from '../log.js';
+import type { RegistrySession } from '../registry/index.js';
+
+export type BuildOutput =
+  | { readonly kind: 'registry'; readonly reference: string }
+  | { readonly kind: 'oci'; readonly dir: string; readonly tag?: string }
+  | { readonly kind: 'docker-archive'; readonly path: string; readonly names: readonly string[] };
+
+export interface BuildOptions {
+  /** The Dockerfile's path (for messages and .dockerignore lookup) and its text. */
+  readonly dockerfile: { readonly path: string; readonly text: string };
+  /** The context directory (a tar or git context is unpacked to one first). */
+  readonly contextDir: string;
+  readonly buildArgs: ReadonlyMap<string, string>;
+  /** `--secret id=…` values by id, for RUN --mount=type=secret (never logged, never in a layer). */
+  readonly secrets: ReadonlyMap<string, Buffer>;
+  /** Stage names; empty builds the last stage. */
+  readonly targets: readonly string[];
+  readonly platform: Platform;
+  readonly labels: ReadonlyMap<string, string>;
+  readonly annotations: ReadonlyMap<string, string>;
+  readonly outputs: readonly BuildOutput[];
+  readonly format: 'oci' | 'docker';
+  readonly compression: Compression;
+  readonly compressionLevel?: number;
+  /** Clamp every timestamp to this (seconds): `--reproducible` (0) or SOURCE_DATE_EPOCH. */
+  readonly clampTime?: number;
+  /** The cache directory holding the layer store. */
+  readonly cacheDir: string;
+  readonly registry: RegistrySession;
+  readonly logger: Logger;
+  /** Interrupts the build (SIGINT/SIGTERM): RUN is killed, temp dirs removed. */
+  readonly signal?: AbortSignal;
+  /** The time the build started (for `created` and history), injected for tests. */
+  readonly now?: () => Date;
+}
+
+export interface BuiltOutput {
+  readonly output: BuildOutput;
+  /** `registry/repo:tag` or the location as given. */
+  readonly name: string;
+}
+
+export interface BuildResult {
+  /** The manifest digest of the (first) target image. */
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly outputs: readonly BuiltOutput[];
+  /** The image's config and manifest bytes (for digest files and provenance). */
+  readonly config: Buffer;
+  readonly manifest: Buffer;
+}

@@ -1,0 +1,27 @@
+/**
+ * WORKDIR: config WorkingDir (relative paths join the current one), and the directory is made
+ * when the stage lacks it, owned by the current USER (as BuildKit does). An existing directory
+ * makes no layer.
+ */
+import { posix } from 'node:path';
+import type { WorkdirInstruction } from '../../dockerfile/index.js';
+import { makeParents, settleDirectories } from '../copy-files.js';
+import { stageUser } from './identity.js';
+import { sealLayer } from './layer.js';
+import type { Step } from './step.js';
+
+export const workdirStep: Step<WorkdirInstruction> = async ({ instruction, state, session }) => {
+  const path = posix.resolve(state.config.WorkingDir ?? '/', instruction.path);
+  state.config.WorkingDir = path;
+  const createdBy = `WORKDIR ${path}`;
+  const view = await session.view(state.layers);
+  const relative = view.resolve({ path, followFinal: true });
+  if (relative === '' || view.isDirectory(relative)) return { createdBy, layer: 'empty' };
+  const user = state.config.User === undefined || state.config.User === '' ? undefined : stageUser({ user: state.config.User, view, location: instruction.location });
+  const directories = await session.store.stepDirectories();
+  const created: string[] = [];
+  const write = { layer: directories.upper, view, owner: user, chmod: undefined, now: session.now };
+  makeParents({ ...write, path: relative, created });
+  settleDirectories({ layer: directories.upper, view, created, times: new Map(), now: session.now });
+  return { createdBy: `${createdBy} # buildkit`, layer: await sealLayer({ session, directories }) };
+};

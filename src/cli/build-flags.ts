@@ -1,0 +1,63 @@
+/**
+ * `caisson build`'s flags: kaniko's executor flags with kaniko's meanings, Docker's spellings as
+ * aliases (`--file`, `-t/--tag`, `--platform`), and the kaniko flags caisson refuses, each
+ * declared so that giving it is an error that says why rather than a silent no-op.
+ */
+import { SNAPSHOT_MODES } from '../fs/index.js';
+import { REGISTRY_OPTIONS } from './registry-flags.js';
+import type { OptionSpec } from './spec.js';
+
+function refused(name: string, type: 'boolean' | 'string', reason: string): OptionSpec {
+  return { name, type, describe: reason, unsupported: reason };
+}
+
+const CACHE_LATER = 'the build cache is not implemented yet (caisson issue 6); every step runs';
+
+export const BUILD_OPTIONS: readonly OptionSpec[] = [
+  { name: 'dockerfile', short: 'f', aliases: ['file'], type: 'string', placeholder: 'PATH', describe: 'the Dockerfile (default: <context>/Dockerfile); - reads standard input' },
+  { name: 'context', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the build context: a directory or dir://DIR (default: the positional argument, else .)' },
+  { name: 'context-sub-path', type: 'string', placeholder: 'PATH', describe: 'use this subdirectory of the context as the context' },
+  { name: 'destination', short: 'd', aliases: ['tag', 't'], type: 'string', multiple: true, placeholder: 'REF', describe: 'push the image to this reference' },
+  { name: 'no-push', type: 'boolean', describe: 'build without pushing (with --tar-path / --oci-layout-path, or just to test the build)' },
+  { name: 'tar-path', type: 'string', placeholder: 'FILE', describe: 'also write the image as a docker-archive tarball (docker load)' },
+  { name: 'oci-layout-path', type: 'string', placeholder: 'DIR', describe: 'also write the image into an OCI image layout' },
+  { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY[=VALUE]', describe: 'a build argument; a bare KEY takes its value from the environment' },
+  { name: 'target', type: 'string', multiple: true, placeholder: 'STAGE', describe: 'build this stage (repeat to build several; the last one is the image written)' },
+  { name: 'label', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'add a label to the image config' },
+  { name: 'annotation', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'add an annotation to the image manifest (OCI format)' },
+  { name: 'custom-platform', aliases: ['platform'], type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'the platform to build for (default: this machine)' },
+  { name: 'secret', type: 'string', multiple: true, placeholder: 'id=ID[,src=FILE|env=VAR]', describe: 'a secret for RUN --mount=type=secret (never stored in the image or logs)' },
+  { name: 'digest-file', type: 'string', placeholder: 'FILE', describe: 'write the image digest to this file' },
+  { name: 'image-name-with-digest-file', type: 'string', placeholder: 'FILE', describe: 'write REPO@DIGEST for each destination to this file' },
+  { name: 'image-name-tag-with-digest-file', type: 'string', placeholder: 'FILE', describe: 'write REPO:TAG@DIGEST for each destination to this file' },
+  { name: 'image-format', type: 'string', choices: ['oci', 'docker'], default: 'oci', describe: 'manifest and config media types' },
+  { name: 'compression', type: 'string', choices: ['gzip', 'zstd', 'none'], default: 'gzip', describe: 'layer compression' },
+  { name: 'compression-level', type: 'string', placeholder: 'N', describe: 'gzip 1-9 (default 6), zstd 1-19 (default 3)' },
+  { name: 'reproducible', type: 'boolean', describe: 'clamp every timestamp to 1970-01-01 (also SOURCE_DATE_EPOCH=seconds)' },
+  { name: 'snapshot-mode', type: 'string', choices: SNAPSHOT_MODES, default: 'redo', describe: "kaniko's snapshot mode; caisson's overlay snapshots need none, the walk fallback uses it" },
+  { name: 'skip-unused-stages', type: 'boolean', default: 'true', describe: 'build only the stages the target needs (always on)' },
+  { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the layer store (default $CAISSON_CACHE_DIR, $XDG_CACHE_HOME/caisson or ~/.cache/caisson)' },
+  ...REGISTRY_OPTIONS,
+  refused('cache', 'boolean', CACHE_LATER),
+  refused('cache-repo', 'string', CACHE_LATER),
+  refused('cache-ttl', 'string', CACHE_LATER),
+  refused('cache-copy-layers', 'boolean', CACHE_LATER),
+  refused('cache-run-layers', 'boolean', CACHE_LATER),
+  refused('compressed-caching', 'boolean', CACHE_LATER),
+  refused('no-push-cache', 'boolean', CACHE_LATER),
+  refused('build-context', 'string', 'named build contexts are not implemented yet'),
+  refused('single-snapshot', 'boolean', 'one layer per filesystem step is how caisson snapshots; squash afterwards if needed'),
+  refused('use-new-run', 'boolean', 'caisson always runs RUN in its own sandbox with overlay snapshots'),
+  refused('ignore-path', 'string', "RUN never touches caisson's own filesystem; there is nothing to ignore"),
+  refused('ignore-var-run', 'boolean', "RUN never touches caisson's own filesystem; there is nothing to ignore"),
+  refused('kaniko-dir', 'string', 'caisson keeps its state in --cache-dir'),
+  refused('cleanup', 'boolean', 'caisson always removes what a build made outside --cache-dir'),
+  refused('force', 'boolean', 'caisson runs anywhere; there is no container check to force'),
+  refused('git', 'string', 'git contexts are not implemented yet'),
+  refused('skip-push-permission-check', 'boolean', 'caisson does not check push permission before building'),
+  refused('push-ignore-immutable-tag-errors', 'boolean', 'a refused tag is always an error'),
+  refused('image-fs-extract-retry', 'string', 'extraction is verified by digest and not retried'),
+  refused('skip-default-registry-fallback', 'boolean', 'mirrors (--registry-mirror) always fall back to the registry'),
+  refused('log-timestamp', 'boolean', 'use --log-format json, whose lines carry the time'),
+  refused('force-build-metadata', 'boolean', 'caisson always writes build metadata'),
+];
