@@ -57,7 +57,7 @@ function buildStages(options: { readonly session: BuildSession; readonly plan: B
 
 export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.path });
-  const plan = planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: options.platform, targets: options.targets });
+  const plan = planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: options.platform, targets: options.targets, namedContexts: new Set(options.namedContexts.keys()) });
   const context = new ContextTree({ root: options.contextDir, ignore: await readIgnore(options) });
   const session = new BuildSession({ build: options, context });
   const logger = options.logger;

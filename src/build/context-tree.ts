@@ -33,13 +33,14 @@ function outside(what: string, path: string, detail: string): CaissonError {
 }
 
 export class ContextTree implements SourceTree {
-  readonly what = 'build context';
+  readonly what: string;
   readonly root: string;
   readonly #ignore: IgnoreMatcher;
 
-  constructor(options: { readonly root: string; readonly ignore: IgnoreMatcher }) {
+  constructor(options: { readonly root: string; readonly ignore: IgnoreMatcher; readonly name?: string }) {
     this.root = options.root;
     this.#ignore = options.ignore;
+    this.what = options.name === undefined ? 'build context' : `build context "${options.name}"`;
   }
 
   excluded(path: string): boolean {

@@ -8,5 +8,6 @@
  * ../registry/index.js, ../fs/index.js, ../exec/index.js.
  */
 export { buildImage } from './build.js';
-export type { BuildOptions, BuildOutput, BuildResult, BuiltOutput } from './options.js';
+export type { BuildOptions, BuildOutput, BuildResult, BuiltOutput, NamedContext } from './options.js';
 export { checkGoPattern, goMatch, hasGlob, IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
+export { prepareContext, type PreparedContext, type PrepareContextOptions } from './context-source.js';

@@ -11,12 +11,16 @@ export type BuildOutput =
   | { readonly kind: 'oci'; readonly dir: string; readonly tag?: string }
   | { readonly kind: 'docker-archive'; readonly path: string; readonly names: readonly string[] };
 
+export type NamedContext = { readonly kind: 'directory'; readonly dir: string } | { readonly kind: 'image'; readonly reference: string };
+
 export interface BuildOptions {
   /** The Dockerfile's path (for messages and .dockerignore lookup) and its text. */
   readonly dockerfile: { readonly path: string; readonly text: string };
   /** The context directory (a tar or git context is unpacked to one first). */
   readonly contextDir: string;
   readonly buildArgs: ReadonlyMap<string, string>;
+  /** `--build-context name=…`: a directory, or an image (`docker-image://REF`), replacing stages and images of that name. */
+  readonly namedContexts: ReadonlyMap<string, NamedContext>;
   /** `--secret id=…` values by id, for RUN --mount=type=secret (never logged, never in a layer). */
   readonly secrets: ReadonlyMap<string, Buffer>;
   /** Stage names; empty builds the last stage. */

@@ -4,9 +4,10 @@
  * entry per instruction and progress on the logger.
  */
 import { CaissonError, formatLocation } from '../errors.js';
-import { StageScope, type BuildPlan, type PlannedStage, type StageInstruction } from '../dockerfile/index.js';
+import { loadDockerfile, StageScope, type BuildPlan, type PlannedStage, type StageInstruction } from '../dockerfile/index.js';
 import type { BuildSession } from './build-session.js';
-import { viewTree, type SourceTree } from './context-tree.js';
+import { ContextTree, viewTree, type SourceTree } from './context-tree.js';
+import { IgnoreMatcher } from './patterns/index.js';
 import { DEFAULT_PATH, DEFAULT_SHELL, forkState, type MutableConfig, type StageState } from './stage-state.js';
 import { STEPS } from './steps/index.js';
 import type { StageLookup, StepInput, StepResult } from './steps/step.js';
@@ -27,32 +28,40 @@ function envMap(env: readonly string[] | undefined): Map<string, string> {
   return map;
 }
 
-async function initialState(options: StageRunOptions, planned: PlannedStage): Promise<StageState> {
+interface Start {
+  readonly state: StageState;
+  /** The base image's ONBUILD triggers, run right after FROM (and not inherited further). */
+  readonly triggers: readonly StageInstruction[];
+}
+
+/** Parses ONBUILD trigger texts as instructions; their location names the image. */
+function parseTriggers(options: { readonly triggers: readonly string[]; readonly image: string; readonly escapeToken: '\\' | '`' }): StageInstruction[] {
+  return options.triggers.map((text, index) => {
+    const dockerfile = loadDockerfile({ text: `FROM scratch\n${text}\n`, file: `${options.image} ONBUILD[${index}]` });
+    const instruction = dockerfile.stages[0]?.instructions[0];
+    if (instruction === undefined) throw new CaissonError({ code: 'ERR_IMAGE_INVALID', message: `${options.image}: ONBUILD trigger ${JSON.stringify(text)} is empty` });
+    return instruction;
+  });
+}
+
+async function initialState(options: StageRunOptions, planned: PlannedStage): Promise<Start> {
   const { session, plan } = options;
   const platform = planned.platform ?? plan.targetPlatform;
   const scopeOptions = { escapeToken: plan.dockerfile.escapeToken, buildArgs: session.options.buildArgs, globalArgs: plan.globalArgs };
   const base = planned.base;
   switch (base.kind) {
     case 'scratch':
-      return { platform, layers: [], config: {}, history: [], scope: new StageScope({ ...scopeOptions, baseEnv: new Map([['PATH', DEFAULT_PATH]]) }), shell: DEFAULT_SHELL, cmdSet: false };
+      return { state: { platform, layers: [], config: {}, history: [], scope: new StageScope({ ...scopeOptions, baseEnv: new Map([['PATH', DEFAULT_PATH]]) }), shell: DEFAULT_SHELL, cmdSet: false }, triggers: [] };
     case 'stage': {
       const parent = await options.stages(base.index);
-      return forkState({ parent, scope: parent.scope.child() });
+      return { state: forkState({ parent, scope: parent.scope.child() }), triggers: [] };
     }
     case 'image': {
       const image = await session.baseImage({ reference: base.reference, platform, location: planned.stage.from.location });
       const { Env: baseEnv, OnBuild: triggers, ...kept }: MutableConfig = structuredClone(image.config.config ?? {});
       const env = envMap(baseEnv);
-      if (triggers !== undefined && triggers !== null && triggers.length > 0) {
-        throw new CaissonError({
-          code: 'ERR_BUILD_STEP',
-          message: `${image.name} has ONBUILD triggers, which this version of caisson does not run`,
-          location: planned.stage.from.location,
-          hint: 'Write the triggers as instructions after FROM instead.',
-        });
-      }
       const imagePlatform = { os: image.config.os, architecture: image.config.architecture, ...(image.config.variant === undefined ? {} : { variant: image.config.variant }) };
-      return {
+      const state: StageState = {
         platform: imagePlatform,
         layers: [...image.layers],
         config: kept,
@@ -62,14 +71,20 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
         cmdSet: false,
         ...(image.config.author === undefined ? {} : { author: image.config.author }),
       };
+      return { state, triggers: parseTriggers({ triggers: triggers ?? [], image: image.name, escapeToken: plan.dockerfile.escapeToken }) };
     }
-    case 'context':
-      throw new CaissonError({
-        code: 'ERR_BUILD_STEP',
-        message: `FROM ${base.name}: named build contexts as a base are not supported yet`,
-        location: planned.stage.from.location,
-        hint: 'Use an image reference or an earlier stage.',
-      });
+    case 'context': {
+      const named = session.options.namedContexts.get(base.name);
+      if (named?.kind !== 'image') {
+        throw new CaissonError({
+          code: 'ERR_BUILD_STEP',
+          message: `FROM ${base.name}: a directory build context cannot be a base`,
+          location: planned.stage.from.location,
+          hint: `Give --build-context ${base.name}=docker-image://REF, or COPY --from=${base.name} into a stage.`,
+        });
+      }
+      return initialState(options, { ...planned, base: { kind: 'image', reference: named.reference } });
+    }
   }
 }
 
@@ -78,6 +93,12 @@ function sourceTrees(options: StageRunOptions, platform: StageState['platform'])
   const { session, plan } = options;
   return async (from) => {
     if (from === undefined) return session.context;
+    const named = session.options.namedContexts.get(from);
+    if (named?.kind === 'directory') return new ContextTree({ root: named.dir, ignore: IgnoreMatcher.empty, name: from });
+    if (named?.kind === 'image') {
+      const image = await session.baseImage({ reference: named.reference, platform, location: { file: plan.dockerfile.file, line: 1 } });
+      return viewTree({ view: await session.view(image.layers), what: `build context "${from}" (${image.name})` });
+    }
     const byIndex = /^\d+$/.test(from) ? plan.stages[Number(from)] : undefined;
     const planned = byIndex ?? plan.stages.find((candidate) => candidate.stage.name === from.toLowerCase());
     if (planned !== undefined) {
@@ -94,19 +115,30 @@ function describe(instruction: StageInstruction): string {
   return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 
+/** Appends the step's history entry and layer, and logs the layer. */
+function record(options: { readonly state: StageState; readonly result: StepResult; readonly session: BuildSession; readonly label: string; readonly started: number }): void {
+  const { state, result, session } = options;
+  if (result.createdBy === undefined) return;
+  const layer = result.layer !== undefined && result.layer !== 'empty' ? result.layer : undefined;
+  state.history.push({ created: session.created, created_by: result.createdBy, comment: 'buildkit.dockerfile.v0', ...(layer === undefined ? { empty_layer: true } : {}) });
+  if (layer === undefined) return;
+  state.layers.push(layer);
+  session.options.logger.info(`${options.label} done in ${((Date.now() - options.started) / 1000).toFixed(2)} s: layer ${layer.descriptor.digest.slice(0, 19)} (${layer.descriptor.size} bytes)`);
+}
+
 export async function runStage(options: StageRunOptions): Promise<StageState> {
   const { session, plan, index } = options;
   const planned = plan.stages[index] as PlannedStage;
   const logger = session.options.logger;
-  const total = planned.stage.instructions.length + 1;
-  const label = `[${planned.name} 1/${total}]`;
-  logger.info(`${label} FROM ${planned.baseName}`);
-  const state = await initialState(options, planned);
+  const { state, triggers } = await initialState(options, planned);
   const sourceTree = sourceTrees(options, state.platform);
-  for (const [position, instruction] of planned.stage.instructions.entries()) {
+  const steps = [...triggers.map((instruction) => ({ instruction, trigger: true })), ...planned.stage.instructions.map((instruction) => ({ instruction, trigger: false }))];
+  const total = steps.length + 1;
+  logger.info(`[${planned.name} 1/${total}] FROM ${planned.baseName}`);
+  for (const [position, { instruction, trigger }] of steps.entries()) {
     const stepLabel = `[${planned.name} ${position + 2}/${total}]`;
     const started = Date.now();
-    logger.info(`${stepLabel} ${describe(instruction)}`);
+    logger.info(`${stepLabel} ${trigger ? '(ONBUILD) ' : ''}${describe(instruction)}`);
     const expanded = state.scope.apply(instruction);
     const input: StepInput<StageInstruction> = { instruction: expanded, state, session, stages: options.stages, sourceTree, label: stepLabel };
     let result: StepResult;
@@ -118,14 +150,7 @@ export async function runStage(options: StageRunOptions): Promise<StageState> {
       }
       throw error;
     }
-    if (result.createdBy !== undefined) {
-      const layer = result.layer !== undefined && result.layer !== 'empty' ? result.layer : undefined;
-      state.history.push({ created: session.created, created_by: result.createdBy, comment: 'buildkit.dockerfile.v0', ...(layer === undefined ? { empty_layer: true } : {}) });
-      if (layer !== undefined) {
-        state.layers.push(layer);
-        logger.info(`${stepLabel} done in ${((Date.now() - started) / 1000).toFixed(2)} s: layer ${layer.descriptor.digest.slice(0, 19)} (${layer.descriptor.size} bytes)`);
-      }
-    }
+    record({ state, result, session, label: stepLabel, started });
   }
   logger.debug(`stage ${planned.name} (${formatLocation(planned.stage.from.location)}) built: ${state.layers.length} layer(s)`);
   return state;

@@ -4,9 +4,10 @@
  * digest files, and prints `ref@digest` of the image on stdout.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
-import { buildImage, type BuildOutput } from '../../build/index.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { buildImage, prepareContext, type BuildOutput, type NamedContext } from '../../build/index.js';
 import { CaissonError } from '../../errors.js';
 import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js';
 import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Platform } from '../../image/index.js';
@@ -32,17 +33,54 @@ function pairs(flag: string, values: readonly string[]): Map<string, string> {
   return map;
 }
 
-function contextDirectory(args: ParsedArgs, context: CommandContext): string {
-  const given = args.string('context') ?? args.positional ?? '.';
-  if (/^(tar|git|gs|s3|https?):\/\//.test(given)) {
-    throw usage(`--context ${given.replace(/\/\/[^@/]*@/, '//')}: only directory contexts are supported by this version`, 'Give a directory (a path or dir://PATH); unpack archives and clone repositories first.');
+/**
+ * The build context as kaniko's -c/--context names it (a directory, dir://, tar://FILE,
+ * tar://stdin, a git URL), made into a directory under a scratch directory that is removed after
+ * the build, also when it fails.
+ */
+async function withContext(args: ParsedArgs, context: CommandContext, build: (contextDir: string) => Promise<void>): Promise<void> {
+  const spec = args.string('context') ?? args.positional ?? '.';
+  if (spec === 'tar://stdin' && args.string('dockerfile') === '-') {
+    throw usage('--context tar://stdin and --dockerfile - both read standard input', 'Put the Dockerfile in the archive (-f PATH inside it), or give the context another way.');
   }
-  const base = resolve(context.cwd, given.startsWith('dir://') ? given.slice('dir://'.length) : given);
-  const directory = resolve(base, args.string('context-sub-path') ?? '.');
-  if (statSync(directory, { throwIfNoEntry: false })?.isDirectory() !== true) {
-    throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `build context ${directory}: not a directory`, hint: 'Give the directory holding the files the Dockerfile copies (-c DIR or the last argument).' });
+  const scratch = await mkdtemp(join(tmpdir(), 'caisson-context-'));
+  try {
+    const subPath = args.string('context-sub-path');
+    const prepared = await prepareContext({
+      spec,
+      cwd: context.cwd,
+      scratch,
+      stdin: async () => {
+        if (context.readStdinBytes === undefined) throw usage('--context tar://stdin: this caisson cannot read binary standard input', 'Give tar://FILE instead.');
+        const bytes = await context.readStdinBytes();
+        return (async function* () {
+          yield bytes;
+        })();
+      },
+      ...(subPath === undefined ? {} : { subPath }),
+      env: context.env,
+      logger: context.logger,
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+    });
+    context.logger.info(`context: ${prepared.description}`);
+    try {
+      await build(prepared.dir);
+    } finally {
+      await prepared.cleanup();
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
-  return directory;
+}
+
+/** kaniko's rule: -f PATH relative to the working directory when it is there, else inside the context. */
+function dockerfilePath(args: ParsedArgs, context: CommandContext, contextDir: string): string {
+  const flag = args.string('dockerfile');
+  if (flag === undefined) return resolve(contextDir, 'Dockerfile');
+  if (flag === '-') return '-';
+  const fromCwd = resolve(context.cwd, flag);
+  const inContext = resolve(contextDir, flag);
+  return statSync(fromCwd, { throwIfNoEntry: false }) === undefined && statSync(inContext, { throwIfNoEntry: false }) !== undefined ? inContext : fromCwd;
 }
 
 /** `--secret id=ID[,src=FILE|env=VAR]`; a bare id reads the environment variable of that name. */
@@ -65,6 +103,23 @@ function secrets(args: ParsedArgs, context: CommandContext): Map<string, Buffer>
     const text = context.env[name];
     if (text === undefined) throw usage(`--secret id=${id}: the environment has no ${name}`, `Export ${name}, or give src=FILE.`);
     map.set(id, Buffer.from(text));
+  }
+  return map;
+}
+
+/** `--build-context name=DIR` or `name=docker-image://REF` (BuildKit's forms). */
+function namedContexts(args: ParsedArgs, context: CommandContext): Map<string, NamedContext> {
+  const map = new Map<string, NamedContext>();
+  for (const [name, value] of pairs('build-context', args.strings('build-context'))) {
+    if (value.startsWith('docker-image://')) {
+      map.set(name, { kind: 'image', reference: formatReference(parseReference(value.slice('docker-image://'.length))) });
+      continue;
+    }
+    const dir = resolve(context.cwd, value.startsWith('dir://') ? value.slice('dir://'.length) : value);
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+      throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `--build-context ${name}=${value}: ${dir} is not a directory`, hint: 'Give a directory, or docker-image://REF for an image.' });
+    }
+    map.set(name, { kind: 'directory', dir });
   }
   return map;
 }
@@ -100,9 +155,11 @@ function outputs(args: ParsedArgs, context: CommandContext, destinations: readon
 }
 
 async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
-  const contextDir = contextDirectory(args, context);
-  const dockerfileFlag = args.string('dockerfile');
-  const absolute = dockerfileFlag === undefined ? resolve(contextDir, 'Dockerfile') : dockerfileFlag === '-' ? '-' : resolve(context.cwd, dockerfileFlag);
+  await withContext(args, context, (contextDir) => buildIn(args, context, contextDir));
+}
+
+async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: string): Promise<void> {
+  const absolute = dockerfilePath(args, context, contextDir);
   const shown = absolute === '-' ? '-' : relative(context.cwd, absolute);
   const dockerfile = await readDockerfile(context, shown.startsWith('..') ? absolute : shown);
   const destinations = args.strings('destination').map((text) => formatReference(parseReference(text)));
@@ -120,6 +177,7 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
       contextDir,
       buildArgs: parseBuildArgs(args.strings('build-arg'), context.env),
       secrets: secrets(args, context),
+      namedContexts: namedContexts(args, context),
       targets: args.strings('target'),
       platform: platformFlag(args),
       labels: pairs('label', args.strings('label')),
@@ -154,7 +212,7 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
 export const BUILD_COMMAND: CommandSpec = {
   name: 'build',
   describe: 'Build an image from a Dockerfile and a context, and push it or write it locally',
-  positionals: [{ name: 'context', describe: 'the build context directory (or give -c/--context)' }],
+  positionals: [{ name: 'context', describe: 'the build context: a directory, dir://DIR, tar://FILE, tar://stdin or a git URL (or give -c/--context)' }],
   options: BUILD_OPTIONS,
   run,
 };
