@@ -63,7 +63,10 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const logger = options.logger;
   try {
     const stages = buildStages({ session, plan });
+    const buildStarted = Date.now();
     const targets = await Promise.all(plan.targets.map((index) => stages(index)));
+    const buildSeconds = (Date.now() - buildStarted) / 1000;
+    const writeStarted = Date.now();
     const state = targets.at(-1) as StageState;
     if (options.labels.size > 0) state.config.Labels = { ...state.config.Labels, ...Object.fromEntries(options.labels) };
     const image = new BuiltImage({ name: 'the built image', state, format: options.format, created: session.created, annotations: options.annotations });
@@ -81,7 +84,18 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
       }
       outputs.push({ output, name: opened.name });
     }
-    return { digest: image.manifest.digest, mediaType: image.manifest.mediaType, size: image.manifest.size, outputs, config: image.configBytes, manifest: image.manifestBytes };
+    const imageBytes = image.config.size + state.layers.reduce((sum, layer) => sum + layer.descriptor.size, 0);
+    return {
+      digest: image.manifest.digest,
+      mediaType: image.manifest.mediaType,
+      size: image.manifest.size,
+      imageBytes,
+      layers: state.layers.length,
+      phases: { build: buildSeconds, write: (Date.now() - writeStarted) / 1000 },
+      outputs,
+      config: image.configBytes,
+      manifest: image.manifestBytes,
+    };
   } finally {
     await session.close();
   }

@@ -54,7 +54,13 @@ export interface BuildResult {
   /** The manifest digest of the (first) target image. */
   readonly digest: string;
   readonly mediaType: string;
+  /** The manifest's size. */
   readonly size: number;
+  /** Config plus compressed layers. */
+  readonly imageBytes: number;
+  readonly layers: number;
+  /** Seconds spent building the stages and writing the outputs. */
+  readonly phases: { readonly build: number; readonly write: number };
   readonly outputs: readonly BuiltOutput[];
   /** The image's config and manifest bytes (for digest files and provenance). */
   readonly config: Buffer;

@@ -17,6 +17,7 @@ import { parseBuildArgs } from '../build-args.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
 import { resolveRegistryOptions } from '../registry-flags.js';
+import { formatSize } from '../units.js';
 import type { CommandSpec, ParsedArgs } from '../spec.js';
 
 function usage(message: string, hint: string): CaissonError {
@@ -201,7 +202,9 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
     }
     const tagWithDigest = args.string('image-name-tag-with-digest-file');
     if (tagWithDigest !== undefined) await writeFile(resolve(context.cwd, tagWithDigest), pushed.map((name) => `${name}@${result.digest}\n`).join(''));
-    context.logger.info(`built ${result.digest} (${result.size} byte manifest) in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+    context.logger.info(
+      `built ${result.digest}: ${result.layers} layer(s), ${formatSize(result.imageBytes)}, in ${((Date.now() - started) / 1000).toFixed(2)} s (stages ${result.phases.build.toFixed(2)} s, outputs ${result.phases.write.toFixed(2)} s)`,
+    );
     const names = result.outputs.map((output) => output.name);
     context.stdout(names.length === 0 ? `${result.digest}\n` : names.map((name) => `${name}@${result.digest}\n`).join(''));
   } finally {
