@@ -17,6 +17,23 @@ if (major < 22) {
   process.exit(result.status ?? 1);
 }
 
+// caisson build as a regular user: run it again in a user namespace where the caller is root
+// (util-linux unshare), so that layers can hold root-owned files. Without user namespaces, say so.
+const args = process.argv.slice(2);
+const commandName = args.find((arg) => ['build', 'parse', 'lint', 'inspect', 'copy', 'cache', 'help'].includes(arg));
+if (commandName === 'build' && process.getuid?.() !== 0 && process.env.CAISSON_USERNS !== '1') {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('unshare', ['--user', '--map-root-user', '--', process.execPath, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
+  for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => child.kill(name));
+  child.on('error', (error) => {
+    console.error(`error: caisson build as uid ${process.getuid()} needs a user namespace, and util-linux unshare could not make one: ${error.message}`);
+    console.error('hint: install util-linux, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), or run as root');
+    process.exit(2);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGINT' ? 2 : 15)));
+  await new Promise(() => {});
+}
+
 // Reuse V8's compiled bytecode across runs (node's on-disk compile cache; a no-op where the
 // cache directory cannot be written).
 module.enableCompileCache?.();
@@ -35,9 +52,11 @@ try {
 // directories removed) and fails; a second signal exits at once.
 const interrupt = new AbortController();
 const signals = { SIGINT: 130, SIGTERM: 143 };
+let received;
 for (const [name, status] of Object.entries(signals)) {
   process.on(name, () => {
     if (interrupt.signal.aborted) process.exit(status);
+    received = name;
     interrupt.abort(new Error(`interrupted by ${name}`));
   });
 }
@@ -52,5 +71,12 @@ const code = await cli.runCli(process.argv.slice(2), {
     for await (const chunk of process.stdin) chunks.push(chunk);
     return Buffer.concat(chunks).toString('utf8');
   },
+  readStdinBytes: async () => {
+    const chunks = [];
+    for await (const chunk of process.stdin) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  },
 });
-process.exitCode = code;
+// A command the signal stopped exits as shells report a process killed by it (128 + the signal's
+// number: 130 for SIGINT, 143 for SIGTERM), whichever error the interruption surfaced as.
+process.exitCode = received !== undefined && code !== 0 ? signals[received] : code;
