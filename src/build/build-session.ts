@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import { LayerStore, type StoredLayer } from '../fs/index.js';
@@ -26,6 +27,8 @@ export class BuildSession {
   readonly #extracted = new Map<string, Promise<StoredLayer>>();
   readonly #images = new Map<string, Promise<BaseImage>>();
   readonly #scratch: string[] = [];
+  /** RUN steps of concurrent stages wait here: at most one per core runs at once. */
+  readonly #runSlots: { free: number; readonly waiting: (() => void)[] } = { free: availableParallelism(), waiting: [] };
 
   constructor(options: { readonly build: BuildOptions; readonly context: ContextTree }) {
     this.options = options.build;
@@ -76,6 +79,20 @@ export class BuildSession {
 
   async view(layers: readonly StageLayer[]): Promise<LayerView> {
     return new LayerView({ layers: await this.lowers(layers) });
+  }
+
+  /** Runs `work` when a RUN slot is free (independent stages build concurrently, bounded by cores). */
+  async withRunSlot<T>(work: () => Promise<T>): Promise<T> {
+    const slots = this.#runSlots;
+    if (slots.free > 0) slots.free -= 1;
+    else await new Promise<void>((resolve) => slots.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = slots.waiting.shift();
+      if (next === undefined) slots.free += 1;
+      else next();
+    }
   }
 
   /** A temporary directory removed by `close`. */

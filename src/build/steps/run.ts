@@ -74,7 +74,7 @@ export const runStep: Step<RunInstruction> = async (input) => {
   try {
     const scratch = await session.scratch('run');
     const mounts = await runMounts({ ...input, scratch });
-    const result = await runInSandbox({
+    const result = await session.withRunSlot(() => runInSandbox({
       rootfs: { kind: 'overlay', lowers: lowers.map((layer) => layer.root), upper: directories.upper, work: directories.work },
       argv,
       env: runEnvironment(state),
@@ -85,7 +85,7 @@ export const runStep: Step<RunInstruction> = async (input) => {
       scratch,
       onOutput: (chunk, stream) => output.write(chunk, stream),
       ...(session.options.signal === undefined ? {} : { signal: session.options.signal }),
-    });
+    }));
     exitCode = result.exitCode;
     signal = result.signal;
   } catch (error) {
