@@ -11,6 +11,8 @@ export interface CliIo {
   readonly cwd: string;
   /** Reads standard input to the end (for `-` as a file name). */
   readonly readStdin: () => Promise<string>;
+  /** Reads standard input to the end as bytes (for `tar://stdin`); absent where input is text only. */
+  readonly readStdinBytes?: () => Promise<Buffer>;
   /** Aborted on SIGINT/SIGTERM: long commands stop, clean up and fail. */
   readonly signal?: AbortSignal;
 }

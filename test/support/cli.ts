@@ -9,7 +9,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export async function runCaisson(argv: readonly string[], options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>>; readonly stdin?: string }): Promise<CliResult> {
+export async function runCaisson(argv: readonly string[], options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>>; readonly stdin?: string; readonly stdinBytes?: Buffer }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
@@ -22,6 +22,7 @@ export async function runCaisson(argv: readonly string[], options: { readonly cw
     env: options.env ?? {},
     cwd: options.cwd,
     readStdin: async () => options.stdin ?? '',
+    readStdinBytes: async () => options.stdinBytes ?? Buffer.from(options.stdin ?? ''),
   });
   return { code, stdout, stderr };
 }
