@@ -15,7 +15,7 @@ const CACHE_LATER = 'the build cache is not implemented yet (caisson issue 6); e
 
 export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'dockerfile', short: 'f', aliases: ['file'], type: 'string', placeholder: 'PATH', describe: 'the Dockerfile (default: <context>/Dockerfile); - reads standard input' },
-  { name: 'context', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the build context: a directory or dir://DIR (default: the positional argument, else .)' },
+  { name: 'context', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the build context: a directory, dir://DIR, tar://FILE (.tar, .tar.gz, .tar.zst), tar://stdin, or a git URL (git://host/repo#ref:subdir, https://host/repo.git#ref) (default: the positional argument, else .)' },
   { name: 'context-sub-path', type: 'string', placeholder: 'PATH', describe: 'use this subdirectory of the context as the context' },
   { name: 'destination', short: 'd', aliases: ['tag', 't'], type: 'string', multiple: true, placeholder: 'REF', describe: 'push the image to this reference' },
   { name: 'no-push', type: 'boolean', describe: 'build without pushing (with --tar-path / --oci-layout-path, or just to test the build)' },
