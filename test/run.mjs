@@ -31,6 +31,9 @@ const needs = [
   ['openssl', 'openssl'],
   ['/bin/busybox', 'busybox-static'],
   ['setfattr', 'attr'],
+  ['bzip2', 'bzip2'],
+  ['xz', 'xz-utils'],
+  ['git', 'git'],
 ];
 
 function executable(file) {

@@ -1,26 +1,72 @@
 /**
- * ADD: COPY's rules for local sources. Remote sources (URLs, git) are refused with a clear
- * error until they are supported.
+ * ADD: COPY's rules for context paths, plus BuildKit's: a local tar archive is unpacked into the
+ * destination unless --unpack=false (../add-archive.ts), an http(s) URL is downloaded and unpacked
+ * only with --unpack (../add-url.ts), a git repository is checked out (../add-git.ts). One ADD is
+ * one layer. --checksum is for exactly one URL (a digest) or git source (a commit).
  */
+import { rm } from 'node:fs/promises';
 import { CaissonError } from '../../errors.js';
 import type { AddInstruction } from '../../dockerfile/index.js';
+import { unpackArchive } from '../add-archive.js';
+import { checkoutGit, copyCheckout, isGitChecksum, parseGitSource, redactGitSource } from '../add-git.js';
+import { addUrl, isHttpSource, parseUrlChecksum, redactUrl } from '../add-url.js';
 import type { Step } from './step.js';
-import { transferFiles } from './transfer.js';
+import { transferFiles, type ExtraWrite, type TransferExtras } from './transfer.js';
 
-function isRemote(source: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || source.startsWith('git@');
+/** --checksum's rules (BuildKit's): one source, a URL or a git repository, a well-formed value. */
+function checkChecksum(instruction: AddInstruction): void {
+  const { checksum, sources, location } = instruction;
+  if (checksum === undefined) return;
+  const invalid = (detail: string, hint: string): CaissonError => new CaissonError({ code: 'ERR_DOCKERFILE_INSTRUCTION', message: `ADD --checksum=${checksum}: ${detail}`, location, hint });
+  const [source] = sources;
+  if (source === undefined || sources.length + instruction.inline.length !== 1) throw invalid('a checksum can be given for one source only', 'Split the ADD into one instruction per checked source.');
+  if (parseGitSource(source) !== undefined) {
+    if (!isGitChecksum(checksum)) throw invalid('a git source\'s checksum is its commit id (7 to 64 hex digits)', 'Write --checksum=<commit sha>.');
+  } else if (isHttpSource(source)) {
+    if (parseUrlChecksum(checksum) === undefined) throw invalid('not a digest', 'Write --checksum=sha256:<64 hex digits> (sha384 and sha512 work too).');
+  } else {
+    throw invalid(`"${source}" is a local source; a checksum needs an HTTP(S) or git source`, 'Drop --checksum for files of the build context; it checks downloads and git commits.');
+  }
+}
+
+/** The destination as a directory (BuildKit unpacks and checks out into it, whatever it ends with). */
+function directoryOf(options: ExtraWrite): string {
+  return options.view === undefined ? options.destination : options.view.resolve({ path: options.destination, followFinal: true });
 }
 
 export const addStep: Step<AddInstruction> = async (input) => {
-  const remote = input.instruction.sources.find(isRemote);
-  if (remote !== undefined) {
-    throw new CaissonError({
-      code: 'ERR_BUILD_STEP',
-      message: `ADD ${remote}: remote sources are not supported by this version of caisson`,
-      location: input.instruction.location,
-      hint: 'Download the file in an earlier stage (RUN wget/curl) and COPY --from it, or add it to the context.',
-    });
-  }
+  const { instruction, session } = input;
+  checkChecksum(instruction);
+  const logger = session.options.logger;
   const tree = await input.sourceTree(undefined);
-  return transferFiles({ ...input, tree, parents: false });
+  const withScratch = async (prefix: string, work: (scratch: string) => Promise<void>): Promise<void> => {
+    const scratch = await session.scratch(prefix);
+    try {
+      await work(scratch);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  };
+  const extras: TransferExtras = {
+    isRemote: (source) => parseGitSource(source) !== undefined || isHttpSource(source),
+    display: (source) => (parseGitSource(source) !== undefined ? redactGitSource(source) : isHttpSource(source) ? redactUrl(source) : source),
+    unpack: async (options) => instruction.unpack !== false && unpackArchive({ ...options, file: options.entry.hostPath, what: `archive ${options.source}`, directory: directoryOf(options), logger }),
+    fetch: async (options) => {
+      const git = parseGitSource(options.source);
+      if (git !== undefined) {
+        await withScratch('add-git', async (scratch) => {
+          const checkout = await checkoutGit({ source: git, directory: scratch, checksum: instruction.checksum, keepGitDir: instruction.keepGitDir === true, what: redactGitSource(options.source) });
+          copyCheckout({ ...options, checkout, directory: directoryOf(options) });
+        });
+        return;
+      }
+      const checksum = instruction.checksum === undefined ? undefined : parseUrlChecksum(instruction.checksum);
+      if (instruction.unpack !== true) {
+        await addUrl({ ...options, checksum, unpack: undefined });
+        return;
+      }
+      await withScratch('add-url', (scratch) => addUrl({ ...options, checksum, unpack: { directory: directoryOf(options), scratch, logger } }));
+    },
+  };
+  return transferFiles({ ...input, tree, parents: false, extras });
 };

@@ -8,6 +8,7 @@ import { parseChmod, type AddInstruction, type CopyInstruction } from '../../doc
 import { type SourceTree } from '../context-tree.js';
 import { copyEntry, makeParents, matchSources, settleDirectories, writeInline, type MatchedSource, type WriteOptions } from '../copy-files.js';
 import { hasGlob, IgnoreMatcher, toIgnorePatterns } from '../patterns/index.js';
+import type { ViewEntry } from '../layer-view.js';
 import { chownOwner } from './identity.js';
 import { sealLayer } from './layer.js';
 import type { StepInput, StepResult } from './step.js';
@@ -17,6 +18,34 @@ export interface TransferInput extends StepInput<CopyInstruction | AddInstructio
   readonly tree: SourceTree;
   /** COPY --parents: keep each source's path under the destination. */
   readonly parents: boolean;
+  /** ADD: archives, URLs and git sources, written into the same layer (see add.ts). */
+  readonly extras?: TransferExtras;
+}
+
+/** Where an ADD extra writes: the step's layer and the destination as COPY resolved it. */
+export interface ExtraWrite extends WriteOptions {
+  /** The destination, clean and relative, as written (symlinks not resolved). */
+  readonly destination: string;
+  /** The destination resolved in the stage (its final symlink followed when `intoDirectory`). */
+  readonly target: string;
+  /** Whether the destination is a directory by COPY's rules (trailing slash, several sources, …). */
+  readonly intoDirectory: boolean;
+  readonly exclude: IgnoreMatcher | undefined;
+  /** Directories this step made, and their times (seconds), settled at the end. */
+  readonly created: string[];
+  readonly times: Map<string, number>;
+}
+
+/** What ADD does beyond COPY. Remote sources are written after the tree's, before inline files. */
+export interface TransferExtras {
+  /** Sources that are not paths in the tree (URLs, git repositories). */
+  readonly isRemote: (source: string) => boolean;
+  /** A source as history shows it (secrets in URLs redacted). */
+  readonly display: (source: string) => string;
+  /** A matched regular file: true when it was handled (an archive unpacked), false to copy it. */
+  readonly unpack: (options: ExtraWrite & { readonly source: string; readonly entry: ViewEntry }) => Promise<boolean>;
+  /** Writes one remote source. */
+  readonly fetch: (options: ExtraWrite & { readonly source: string }) => Promise<void>;
 }
 
 function clean(path: string): string {
@@ -30,9 +59,12 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
   const workdir = state.config.WorkingDir ?? '/';
   const written = instruction.destination;
   const destination = posix.resolve(workdir, written);
-  const matches: MatchedSource[] = instruction.sources.flatMap((source) => matchSources({ tree, source, location }));
-  const count = matches.length + instruction.inline.length;
-  const wildcard = instruction.sources.some((source) => hasGlob(source));
+  const extras = input.extras;
+  const remote = extras === undefined ? [] : instruction.sources.filter((source) => extras.isRemote(source));
+  const local = instruction.sources.filter((source) => !remote.includes(source));
+  const matches: MatchedSource[] = local.flatMap((source) => matchSources({ tree, source, location }));
+  const count = matches.length + remote.length + instruction.inline.length;
+  const wildcard = local.some((source) => hasGlob(source));
   const relative = clean(destination);
   const trailing = written.endsWith('/') || written === '.' || written.endsWith('/.') || written === '..' || written.endsWith('/..');
   const intoDirectory = trailing || count > 1 || wildcard || input.parents || relative === '' || view?.isDirectory(relative) === true;
@@ -48,6 +80,7 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
   try {
     const join = (parent: string, name: string): string => (parent === '' ? name : `${parent}/${name}`);
     const copy = { ...write, tree, exclude, created, times };
+    const extra: ExtraWrite = { ...write, destination: relative, target, intoDirectory, exclude, created, times };
     for (const match of matches) {
       const entry = tree.lstat(match.path);
       const isDirectory = match.path === '' || entry?.stats.isDirectory() === true;
@@ -67,11 +100,13 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
         }
       } else {
         if (exclude?.matches(name) === true) continue;
+        if (extras !== undefined && entry?.stats.isFile() === true && (await extras.unpack({ ...extra, source: match.matched, entry }))) continue;
         const path = intoDirectory ? join(target, name) : target;
         makeParents({ ...write, path: posix.dirname(path) === '.' ? '' : posix.dirname(path), created });
         copyEntry({ ...copy, source: match.path, target: path, relative: name });
       }
     }
+    for (const source of remote) await extras?.fetch({ ...extra, source });
     for (const file of instruction.inline) {
       const path = intoDirectory ? join(target, file.name) : target;
       makeParents({ ...write, path: posix.dirname(path) === '.' ? '' : posix.dirname(path), created });
@@ -82,6 +117,6 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
     await directories.discard();
     throw error;
   }
-  const names = [...instruction.sources, ...instruction.inline.map((file) => `<<${file.name}`)];
+  const names = [...instruction.sources.map((source) => extras?.display(source) ?? source), ...instruction.inline.map((file) => `<<${file.name}`)];
   return { createdBy: `${instruction.keyword.toUpperCase()} ${names.join(' ')} ${written} # buildkit`, layer: await sealLayer({ session, directories }) };
 }
