@@ -54,7 +54,11 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
       return { state: { platform, layers: [], config: {}, history: [], scope: new StageScope({ ...scopeOptions, baseEnv: new Map([['PATH', DEFAULT_PATH]]) }), shell: DEFAULT_SHELL, cmdSet: false }, triggers: [] };
     case 'stage': {
       const parent = await options.stages(base.index);
-      return { state: forkState({ parent, scope: parent.scope.child() }), triggers: [] };
+      // As BuildKit does: the parent stage's ONBUILD triggers run right after FROM, and are not inherited.
+      const state = forkState({ parent, scope: parent.scope.child() });
+      const triggers = state.config.OnBuild ?? [];
+      delete state.config.OnBuild;
+      return { state, triggers: parseTriggers({ triggers, image: `stage "${plan.stages[base.index]?.name ?? base.index}"`, escapeToken: plan.dockerfile.escapeToken }) };
     }
     case 'image': {
       const image = await session.baseImage({ reference: base.reference, platform, location: planned.stage.from.location });
@@ -110,8 +114,9 @@ function sourceTrees(options: StageRunOptions, platform: StageState['platform'])
   };
 }
 
+/** The instruction for progress lines: one line, credentials in URLs (`//user:token@`) hidden. */
 function describe(instruction: StageInstruction): string {
-  const text = instruction.source.replace(/\s+/g, ' ');
+  const text = instruction.source.replace(/\s+/g, ' ').replace(/:\/\/[^/@\s]+@/g, '://***@');
   return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 
