@@ -10,7 +10,7 @@
  * are followed as a chroot at the destination would follow them, and a relative symlink or a
  * hardlink pointing above the destination is refused, as Docker's untar does. `.wh.` names are
  * plain files here, not whiteouts. Everything is written into the step's layer directory, so the
- * whole ADD stays one layer. gzip and zstd are decompressed by node:zlib; bzip2 and xz by the
+ * whole ADD stays one layer. gzip and zstd are decompressed as layers are (../fs); bzip2 and xz by the
  * system's `bzip2 -dc` and `xz -dc` (Debian packages bzip2, xz-utils).
  */
 import { spawn } from 'node:child_process';
@@ -18,9 +18,8 @@ import { chmodSync, chownSync, createReadStream, createWriteStream, lchownSync, 
 import { open } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createZstdDecompress, type Gunzip, type ZstdDecompress } from 'node:zlib';
 import { CaissonError, isCaissonError } from '../errors.js';
-import { cleanEntryPath, readTar, writeXattrs, type TarEntry, type XattrAssignment } from '../fs/index.js';
+import { cleanEntryPath, decompressLayer, readTar, writeXattrs, type TarEntry, type XattrAssignment } from '../fs/index.js';
 import type { Logger } from '../log.js';
 import { makeParents, type WriteOptions } from './copy-files.js';
 
@@ -73,24 +72,18 @@ function corrupt(what: string, compression: ArchiveCompression, detail: string, 
   return new CaissonError({ code: 'ERR_LAYER_INVALID', message: `${what}: the ${compression} archive is corrupt or truncated: ${detail}`, hint: 'Re-create the archive, or ADD --unpack=false to copy it as a file.', cause });
 }
 
-function zlibStream(options: { readonly file: string; readonly what: string; readonly compression: ArchiveCompression; readonly decompressor: Gunzip | ZstdDecompress }): Decompressed {
-  const { decompressor } = options;
+/** gzip and zstd: the layer decompressor of ../fs, its errors told as this archive's. */
+function zlibStream(options: { readonly file: string; readonly what: string; readonly compression: 'gzip' | 'zstd' }): Decompressed {
   const input = createReadStream(options.file);
-  pipeline(input, decompressor).catch(() => {
-    // The same error reaches the reader through the decompressor.
-  });
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
-      for await (const chunk of decompressor) yield chunk as Buffer;
+      yield* (await decompressLayer({ source: input, what: options.what })).chunks;
     } catch (error) {
-      throw corrupt(options.what, options.compression, (error as Error).message, error);
+      const detail = isCaissonError(error) && error.cause instanceof Error ? error.cause.message : (error as Error).message;
+      throw corrupt(options.what, options.compression, detail, error);
     }
   }
-  const close = (): void => {
-    input.destroy();
-    decompressor.destroy();
-  };
-  return { chunks: chunks(), close };
+  return { chunks: chunks(), close: () => input.destroy() };
 }
 
 /** bzip2 and xz: Node has no decoder, the system's `<tool> -dc <file>` streams one. */
@@ -130,9 +123,8 @@ function decompress(options: { readonly file: string; readonly what: string; rea
       return { chunks: input, close: () => input.destroy() };
     }
     case 'gzip':
-      return zlibStream({ file, what, compression, decompressor: createGunzip() });
     case 'zstd':
-      return zlibStream({ file, what, compression, decompressor: createZstdDecompress() });
+      return zlibStream({ file, what, compression });
     case 'bzip2':
     case 'xz':
       return programStream({ file, what, compression });

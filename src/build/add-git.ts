@@ -6,19 +6,18 @@
  * fragment is `#<ref>[:<subdir>]`: a branch, a tag or a full commit sha (default: the remote's
  * HEAD), and a directory of the repository to add instead of its root.
  *
- * The system git fetches it into a scratch directory (spawned with an argument array, never a
- * shell): a branch or tag with `--depth 1`, a commit sha with `--depth 1` when the server allows
- * it, else the whole history, then a detached checkout; submodules too. `--checksum` must be the
+ * git-fetch.ts fetches it into a scratch directory (a branch or tag with `--depth 1`, a commit sha
+ * alone when the server allows it, else the whole history), submodules too. `--checksum` must be the
  * checked-out commit (or an annotated tag's own object), a prefix of at least 7 hex digits
  * allowed. `.git` is removed unless `--keep-git-dir=true`. The files are then copied into the
  * destination directory by COPY's rules (--chown, --chmod, --exclude).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { CaissonError } from '../errors.js';
 import { ContextTree } from './context-tree.js';
 import { copyEntry, makeParents, type WriteOptions } from './copy-files.js';
+import { fetchGit } from './git-fetch.js';
 import { IgnoreMatcher } from './patterns/index.js';
 
 export interface GitSource {
@@ -74,52 +73,9 @@ export function redactGitSource(source: string): string {
   return source.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@').replace(/\?[^#]*/, '?***');
 }
 
-/** A full commit id (sha1 or sha256), which is checked out rather than fetched as a ref. */
-function isCommit(ref: string): boolean {
-  return /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(ref);
-}
-
 /** A git `--checksum`: hex, at least 7 digits. */
 export function isGitChecksum(text: string): boolean {
   return /^[0-9a-f]{7,64}$/i.test(text);
-}
-
-interface GitRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function failure(options: { readonly what: string; readonly detail: string; readonly hint: string; readonly cause?: unknown }): CaissonError {
-  return new CaissonError({ code: 'ERR_BUILD_STEP', message: `ADD ${options.what}: ${options.detail}`, hint: options.hint, cause: options.cause });
-}
-
-/** Runs git to completion; credentials in URLs are redacted from what it printed. */
-function runGit(options: { readonly args: readonly string[]; readonly what: string }): Promise<GitRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', options.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'ENOENT' ? failure({ what: options.what, detail: 'git sources need the git program, which is not installed', hint: 'Install git (Debian package git).', cause: error }) : error);
-    });
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr: stderr.replace(/(:\/\/)[^/@\s]*@/g, '$1***@') }));
-  });
-}
-
-async function mustGit(options: { readonly args: readonly string[]; readonly what: string; readonly doing: string }): Promise<string> {
-  const run = await runGit(options);
-  if (run.code !== 0) {
-    const said = run.stderr.trim().split('\n').filter((line) => line.trim() !== '').pop() ?? `exit ${run.code}`;
-    throw failure({ what: options.what, detail: `${options.doing} failed: ${said}`, hint: 'Check the repository URL, the ref (branch, tag or full commit sha) and access to it from this machine.' });
-  }
-  return run.stdout.trim();
 }
 
 /**
@@ -128,29 +84,26 @@ async function mustGit(options: { readonly args: readonly string[]; readonly wha
  */
 export async function checkoutGit(options: { readonly source: GitSource; readonly directory: string; readonly checksum: string | undefined; readonly keepGitDir: boolean; readonly what: string }): Promise<string> {
   const { source, directory, what } = options;
-  const git = (doing: string, ...args: string[]): Promise<string> => mustGit({ args: ['-C', directory, ...args], what, doing });
-  await git('git init', 'init', '--quiet');
-  await git('git remote add', 'remote', 'add', 'origin', source.remote);
   const ref = source.ref ?? 'HEAD';
-  let checkout = 'FETCH_HEAD';
-  if (isCommit(ref)) {
-    const shallow = await runGit({ args: ['-C', directory, 'fetch', '--quiet', '--depth', '1', '--no-tags', 'origin', ref], what });
-    if (shallow.code !== 0) await git(`fetching the history for commit ${ref}`, 'fetch', '--quiet', '--tags', 'origin');
-    checkout = ref;
-  } else {
-    await git(`fetching ${source.ref === undefined ? 'the default branch' : `ref ${ref}`}`, 'fetch', '--quiet', '--depth', '1', '--no-tags', 'origin', ref);
-  }
-  await git(`checking out ${ref}`, 'checkout', '--quiet', '--detach', checkout);
-  if (existsSync(join(directory, '.gitmodules'))) await git('updating submodules', 'submodule', 'update', '--quiet', '--init', '--recursive', '--depth', '1');
+  const { commit, fetched } = await fetchGit({
+    url: source.remote,
+    ref: source.ref,
+    dir: directory,
+    keepGitDir: options.keepGitDir,
+    submodules: true,
+    credentials: undefined,
+    env: process.env,
+    what: `ADD ${what}`,
+    failureCode: 'ERR_BUILD_STEP',
+    missingCode: 'ERR_BUILD_STEP',
+    failureHint: 'Check the repository URL, the ref (branch, tag or full commit sha) and access to it from this machine.',
+  });
   if (options.checksum !== undefined) {
     const wanted = options.checksum.toLowerCase();
-    const commit = await git('reading the commit', 'rev-parse', 'HEAD');
-    const fetched = checkout === 'FETCH_HEAD' ? await git('reading the fetched ref', 'rev-parse', 'FETCH_HEAD') : commit;
     if (!commit.startsWith(wanted) && !fetched.startsWith(wanted)) {
       throw new CaissonError({ code: 'ERR_DIGEST_MISMATCH', message: `ADD ${what}: ${ref} is commit ${commit}, --checksum expects ${wanted}`, hint: 'The ref moved or the checksum is wrong; nothing was added.' });
     }
   }
-  if (!options.keepGitDir) rmSync(join(directory, '.git'), { recursive: true, force: true });
   if (source.subdir === '') return directory;
   const wanted = join(directory, source.subdir);
   const real = existsSync(wanted) ? realpathSync(wanted) : undefined;
