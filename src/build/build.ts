@@ -4,6 +4,7 @@
  * assembled into an image with the --label flags applied, and the image written to every output.
  */
 import { readFile } from 'node:fs/promises';
+import { CaissonError } from '../errors.js';
 import { join } from 'node:path';
 import { loadDockerfile, planBuild, type BuildPlan } from '../dockerfile/index.js';
 import { copyImage, DockerArchiveWriter, formatReference, OciLayout, parseReference, type ImageTarget } from '../image/index.js';
@@ -72,6 +73,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     const image = new BuiltImage({ name: 'the built image', state, format: options.format, created: session.created, annotations: options.annotations });
     const outputs: BuiltOutput[] = [];
     for (const output of options.outputs) {
+      if (options.signal?.aborted === true) throw new CaissonError({ code: 'ERR_BUILD_INTERRUPTED', message: 'build interrupted before writing its outputs', hint: 'Outputs already written are complete; run the build again for the rest.' });
       const started = Date.now();
       const opened = await openOutput({ output, build: options });
       try {

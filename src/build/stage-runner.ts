@@ -142,6 +142,9 @@ export async function runStage(options: StageRunOptions): Promise<StageState> {
   logger.info(`[${planned.name} 1/${total}] FROM ${planned.baseName}`);
   for (const [position, { instruction, trigger }] of steps.entries()) {
     const stepLabel = `[${planned.name} ${position + 2}/${total}]`;
+    if (session.options.signal?.aborted === true) {
+      throw new CaissonError({ code: 'ERR_BUILD_INTERRUPTED', message: `build interrupted before ${stepLabel}`, location: instruction.location, hint: 'Nothing was pushed; run the build again.' });
+    }
     const started = Date.now();
     logger.info(`${stepLabel} ${trigger ? '(ONBUILD) ' : ''}${describe(instruction)}`);
     const expanded = state.scope.apply(instruction);
