@@ -103,12 +103,17 @@ export function makeParents(options: WriteOptions & { readonly path: string; rea
   }
 }
 
+/** The mtime in seconds of `relative` in the stage, if it has it. */
+function viewSeconds(view: LayerView | undefined, relative: string): number | undefined {
+  const mtimeMs = view?.lstat(relative)?.stats.mtimeMs;
+  return mtimeMs === undefined ? undefined : mtimeMs / 1000;
+}
+
 /** Sets directory times last (creating children changes them), deepest first. */
 export function settleDirectories(options: { readonly layer: string; readonly view: LayerView | undefined; readonly created: readonly string[]; readonly times: ReadonlyMap<string, number>; readonly now: number }): void {
   const ordered = [...options.created].sort((a, b) => b.split('/').length - a.split('/').length);
   for (const relative of ordered) {
-    const time = options.times.get(relative) ?? options.view?.lstat(relative)?.stats.mtimeMs ?? options.now * 1000;
-    const seconds = options.times.has(relative) ? time : time / 1000;
+    const seconds = options.times.get(relative) ?? viewSeconds(options.view, relative) ?? options.now;
     utimesSync(join(options.layer, relative), seconds, seconds);
   }
 }
