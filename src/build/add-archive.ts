@@ -22,11 +22,11 @@ import { CaissonError, isCaissonError } from '../errors.js';
 import { cleanEntryPath, decompressLayer, readTar, writeXattrs, type TarEntry, type XattrAssignment } from '../fs/index.js';
 import type { Logger } from '../log.js';
 import { makeParents, type WriteOptions } from './copy-files.js';
+import { components, linkTarget, resolveInside } from './resolve-inside.js';
 
 /** Archive compressions ADD recognises (Docker's DecompressStream). */
 export type ArchiveCompression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
-const MAX_LINKS = 255;
 /** xz's magic is the longest. */
 const MAGIC_BYTES = 6;
 
@@ -135,10 +135,6 @@ function unsafe(what: string, name: string, detail: string): CaissonError {
   return new CaissonError({ code: 'ERR_LAYER_UNSAFE', message: `${what}: entry ${JSON.stringify(name)} ${detail}`, hint: 'Archive entries must stay inside the ADD destination; the archive is hostile or was built wrong. Nothing was added.' });
 }
 
-function components(path: string): string[] {
-  return path.split('/').filter((part) => part !== '' && part !== '.');
-}
-
 /** Writes one archive's entries into the layer; see the file comment for the rules. */
 class ArchiveWriter {
   readonly #options: UnpackArchiveOptions;
@@ -160,37 +156,24 @@ class ArchiveWriter {
   #resolve(name: string, path: string): string {
     const { directory, view } = this.#options;
     const base = components(directory);
-    const pending = components(path);
-    const last = pending.pop();
+    const parts = components(path);
+    const last = parts.pop();
     if (last === undefined) return directory;
-    const resolved: string[] = [];
-    let links = 0;
-    while (pending.length > 0) {
-      const part = pending.shift() as string;
-      if (part === '..') {
-        resolved.pop();
-        continue;
-      }
-      const relative = [...base, ...resolved, part].join('/');
-      const upper = lstatSync(this.#host(relative), { throwIfNoEntry: false });
-      let target: string | undefined;
-      if (upper !== undefined) {
-        if (upper.isSymbolicLink()) target = readlinkSync(this.#host(relative), 'utf8');
-        else if (!upper.isDirectory()) throw unsafe(this.#options.what, name, `needs /${relative} to be a directory, but this ADD wrote a file there`);
-      } else {
-        const below = view?.lstat(relative);
-        if (below?.stats.isSymbolicLink() === true) target = readlinkSync(below.hostPath, 'utf8');
-      }
-      if (target === undefined) {
-        resolved.push(part);
-        continue;
-      }
-      links += 1;
-      if (links > MAX_LINKS) throw unsafe(this.#options.what, name, 'runs through too many levels of symbolic links');
-      if (target.startsWith('/')) resolved.length = 0;
-      pending.unshift(...components(target));
-    }
-    return [...base, ...resolved, last].join('/');
+    const inLayer = (relative: string): string => [...base, ...components(relative)].join('/');
+    const parent = resolveInside({
+      path: parts.join('/'),
+      followFinal: true,
+      readLink: (relative) => {
+        const layerPath = inLayer(relative);
+        const upper = lstatSync(this.#host(layerPath), { throwIfNoEntry: false });
+        if (upper === undefined) return linkTarget(view?.lstat(layerPath));
+        if (upper.isSymbolicLink()) return readlinkSync(this.#host(layerPath), 'utf8');
+        if (!upper.isDirectory()) throw unsafe(this.#options.what, name, `needs /${layerPath} to be a directory, but this ADD wrote a file there`);
+        return undefined;
+      },
+      loop: () => unsafe(this.#options.what, name, 'runs through too many levels of symbolic links'),
+    });
+    return [...base, ...components(parent), last].join('/');
   }
 
   /** Makes the parents of `relative` (layer-relative) as any COPY would. */

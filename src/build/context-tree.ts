@@ -3,11 +3,12 @@
  * nothing reachable outside it), or another stage's or image's filesystem (a LayerView). Both
  * answer the same four questions, so the copy code does not care which it reads.
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import type { LayerView, ViewEntry } from './layer-view.js';
 import type { IgnoreMatcher } from './patterns/index.js';
+import { linkTarget, resolveInside } from './resolve-inside.js';
 
 export interface SourceTree {
   /** Names the tree in messages: `build context`, `stage "builder"`. */
@@ -21,8 +22,6 @@ export interface SourceTree {
   /** Whether an excluded directory may still hold included paths (a `!` pattern below it). */
   mayIncludeChildren(path: string): boolean;
 }
-
-const MAX_LINKS = 255;
 
 function outside(what: string, path: string, detail: string): CaissonError {
   return new CaissonError({
@@ -63,29 +62,18 @@ export class ContextTree implements SourceTree {
   }
 
   resolve(options: { readonly path: string; readonly followFinal: boolean }): string {
-    const pending = options.path.split('/').filter((part) => part !== '' && part !== '.');
-    const resolved: string[] = [];
-    let links = 0;
-    while (pending.length > 0) {
-      const part = pending.shift() as string;
-      if (part === '..') {
-        if (resolved.length === 0) throw outside(this.what, options.path, links === 0 ? 'is outside the build context' : 'leads outside the build context through a symlink');
-        resolved.pop();
-        continue;
-      }
-      const candidate = [...resolved, part].join('/');
-      const entry = this.lstat(candidate);
-      if (entry === undefined || !entry.stats.isSymbolicLink() || (pending.length === 0 && !options.followFinal)) {
-        resolved.push(part);
-        continue;
-      }
-      links += 1;
-      if (links > MAX_LINKS) throw outside(this.what, options.path, 'has too many levels of symbolic links');
-      const target = readlinkSync(entry.hostPath, 'utf8');
-      if (target.startsWith('/')) throw outside(this.what, options.path, `is a symlink to ${target}, which points outside the build context`);
-      pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
-    }
-    return resolved.join('/');
+    const refuse = (detail: string): CaissonError => outside(this.what, options.path, detail);
+    return resolveInside({
+      ...options,
+      readLink: (relative) => linkTarget(this.lstat(relative)),
+      aboveRoot: (links) => {
+        throw refuse(links === 0 ? 'is outside the build context' : 'leads outside the build context through a symlink');
+      },
+      absolute: (target) => {
+        throw refuse(`is a symlink to ${target}, which points outside the build context`);
+      },
+      loop: () => refuse('has too many levels of symbolic links'),
+    });
   }
 }
 

@@ -12,7 +12,7 @@ import { closeSync, fchmodSync, futimesSync, lstatSync, openSync, writeSync, typ
 import { chmod, link, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
-import { cleanEntryPath, decompressLayer, readTar, type TarEntry, type TarHeader } from '../fs/index.js';
+import { cleanEntryPath, ConfinedParents, decompressLayer, readTar, type TarEntry, type TarHeader } from '../fs/index.js';
 
 export interface UnpackContextOptions {
   /** The archive as stored: plain, gzip or zstd tar. */
@@ -39,17 +39,12 @@ function lstatOrUndefined(path: string): Stats | undefined {
   return lstatSync(path, { throwIfNoEntry: false });
 }
 
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
-
 /** One archive's unpacking; its state lives here, not in the module. */
 class ContextUnpack {
   readonly #target: string;
   readonly #what: string;
-  /** Relative paths known to be real directories (not links) under the target. */
-  readonly #directories = new Set<string>(['']);
+  /** Parent paths checked to be real directories (not links) under the target. */
+  readonly #confined: ConfinedParents;
   /** Set last, deepest first: children change a directory's time, a read-only mode would stop them. */
   readonly #directoryMetadata: { path: string; mode: number; mtime: number }[] = [];
   readonly skipped: string[] = [];
@@ -59,6 +54,7 @@ class ContextUnpack {
   constructor(options: { readonly target: string; readonly what: string }) {
     this.#target = options.target;
     this.#what = options.what;
+    this.#confined = new ConfinedParents({ target: options.target, unsafe: (name, detail) => this.#unsafe(name, detail) });
   }
 
   #absolute(path: string): string {
@@ -69,33 +65,11 @@ class ContextUnpack {
     return new CaissonError({ code: 'ERR_BUILD_CONTEXT', message: `${this.#what}: entry ${JSON.stringify(name)} ${detail}`, hint: ARCHIVE_HINT });
   }
 
-  /** Makes every parent of `path` a real directory, refusing symlinks and files on the way. */
-  async #parents(path: string, create: boolean): Promise<boolean> {
-    const parent = parentOf(path);
-    if (this.#directories.has(parent)) return true;
-    let current = '';
-    for (const part of parent.split('/')) {
-      current = current === '' ? part : `${current}/${part}`;
-      if (this.#directories.has(current)) continue;
-      const stats = lstatOrUndefined(this.#absolute(current));
-      if (stats === undefined) {
-        if (!create) return false;
-        await mkdir(this.#absolute(current), { mode: 0o755 });
-      } else if (stats.isSymbolicLink()) {
-        throw this.#unsafe(path, `has a symlink in its parent path (${current}); caisson does not follow it`);
-      } else if (!stats.isDirectory()) {
-        throw this.#unsafe(path, `has a parent (${current}) that is not a directory`);
-      }
-      this.#directories.add(current);
-    }
-    return true;
-  }
-
   async #remove(path: string): Promise<void> {
     const stats = lstatOrUndefined(this.#absolute(path));
     if (stats === undefined) return;
     await rm(this.#absolute(path), { recursive: true, force: true });
-    if (stats.isDirectory()) for (const known of this.#directories) if (known === path || known.startsWith(`${path}/`)) this.#directories.delete(known);
+    if (stats.isDirectory()) this.#confined.forget(path);
   }
 
   #writeSmallFile(path: string, header: TarHeader, content: Buffer): void {
@@ -138,14 +112,14 @@ class ContextUnpack {
       this.#directoryMetadata.push({ path: this.#target, mode: header.mode & 0o7777, mtime: header.mtime });
       return;
     }
-    await this.#parents(path, true);
+    await this.#confined.ensure(path, true);
     const existing = lstatOrUndefined(this.#absolute(path));
     if (existing !== undefined && !(existing.isDirectory() && header.kind === 'directory')) await this.#remove(path);
     const absolute = this.#absolute(path);
     switch (header.kind) {
       case 'directory':
         if (existing === undefined || !existing.isDirectory()) await mkdir(absolute, { mode: 0o700 });
-        this.#directories.add(path);
+        this.#confined.add(path);
         this.#directoryMetadata.push({ path: absolute, mode: header.mode & 0o7777, mtime: header.mtime });
         return;
       case 'file': {
@@ -162,7 +136,7 @@ class ContextUnpack {
         return;
       case 'hardlink': {
         const target = cleanEntryPath({ name: header.linkname, what: this.#what });
-        if (target === '' || !(await this.#parents(target, false))) throw this.#unsafe(header.name, `is a hardlink to ${JSON.stringify(header.linkname)}, which is not in the archive before it`);
+        if (target === '' || !(await this.#confined.ensure(target, false))) throw this.#unsafe(header.name, `is a hardlink to ${JSON.stringify(header.linkname)}, which is not in the archive before it`);
         const stats = lstatOrUndefined(this.#absolute(target));
         if (stats === undefined) throw this.#unsafe(header.name, `is a hardlink to ${JSON.stringify(header.linkname)}, which does not exist`);
         if (stats.isDirectory()) throw this.#unsafe(header.name, `is a hardlink to the directory ${JSON.stringify(header.linkname)}`);

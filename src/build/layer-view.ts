@@ -5,12 +5,11 @@
  * stopping at `/`). COPY uses it to resolve destinations and `--from` sources, USER to read
  * /etc/passwd.
  */
-import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import type { StoredLayer } from '../fs/index.js';
-
-const MAX_LINKS = 255;
+import { linkTarget, resolveInside } from './resolve-inside.js';
 
 export interface ViewEntry {
   readonly stats: Stats;
@@ -25,11 +24,6 @@ function isWhiteout(stats: Stats): boolean {
 function ancestors(path: string): string[] {
   const parts = path.split('/');
   return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
-}
-
-/** Splits a container path into clean components (no '', '.'). */
-function components(path: string): string[] {
-  return path.split('/').filter((part) => part !== '' && part !== '.');
 }
 
 export class LayerView {
@@ -77,31 +71,11 @@ export class LayerView {
    * component is followed only when `followFinal`. Missing components are kept as written.
    */
   resolve(options: { readonly path: string; readonly followFinal: boolean }): string {
-    const pending = components(options.path);
-    const resolved: string[] = [];
-    let links = 0;
-    while (pending.length > 0) {
-      const part = pending.shift() as string;
-      if (part === '..') {
-        resolved.pop();
-        continue;
-      }
-      const candidate = [...resolved, part].join('/');
-      const entry = this.lstat(candidate);
-      const last = pending.length === 0;
-      if (entry === undefined || !entry.stats.isSymbolicLink() || (last && !options.followFinal)) {
-        resolved.push(part);
-        continue;
-      }
-      links += 1;
-      if (links > MAX_LINKS) {
-        throw new CaissonError({ code: 'ERR_BUILD_STEP', message: `/${options.path}: too many levels of symbolic links`, hint: 'A symlink loop in the image; fix the links or use another path.' });
-      }
-      const target = readlinkSync(entry.hostPath, 'utf8');
-      if (target.startsWith('/')) resolved.length = 0;
-      pending.unshift(...components(target));
-    }
-    return resolved.join('/');
+    return resolveInside({
+      ...options,
+      readLink: (relative) => linkTarget(this.lstat(relative)),
+      loop: () => new CaissonError({ code: 'ERR_BUILD_STEP', message: `/${options.path}: too many levels of symbolic links`, hint: 'A symlink loop in the image; fix the links or use another path.' }),
+    });
   }
 
   /** A file's content, following symlinks; undefined when it is missing or not a file. */

@@ -5,11 +5,11 @@
  * generated /etc/hosts, resolv.conf and hostname, RUN --mount extras, chroot and the USER's
  * credentials; it resolves with the command's exit status, cleans the mount stubs out of the
  * rootfs and leaves no process or mount behind. `resolveUser` turns a USER spec into ids with
- * BuildKit's semantics.
+ * BuildKit's semantics; `lookupId` finds a name's id in passwd or group text.
  *
- * Exports: runInSandbox, resolveUser and their option/result types.
+ * Exports: runInSandbox, resolveUser, lookupId and their option/result types.
  * May import: ../errors.js, ../log.js.
  */
 export { runInSandbox } from './sandbox.js';
-export { resolveUser, type ResolveUserOptions } from './user.js';
+export { lookupId, resolveUser, type ResolveUserOptions } from './user.js';
 export type { RunInSandboxOptions, SandboxMount, SandboxResult, SandboxRootfs, SandboxUser } from './types.js';

@@ -60,6 +60,12 @@ function parseGroup(text: string | undefined): GroupEntry[] {
   });
 }
 
+/** The id that /etc/passwd (its uid) or /etc/group (its gid) gives `name`, parsed as resolveUser parses them. */
+export function lookupId(options: { readonly table: 'passwd' | 'group'; readonly text: string | undefined; readonly name: string }): number | undefined {
+  const ids = options.table === 'passwd' ? parsePasswd(options.text).map((entry) => ({ name: entry.name, id: entry.uid })) : parseGroup(options.text).map((entry) => ({ name: entry.name, id: entry.gid }));
+  return ids.find((entry) => entry.name === options.name)?.id;
+}
+
 /** BuildKit's parseUID: `root` or a decimal uint32. */
 function fastId(text: string): number | undefined {
   if (text === 'root') return 0;

@@ -14,6 +14,7 @@ import { CaissonError } from '../errors.js';
 import { digestMismatch, type Compression, type Digest } from '../image/index.js';
 import { decompressLayer } from './decompress.js';
 import { runProgram } from './program.js';
+import { ConfinedParents } from './confined-parents.js';
 import { cleanEntryPath, joinPath, parentOf, whiteoutOf } from './paths.js';
 import { writeSparse } from './sparse.js';
 import { readTar, type TarEntry } from './tar-reader.js';
@@ -108,8 +109,8 @@ const SMALL_FILE = 1 << 20;
 class Extraction {
   readonly #options: ExtractOptions;
   readonly #privileged: boolean;
-  /** Relative paths known to be real directories (not links) in the target. */
-  readonly #directories = new Set<string>(['']);
+  /** Parent paths checked to be real directories (not links) in the target. */
+  readonly #confined: ConfinedParents;
   /** Paths this layer named: an opaque marker keeps them and drops only what lower layers had. */
   readonly #created = new Set<string>();
   /** Directories this layer made (not merely named): nothing else can be inside them. */
@@ -130,34 +131,18 @@ class Extraction {
     this.#emptyTarget = options.emptyTarget;
     this.#ids = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
     this.#privileged = options.privileged ?? process.getuid?.() === 0;
+    this.#confined = new ConfinedParents({
+      target: options.target,
+      unsafe: (name, detail) => unsafe(options.what, name, detail),
+      made: (made) => {
+        this.#created.add(made);
+        this.#made.add(made);
+      },
+    });
   }
 
   #absolute(path: string): string {
     return path === '' ? this.#options.target : join(this.#options.target, path);
-  }
-
-  /** Checks (and with `create`, makes) every parent of `path` as a real directory. */
-  async #parents(path: string, create: boolean): Promise<boolean> {
-    const parent = parentOf(path);
-    if (this.#directories.has(parent)) return true;
-    let current = '';
-    for (const part of parent.split('/')) {
-      current = joinPath(current, part);
-      if (this.#directories.has(current)) continue;
-      const stats = lstatOrUndefined(this.#absolute(current));
-      if (stats === undefined) {
-        if (!create) return false;
-        await mkdir(this.#absolute(current), { mode: 0o755 });
-        this.#created.add(current);
-        this.#made.add(current);
-      } else if (stats.isSymbolicLink()) {
-        throw unsafe(this.#options.what, path, `has a symlink in its parent path (${current}); caisson does not follow it`);
-      } else if (!stats.isDirectory()) {
-        throw unsafe(this.#options.what, path, `has a parent (${current}) that is not a directory`);
-      }
-      this.#directories.add(current);
-    }
-    return true;
   }
 
   async #remove(path: string): Promise<void> {
@@ -165,7 +150,7 @@ class Extraction {
     if (stats === undefined) return;
     await rm(this.#absolute(path), { recursive: true, force: true });
     this.#forgetXattrs(this.#absolute(path));
-    if (stats.isDirectory()) for (const known of this.#directories) if (known === path || known.startsWith(`${path}/`)) this.#directories.delete(known);
+    if (stats.isDirectory()) this.#confined.forget(path);
   }
 
   #recordXattrs(path: string, xattrs: Xattrs): void {
@@ -185,7 +170,7 @@ class Extraction {
   async #applyWhiteout(path: string, target: string): Promise<void> {
     if (target === '') throw unsafe(this.#options.what, path, 'deletes the root');
     const overlay = this.#options.whiteouts === 'overlay';
-    if (!(await this.#parents(target, overlay))) return;
+    if (!(await this.#confined.ensure(target, overlay))) return;
     await this.#remove(target);
     if (!overlay) return;
     if (!this.#privileged) throw new CaissonError({ code: 'ERR_LAYER_UNSUPPORTED', message: `${this.#options.what}: whiteout ${JSON.stringify(path)} needs a 0/0 device node for overlayfs, which needs root`, hint: 'Run as root (or in a user namespace), or let caisson use the walk snapshotter.' });
@@ -195,11 +180,11 @@ class Extraction {
 
   async #applyOpaque(directory: string): Promise<void> {
     if (this.#options.whiteouts === 'overlay') {
-      await this.#parents(joinPath(directory, 'x'), true);
+      await this.#confined.ensure(joinPath(directory, 'x'), true);
       this.#xattrs.push({ path: this.#absolute(directory), xattrs: new Map([['trusted.overlay.opaque', Buffer.from('y')]]) });
       return;
     }
-    if (!(await this.#parents(joinPath(directory, 'x'), false))) return;
+    if (!(await this.#confined.ensure(joinPath(directory, 'x'), false))) return;
     let names: string[];
     try {
       names = await readdir(this.#absolute(directory));
@@ -306,7 +291,7 @@ class Extraction {
       if (header.kind !== 'directory') throw unsafe(what, header.name, `is a ${header.kind} where the root directory is`);
       return this.#metadata(path, header);
     }
-    await this.#parents(path, true);
+    await this.#confined.ensure(path, true);
     const existing = this.#isFresh(path) ? undefined : lstatOrUndefined(this.#absolute(path));
     if (existing !== undefined && !(existing.isDirectory() && header.kind === 'directory')) await this.#remove(path);
     if (header.kind === 'file' && header.sparse === undefined && header.size <= SMALL_FILE) {
@@ -323,7 +308,7 @@ class Extraction {
           await mkdir(this.#absolute(path), { mode: 0o700 });
           this.#made.add(path);
         }
-        this.#directories.add(path);
+        this.#confined.add(path);
         break;
       case 'file':
         // Ownership, mode and times go through the open file.
@@ -333,7 +318,7 @@ class Extraction {
         break;
       case 'hardlink': {
         const target = cleanEntryPath({ name: header.linkname, what });
-        if (target === '' || !(await this.#parents(target, false))) throw unsafe(what, path, `is a hardlink to ${JSON.stringify(header.linkname)}, which is not in the layer or below it`);
+        if (target === '' || !(await this.#confined.ensure(target, false))) throw unsafe(what, path, `is a hardlink to ${JSON.stringify(header.linkname)}, which is not in the layer or below it`);
         const stats = lstatOrUndefined(this.#absolute(target));
         if (stats === undefined) throw unsafe(what, path, `is a hardlink to ${JSON.stringify(header.linkname)}, which does not exist`);
         if (stats.isDirectory()) throw unsafe(what, path, `is a hardlink to the directory ${JSON.stringify(header.linkname)}`);

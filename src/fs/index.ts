@@ -7,6 +7,7 @@
  *
  * May import: ../errors.js, ../log.js, ../image/index.js.
  */
+export { ConfinedParents, type ConfinedParentsOptions } from './confined-parents.js';
 export { decompressLayer } from './decompress.js';
 export { extractLayer, type ExtractOptions, type ExtractResult, type SkippedEntry } from './extract.js';
 export { checkCompressionLevel, writeLayer, type WriteLayerOptions, type WrittenLayer } from './layer-writer.js';
@@ -17,5 +18,5 @@ export { writeTar, type TarInput } from './tar-writer.js';
 export { deviceNumbers, headerFor, treeEntries, type TreeOptions } from './tree.js';
 export { defaultCacheDirectory, LayerStore, type CollectOptions, type StoredLayer, type LayerStoreOptions, type StoreEntry, type StoreUsage, type UnpackOptions } from './layer-store.js';
 export { chooseSnapshotter, commitUpper, overlayMountData, type CommittedLayer, type CommitUpperOptions, type OverlayDirectories, type SnapshotterChoice } from './overlay-snapshot.js';
-export { commitWalk, compareTreePaths, diffIndexes, scanTree, SNAPSHOT_MODES, walkDiffEntries, type CommittedWalk, type CommitWalkOptions, type IndexDiff, type SnapshotMode, type StatIndex } from './walk-snapshot.js';
+export { commitWalk, compareTreePaths, diffIndexes, scanTree, walkDiffEntries, type CommittedWalk, type CommitWalkOptions, type IndexDiff, type SnapshotMode, type StatIndex } from './walk-snapshot.js';
 export { readTreeXattrs, readXattrs, writeXattrs, type XattrAssignment, type Xattrs } from './xattrs.js';

@@ -4,7 +4,7 @@
  * group takes the same number as its gid (Docker's documented rule).
  */
 import { CaissonError, formatLocation, type SourceLocation } from '../../errors.js';
-import { resolveUser, type SandboxUser } from '../../exec/index.js';
+import { lookupId, resolveUser, type SandboxUser } from '../../exec/index.js';
 import type { Owner } from '../copy-files.js';
 import type { LayerView } from '../layer-view.js';
 
@@ -19,15 +19,6 @@ export function stageUser(options: { readonly user: string | undefined; readonly
   return resolveUser({ spec: options.user ?? '', what: formatLocation(options.location), ...(passwd === undefined ? {} : { passwd }), ...(group === undefined ? {} : { group }) });
 }
 
-/** The id (third field) of `name` in /etc/passwd or /etc/group text. */
-function lookup(options: { readonly table: string | undefined; readonly name: string }): number | undefined {
-  for (const line of (options.table ?? '').split('\n')) {
-    const fields = line.split(':');
-    if (fields[0] === options.name && /^\d+$/.test(fields[2] ?? '')) return Number(fields[2]);
-  }
-  return undefined;
-}
-
 /** `--chown=user[:group]` with names looked up in the stage (numbers need no lookup). */
 export function chownOwner(options: { readonly spec: string; readonly view: LayerView | undefined; readonly location: SourceLocation }): Owner {
   const [userPart = '', groupPart] = options.spec.split(':');
@@ -39,10 +30,10 @@ export function chownOwner(options: { readonly spec: string; readonly view: Laye
       location: options.location,
       hint: `Create the ${kind} in an earlier step, or give numeric ids (--chown=1000:1000).`,
     });
-  const uid = numeric(userPart) ?? lookup({ table: text(options.view, 'etc/passwd'), name: userPart });
+  const uid = numeric(userPart) ?? lookupId({ table: 'passwd', text: text(options.view, 'etc/passwd'), name: userPart });
   if (uid === undefined) throw unknown('user', userPart, '/etc/passwd');
   if (groupPart === undefined || groupPart === '') return { uid, gid: uid };
-  const gid = numeric(groupPart) ?? lookup({ table: text(options.view, 'etc/group'), name: groupPart });
+  const gid = numeric(groupPart) ?? lookupId({ table: 'group', text: text(options.view, 'etc/group'), name: groupPart });
   if (gid === undefined) throw unknown('group', groupPart, '/etc/group');
   return { uid, gid };
 }
