@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // caisson's command: runs the compiled CLI (dist/, built by `npm ci` / `npm run build`) on the
 // Node 24 the repository pins; an older node re-runs this file with the pinned one when present.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -15,23 +15,6 @@ if (major < 22) {
   }
   const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
-}
-
-// caisson build as a regular user: run it again in a user namespace where the caller is root
-// (util-linux unshare), so that layers can hold root-owned files. Without user namespaces, say so.
-const args = process.argv.slice(2);
-const commandName = args.find((arg) => ['build', 'parse', 'lint', 'inspect', 'copy', 'cache', 'help'].includes(arg));
-if (commandName === 'build' && process.getuid?.() !== 0 && process.env.CAISSON_USERNS !== '1') {
-  const { spawn } = await import('node:child_process');
-  const child = spawn('unshare', ['--user', '--map-root-user', '--', process.execPath, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
-  for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => child.kill(name));
-  child.on('error', (error) => {
-    console.error(`error: caisson build as uid ${process.getuid()} needs a user namespace, and util-linux unshare could not make one: ${error.message}`);
-    console.error('hint: install util-linux, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), or run as root');
-    process.exit(2);
-  });
-  child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGINT' ? 2 : 15)));
-  await new Promise(() => {});
 }
 
 // Reuse V8's compiled bytecode across runs (node's on-disk compile cache; a no-op where the
@@ -48,6 +31,21 @@ try {
   }
   throw error;
 }
+// caisson build as a regular user: run it again in a user namespace where the caller is root
+// (util-linux unshare), so that layers can hold root-owned files. Without user namespaces, say so.
+const args = process.argv.slice(2);
+if (cli.commandOf(args) === 'build' && process.getuid?.() !== 0 && process.env.CAISSON_USERNS !== '1') {
+  const child = spawn('unshare', ['--user', '--map-root-user', '--', process.execPath, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
+  for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => child.kill(name));
+  child.on('error', (error) => {
+    console.error(`error: caisson build as uid ${process.getuid()} needs a user namespace, and util-linux unshare could not make one: ${error.message}`);
+    console.error('hint: install util-linux, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), or run as root');
+    process.exit(2);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGINT' ? 2 : 15)));
+  await new Promise(() => {});
+}
+
 // SIGINT/SIGTERM: the command stops its work (RUN's process tree is killed, temporary
 // directories removed) and fails; a second signal exits at once.
 const interrupt = new AbortController();

@@ -3,7 +3,8 @@
  *
  * Exports `CaissonError` (a stable `code`, a one-line message that names the input, an optional
  * `hint` and source `location`), the table of codes with their process exit codes, and the
- * `SourceLocation` shape used by the Dockerfile frontend. Imports nothing.
+ * `SourceLocation` shape used by the Dockerfile frontend, and `suggest` ("did you mean …?" for
+ * hints). Imports nothing.
  *
  * Exit codes: 0 ok; 1 internal bug (or `lint` findings); 2 usage; a failed RUN exits with the
  * command's own status (kaniko-compatible); everything else comes from `EXIT_CODES` below.
@@ -147,4 +148,50 @@ export function formatLocation(location: SourceLocation): string {
 
 export function isCaissonError(value: unknown): value is CaissonError {
   return value instanceof CaissonError;
+}
+
+// "Did you mean …?" for hints: the closest candidate within an edit distance of 2, as BuildKit
+// suggests instructions, flags, stage names and variables.
+
+function levenshtein(a: readonly string[], b: readonly string[]): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+function matchCase(candidate: string, original: string): string {
+  if (original === original.toLowerCase()) return candidate.toLowerCase();
+  if (original === original.toUpperCase()) return candidate.toUpperCase();
+  return candidate;
+}
+
+export interface SuggestOptions {
+  readonly value: string;
+  readonly candidates: Iterable<string>;
+  readonly caseSensitive: boolean;
+}
+
+/** The best candidate, or undefined when none is close or `value` is itself a candidate. */
+export function suggest(options: SuggestOptions): string | undefined {
+  const fold = (text: string): string => (options.caseSensitive ? text : text.toLowerCase());
+  const value = Array.from(fold(options.value));
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of options.candidates) {
+    const folded = fold(candidate);
+    if (folded === fold(options.value)) return undefined;
+    const distance = levenshtein(value, Array.from(folded));
+    if (distance < bestDistance) {
+      best = options.caseSensitive ? candidate : matchCase(folded, options.value);
+      bestDistance = distance;
+    }
+  }
+  return best;
 }

@@ -5,8 +5,7 @@
  * choices are checked, repeated single-value options are refused.
  */
 import { parseArgs } from 'node:util';
-import { CaissonError } from '../errors.js';
-import { suggest } from '../dockerfile/index.js';
+import { CaissonError, suggest } from '../errors.js';
 import { ParsedArgs, type CommandSpec, type OptionSpec } from './spec.js';
 
 export type Invocation =

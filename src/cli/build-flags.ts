@@ -3,9 +3,12 @@
  * aliases (`--file`, `-t/--tag`, `--platform`), and the kaniko flags caisson refuses, each
  * declared so that giving it is an error that says why rather than a silent no-op.
  */
-import { SNAPSHOT_MODES } from '../fs/index.js';
+import type { SnapshotMode } from '../fs/index.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 import type { OptionSpec } from './spec.js';
+
+/** --snapshot-mode's choices (declared here, not imported, so that parsing flags loads no fs code). */
+const SNAPSHOT_MODES = ['full', 'redo', 'time'] as const satisfies readonly SnapshotMode[];
 
 function refused(name: string, type: 'boolean' | 'string', reason: string): OptionSpec {
   return { name, type, describe: reason, unsupported: reason };

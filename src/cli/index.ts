@@ -2,32 +2,36 @@
  * cli: the command line. The only place that reads argv and the environment, writes stdout and
  * decides the exit code. `runCli` runs one invocation with injected I/O (tests call it
  * in-process); bin/caisson.js calls it with the real process. Commands are declared once as
- * `CommandSpec`s (one file each under commands/), which drive parsing, validation and --help.
+ * `CommandSpec`s (command-specs.ts), which drive parsing, validation and --help; each command's code
+ * (one file each under commands/) is imported only when it runs.
  *
  * May import every other folder.
  */
 import { CaissonError, EXIT_CODES } from '../errors.js';
 import { createLogger, type LogFormat, type LogLevel } from '../log.js';
 import { parseCommandLine } from './argv.js';
-import { BUILD_COMMAND } from './commands/build.js';
-import { CACHE_COMMAND } from './commands/cache.js';
-import { COPY_COMMAND } from './commands/copy.js';
-import { INSPECT_COMMAND } from './commands/inspect.js';
-import { LINT_COMMAND } from './commands/lint.js';
-import { PARSE_COMMAND } from './commands/parse.js';
+import { COMMANDS } from './command-specs.js';
 import type { CliIo, CommandContext } from './context.js';
 import { GLOBAL_OPTIONS } from './global-options.js';
 import { renderHelp } from './help.js';
 import { renderError } from './render-error.js';
-import type { CommandSpec } from './spec.js';
 import { caissonVersion } from './version.js';
 
 export { caissonVersion } from './version.js';
 
 export type { CliIo } from './context.js';
 
-/** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND];
+export { COMMANDS } from './command-specs.js';
+
+/** The command `argv` runs, when it parses; bin/caisson.js runs `build` in a user namespace when not root. */
+export function commandOf(argv: readonly string[]): string | undefined {
+  try {
+    const invocation = parseCommandLine({ argv, commands: COMMANDS, global: GLOBAL_OPTIONS });
+    return invocation.kind === 'run' ? invocation.command.name : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Runs caisson with `argv` (without node and script); resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -52,7 +56,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           sources,
           exitCode: 0,
         };
-        await invocation.command.run(invocation.args, context);
+        const command = await invocation.command.load();
+        await command.run(invocation.args, context);
         return context.exitCode;
       }
     }

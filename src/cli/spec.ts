@@ -43,7 +43,12 @@ export interface CommandSpec {
   /** Positional arguments, in order. */
   readonly positionals?: readonly PositionalSpec[];
   readonly options: readonly OptionSpec[];
-  readonly run: (args: ParsedArgs, context: CommandContext) => Promise<void>;
+  /** The command's code, imported only when it runs. */
+  readonly load: () => Promise<CommandModule>;
+}
+
+export interface CommandModule {
+  run(args: ParsedArgs, context: CommandContext): Promise<void>;
 }
 
 /** Parsed option values, looked up by long name. */

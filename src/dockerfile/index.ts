@@ -23,7 +23,6 @@ export { expandInstruction, type ExpandOptions } from './expand.js';
 export { formatPlatform, hostPlatform, parsePlatform, platformArgs, type Platform } from './platform.js';
 export { lintDockerfile, type LintOptions, type LintProblem, type LintReport } from './lint/lint.js';
 export { RULES as LINT_RULES, type LintRule } from './lint/rules.js';
-export { suggest, type SuggestOptions } from './suggest.js';
 export { expandWord, expandWords, envFromList, envFromMap, emptyEnv, type EnvLookup, type ExpandResult, type ShellLexOptions } from './shell/index.js';
 
 /** Parses and types a Dockerfile in one call. Throws CaissonError naming file:line. */

@@ -4,12 +4,11 @@
  * stage references (FROM an earlier stage; COPY --from a stage name or index, a named context
  * or an image; RUN --mount from=), cycles rejected, targets and the stages they need.
  */
-import { CaissonError, type SourceLocation } from '../errors.js';
+import { CaissonError, type SourceLocation, suggest } from '../errors.js';
 import type { Stage, Dockerfile } from './model.js';
 import { stageDisplayName } from './model.js';
 import { hostPlatform, parsePlatform, platformArgs, type Platform } from './platform.js';
 import { emptyEnv, envFromMap, expandWord } from './shell/index.js';
-import { suggest } from './suggest.js';
 
 export type DependencySource =
   | { readonly kind: 'stage'; readonly index: number }

@@ -18,8 +18,6 @@ import { readXattrs } from './xattrs.js';
 
 export type SnapshotMode = 'full' | 'redo' | 'time';
 
-export const SNAPSHOT_MODES: readonly SnapshotMode[] = ['full', 'redo', 'time'];
-
 /** What the index keeps of one path. */
 interface StatRecord {
   readonly directory: boolean;

@@ -12,13 +12,12 @@ import { CaissonError } from '../../errors.js';
 import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js';
 import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
-import { BUILD_OPTIONS } from '../build-flags.js';
 import { parseBuildArgs } from '../build-args.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
-import { resolveRegistryOptions } from '../registry-flags.js';
+import { resolveRegistryOptions } from '../registry-settings.js';
 import { formatSize } from '../units.js';
-import type { CommandSpec, ParsedArgs } from '../spec.js';
+import type { ParsedArgs } from '../spec.js';
 
 function usage(message: string, hint: string): CaissonError {
   return new CaissonError({ code: 'ERR_USAGE', message, hint });
@@ -155,7 +154,7 @@ function outputs(args: ParsedArgs, context: CommandContext, destinations: readon
   return list;
 }
 
-async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   await withContext(args, context, (contextDir) => buildIn(args, context, contextDir));
 }
 
@@ -211,11 +210,3 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
     await registry.close();
   }
 }
-
-export const BUILD_COMMAND: CommandSpec = {
-  name: 'build',
-  describe: 'Build an image from a Dockerfile and a context, and push it or write it locally',
-  positionals: [{ name: 'context', describe: 'the build context: a directory, dir://DIR, tar://FILE, tar://stdin or a git URL (or give -c/--context)' }],
-  options: BUILD_OPTIONS,
-  run,
-};

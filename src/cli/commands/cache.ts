@@ -6,11 +6,11 @@
  */
 import { defaultCacheDirectory, LayerStore, type StoreEntry } from '../../fs/index.js';
 import { CaissonError } from '../../errors.js';
+import { DEFAULT_MAX_AGE } from '../command-specs.js';
 import type { CommandContext } from '../context.js';
-import type { CommandSpec, ParsedArgs } from '../spec.js';
+import type { ParsedArgs } from '../spec.js';
 import { formatSize, parseDuration, parseSize } from '../units.js';
 
-const DEFAULT_MAX_AGE = '336h';
 
 function openStore(args: ParsedArgs, context: CommandContext): LayerStore {
   return new LayerStore({ root: args.string('cache-dir') ?? defaultCacheDirectory(context.env) });
@@ -42,7 +42,7 @@ async function gc(args: ParsedArgs, context: CommandContext): Promise<void> {
   context.stdout(`removed ${removed.length} entries, ${formatSize(removed.reduce((total, entry) => total + entry.bytes, 0))}; ${formatSize(usage.bytes)} left in ${store.root}\n`);
 }
 
-async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const action = args.positional;
   switch (action) {
     case 'du':
@@ -53,16 +53,3 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
       throw new CaissonError({ code: 'ERR_USAGE', message: action === undefined ? 'caisson cache needs an action: du or gc' : `caisson cache ${action}: unknown action`, hint: 'Use "caisson cache du" or "caisson cache gc [--max-age 336h] [--max-size 20GiB]".' });
   }
 }
-
-export const CACHE_COMMAND: CommandSpec = {
-  name: 'cache',
-  describe: 'Show (du) or trim (gc) the local layer store under the cache directory',
-  positionals: [{ name: 'action', required: true, describe: 'du: what the store holds; gc: remove what builds have not used lately' }],
-  options: [
-    { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the cache directory (default: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson)' },
-    { name: 'max-age', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'gc: remove entries no build used for this long (336h, 14d, 90m)' },
-    { name: 'max-size', type: 'string', placeholder: 'SIZE', describe: 'gc: then remove the least recently used until the store fits (20GiB, 500MB)' },
-    { name: 'json', type: 'boolean', describe: 'du: print JSON' },
-  ],
-  run,
-};

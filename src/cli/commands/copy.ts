@@ -8,11 +8,11 @@ import { copyImage, formatPlatform, isIndexMediaType } from '../../image/index.j
 import { RegistrySession } from '../../registry/index.js';
 import type { CommandContext } from '../context.js';
 import { describeLocation, locationHost, openSource, openTarget, parseLocation } from '../locations.js';
-import { REGISTRY_OPTIONS, resolveRegistryOptions } from '../registry-flags.js';
-import type { CommandSpec, ParsedArgs } from '../spec.js';
+import { resolveRegistryOptions } from '../registry-settings.js';
+import type { ParsedArgs } from '../spec.js';
 import { pickPlatform, platformFlag } from './inspect.js';
 
-async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const [sourceText = '', targetText = ''] = args.positionals;
   const from = parseLocation({ text: sourceText, cwd: context.cwd });
   const to = parseLocation({ text: targetText, cwd: context.cwd });
@@ -52,17 +52,3 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
     await session.close();
   }
 }
-
-export const COPY_COMMAND: CommandSpec = {
-  name: 'copy',
-  describe: 'Copy an image between registries, oci: layouts and docker-archive: files, keeping digests',
-  positionals: [
-    { name: 'source', required: true, describe: 'docker://REF (default transport), oci:DIR[:TAG] or docker-archive:FILE[:REF]' },
-    { name: 'destination', required: true, describe: 'docker://REF, oci:DIR[:TAG] or docker-archive:FILE[:NAME:TAG]' },
-  ],
-  options: [
-    { name: 'platform', type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'copy only this platform of an index (default: the whole index)' },
-    ...REGISTRY_OPTIONS,
-  ],
-  run,
-};

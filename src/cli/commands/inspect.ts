@@ -9,8 +9,8 @@ import { formatPlatform, hostPlatform, parseConfig, parsePlatform, selectPlatfor
 import { RegistrySession } from '../../registry/index.js';
 import type { CommandContext } from '../context.js';
 import { describeLocation, locationHost, openSource, parseLocation } from '../locations.js';
-import { REGISTRY_OPTIONS, resolveRegistryOptions } from '../registry-flags.js';
-import type { CommandSpec, ParsedArgs } from '../spec.js';
+import { resolveRegistryOptions } from '../registry-settings.js';
+import type { ParsedArgs } from '../spec.js';
 
 export function platformFlag(value: string | undefined): Platform {
   if (value === undefined) return hostPlatform();
@@ -41,7 +41,7 @@ async function readConfig(source: ImageSource, descriptor: Descriptor): Promise<
   return Buffer.concat(chunks);
 }
 
-async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const location = parseLocation({ text: args.positional ?? '', cwd: context.cwd });
   const host = locationHost(location);
   const session = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts: [], pullHosts: host === undefined ? [] : [host] }, direction: 'pull' }));
@@ -80,16 +80,3 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
     await session.close();
   }
 }
-
-export const INSPECT_COMMAND: CommandSpec = {
-  name: 'inspect',
-  describe: 'Show an image: digest, platform, layers and sizes, config (registry, oci: layout or docker-archive:)',
-  positionals: [{ name: 'image', required: true, describe: 'docker://REF (default transport), oci:DIR[:TAG] or docker-archive:FILE[:REF]' }],
-  options: [
-    { name: 'raw', type: 'boolean', describe: 'print the manifest (or, with --config, the config) exactly as stored' },
-    { name: 'config', type: 'boolean', describe: "print the image's config" },
-    { name: 'platform', type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: "the image of an index to show (default: this machine's platform)" },
-    ...REGISTRY_OPTIONS,
-  ],
-  run,
-};

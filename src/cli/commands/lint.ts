@@ -8,7 +8,7 @@ import { formatLocation } from '../../errors.js';
 import { parseBuildArgs } from '../build-args.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
-import type { CommandSpec, ParsedArgs } from '../spec.js';
+import type { ParsedArgs } from '../spec.js';
 
 function renderProblem(problem: LintProblem): string {
   const where = problem.location === undefined ? '' : `${formatLocation(problem.location)}: `;
@@ -23,7 +23,7 @@ function counts(report: LintReport): { errors: number; warnings: number } {
   return { errors, warnings: report.problems.length - errors };
 }
 
-async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const { file, text } = await readDockerfile(context, args.positional);
   const report = lintDockerfile({ text, file, buildArgs: parseBuildArgs(args.strings('build-arg'), context.env) });
   const { errors, warnings } = counts(report);
@@ -36,15 +36,3 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   context.stdout(report.problems.map(renderProblem).join(''));
   context.stdout(`${file}: ${errors} error(s), ${warnings} warning(s)\n`);
 }
-
-export const LINT_COMMAND: CommandSpec = {
-  name: 'lint',
-  describe: 'Check a Dockerfile: syntax errors and BuildKit build-check warnings',
-  positionals: [{ name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
-  options: [
-    { name: 'format', type: 'string', choices: ['text', 'json'], default: 'text', describe: 'output format' },
-    { name: 'strict', type: 'boolean', describe: 'exit 1 when there are warnings too' },
-    { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'a value for an ARG' },
-  ],
-  run,
-};

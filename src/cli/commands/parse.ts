@@ -7,7 +7,7 @@ import { CaissonError } from '../../errors.js';
 import { parseBuildArgs } from '../build-args.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
-import type { CommandSpec, ParsedArgs } from '../spec.js';
+import type { ParsedArgs } from '../spec.js';
 
 function describeSource(source: DependencySource, plan: BuildPlan): string {
   switch (source.kind) {
@@ -36,7 +36,7 @@ function summary(plan: BuildPlan): string {
   return out;
 }
 
-async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const { file, text } = await readDockerfile(context, args.positional);
   if (args.bool('dump')) {
     context.stdout(dumpDockerfile(parseDockerfile({ text, file })));
@@ -84,17 +84,3 @@ async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   };
   context.stdout(`${JSON.stringify(json, null, 2)}\n`);
 }
-
-export const PARSE_COMMAND: CommandSpec = {
-  name: 'parse',
-  describe: 'Parse a Dockerfile: stage summary, AST dump (--dump), typed JSON (--json)',
-  positionals: [{ name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
-  options: [
-    { name: 'dump', type: 'boolean', describe: "print the syntax tree in BuildKit's s-expression form", conflicts: ['json'] },
-    { name: 'json', type: 'boolean', describe: 'print typed instructions, stages and the build plan as JSON' },
-    { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'a value for an ARG; a bare KEY takes the environment value' },
-    { name: 'target', type: 'string', multiple: true, placeholder: '<stage>', describe: 'stage to build (default: the last stage)' },
-    { name: 'platform', type: 'string', placeholder: 'os/arch[/variant]', describe: 'target platform (default: this machine)' },
-  ],
-  run,
-};

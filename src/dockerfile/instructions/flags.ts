@@ -3,7 +3,7 @@
  * `--name` / `--name=true|false` for booleans, repeatable lists, `--` ends the flags, unknown
  * flags are errors with a suggestion, and a flag that belongs to another instruction says so.
  */
-import { suggest } from '../suggest.js';
+import { suggest } from '../../errors.js';
 import type { InstructionRequest } from './request.js';
 
 export type FlagKind = 'bool' | 'string' | 'strings';

@@ -3,8 +3,7 @@
  * tmpfs, secret, ssh). Values may hold variables: at parse time a value with `$` is left for
  * the expansion step (which parses the spec again with values expanded).
  */
-import { CaissonError, type SourceLocation } from '../../errors.js';
-import { suggest } from '../suggest.js';
+import { CaissonError, type SourceLocation, suggest } from '../../errors.js';
 import { parseCsvRecord } from './csv.js';
 import type { CacheSharing, MountType, RunMount } from './types.js';
 import { parseRamSize, parseUint32 } from './units.js';

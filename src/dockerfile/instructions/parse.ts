@@ -2,9 +2,9 @@
  * Syntax node → typed instruction, through a table of one parser per instruction. Unknown
  * instructions fail with a suggestion ("unknown instruction 'RUNN'", hint "did you mean RUN?").
  */
+import { suggest } from '../../errors.js';
 import type { InstructionNode } from '../ast.js';
 import { KNOWN_INSTRUCTIONS } from '../line-parsers.js';
-import { suggest } from '../suggest.js';
 import { parseAdd } from './add.js';
 import { parseArg } from './arg.js';
 import { parseCmd } from './cmd.js';

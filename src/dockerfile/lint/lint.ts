@@ -4,7 +4,7 @@
  * and documentation link. Offline: the base images are not pulled, so variables an image's
  * config may define are reported with a hint saying so.
  */
-import { CaissonError } from '../../errors.js';
+import { CaissonError, suggest } from '../../errors.js';
 import type { DockerfileAst } from '../ast.js';
 import { parseInstruction } from '../instructions/parse.js';
 import type { Instruction } from '../instructions/types.js';
@@ -14,7 +14,6 @@ import { planBuild, type BuildPlan, type PlannedStage } from '../plan.js';
 import { parsePlatform, type Platform } from '../platform.js';
 import { StageScope } from '../scope.js';
 import { envFromMap, expandWord } from '../shell/index.js';
-import { suggest } from '../suggest.js';
 import { parseCheckConfig } from './config.js';
 import { RULES } from './rules.js';
 import { ProblemSink, type LintProblem } from './sink.js';

@@ -1,0 +1,88 @@
+/**
+ * Every command's declaration: name, positionals and options, which drive argv parsing,
+ * validation and --help. Each command's code (commands/<name>.ts) is loaded only when that
+ * command runs, so `caisson --version`, `--help` and a usage error load none of it.
+ */
+import { BUILD_OPTIONS } from './build-flags.js';
+import { REGISTRY_OPTIONS } from './registry-flags.js';
+import type { CommandSpec } from './spec.js';
+
+/** `caisson cache gc`'s default --max-age (kaniko's --cache-ttl default). */
+export const DEFAULT_MAX_AGE = '336h';
+
+export const BUILD_COMMAND: CommandSpec = {
+  name: 'build',
+  describe: 'Build an image from a Dockerfile and a context, and push it or write it locally',
+  positionals: [{ name: 'context', describe: 'the build context: a directory, dir://DIR, tar://FILE, tar://stdin or a git URL (or give -c/--context)' }],
+  options: BUILD_OPTIONS,
+  load: () => import('./commands/build.js'),
+};
+
+export const PARSE_COMMAND: CommandSpec = {
+  name: 'parse',
+  describe: 'Parse a Dockerfile: stage summary, AST dump (--dump), typed JSON (--json)',
+  positionals: [{ name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
+  options: [
+    { name: 'dump', type: 'boolean', describe: "print the syntax tree in BuildKit's s-expression form", conflicts: ['json'] },
+    { name: 'json', type: 'boolean', describe: 'print typed instructions, stages and the build plan as JSON' },
+    { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'a value for an ARG; a bare KEY takes the environment value' },
+    { name: 'target', type: 'string', multiple: true, placeholder: '<stage>', describe: 'stage to build (default: the last stage)' },
+    { name: 'platform', type: 'string', placeholder: 'os/arch[/variant]', describe: 'target platform (default: this machine)' },
+  ],
+  load: () => import('./commands/parse.js'),
+};
+
+export const LINT_COMMAND: CommandSpec = {
+  name: 'lint',
+  describe: 'Check a Dockerfile: syntax errors and BuildKit build-check warnings',
+  positionals: [{ name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
+  options: [
+    { name: 'format', type: 'string', choices: ['text', 'json'], default: 'text', describe: 'output format' },
+    { name: 'strict', type: 'boolean', describe: 'exit 1 when there are warnings too' },
+    { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'a value for an ARG' },
+  ],
+  load: () => import('./commands/lint.js'),
+};
+
+export const INSPECT_COMMAND: CommandSpec = {
+  name: 'inspect',
+  describe: 'Show an image: digest, platform, layers and sizes, config (registry, oci: layout or docker-archive:)',
+  positionals: [{ name: 'image', required: true, describe: 'docker://REF (default transport), oci:DIR[:TAG] or docker-archive:FILE[:REF]' }],
+  options: [
+    { name: 'raw', type: 'boolean', describe: 'print the manifest (or, with --config, the config) exactly as stored' },
+    { name: 'config', type: 'boolean', describe: "print the image's config" },
+    { name: 'platform', type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: "the image of an index to show (default: this machine's platform)" },
+    ...REGISTRY_OPTIONS,
+  ],
+  load: () => import('./commands/inspect.js'),
+};
+
+export const COPY_COMMAND: CommandSpec = {
+  name: 'copy',
+  describe: 'Copy an image between registries, oci: layouts and docker-archive: files, keeping digests',
+  positionals: [
+    { name: 'source', required: true, describe: 'docker://REF (default transport), oci:DIR[:TAG] or docker-archive:FILE[:REF]' },
+    { name: 'destination', required: true, describe: 'docker://REF, oci:DIR[:TAG] or docker-archive:FILE[:NAME:TAG]' },
+  ],
+  options: [
+    { name: 'platform', type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'copy only this platform of an index (default: the whole index)' },
+    ...REGISTRY_OPTIONS,
+  ],
+  load: () => import('./commands/copy.js'),
+};
+
+export const CACHE_COMMAND: CommandSpec = {
+  name: 'cache',
+  describe: 'Show (du) or trim (gc) the local layer store under the cache directory',
+  positionals: [{ name: 'action', required: true, describe: 'du: what the store holds; gc: remove what builds have not used lately' }],
+  options: [
+    { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the cache directory (default: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson)' },
+    { name: 'max-age', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'gc: remove entries no build used for this long (336h, 14d, 90m)' },
+    { name: 'max-size', type: 'string', placeholder: 'SIZE', describe: 'gc: then remove the least recently used until the store fits (20GiB, 500MB)' },
+    { name: 'json', type: 'boolean', describe: 'du: print JSON' },
+  ],
+  load: () => import('./commands/cache.js'),
+};
+
+/** Every command, in the order `--help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND];
