@@ -1,7 +1,8 @@
 /**
- * Seals a layer in one pass: the tar stream is hashed (the diffID), compressed, hashed again (the
- * blob digest) and written to a temporary file that is renamed to `<blobs>/sha256/<hex>` only
- * when complete, so a killed build leaves nothing that reads as a valid blob.
+ * Seals a layer in one pass: the tar stream is hashed (the diffID), compressed (gzip on every
+ * core: parallel-gzip.ts), hashed again (the blob digest) and written to a temporary file that is
+ * renamed to `<blobs>/sha256/<hex>` only when complete, so a killed build leaves nothing that
+ * reads as a valid blob.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -9,9 +10,10 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants, createGzip, createZstdCompress } from 'node:zlib';
+import { constants, createZstdCompress } from 'node:zlib';
 import { CaissonError } from '../errors.js';
 import { BLOB_STREAM_BUFFER, layerMediaType, type Compression, type Descriptor, type Digest } from '../image/index.js';
+import { ParallelGzip } from './parallel-gzip.js';
 
 export interface WriteLayerOptions {
   /** The uncompressed tar. */
@@ -54,7 +56,7 @@ class Meter extends Transform {
 function compressor(compression: Compression, level: number | undefined): Transform | undefined {
   switch (compression) {
     case 'gzip':
-      return createGzip({ level: level ?? 6, chunkSize: BLOB_STREAM_BUFFER });
+      return new ParallelGzip({ level: level ?? 6 });
     case 'zstd':
       return createZstdCompress({ chunkSize: BLOB_STREAM_BUFFER, params: { [constants.ZSTD_c_compressionLevel]: level ?? 3 } });
     case 'none':
