@@ -42,7 +42,7 @@ export interface RegistryRoles {
   readonly pullHosts: readonly string[];
 }
 
-export function resolveRegistryOptions(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly roles: RegistryRoles; readonly direction: 'push' | 'pull' | 'both' }): RegistryOptions {
+export function resolveRegistryOptions(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly roles: RegistryRoles }): RegistryOptions {
   const { args, context, roles } = options;
   const insecure = new Set(args.strings('insecure-registry'));
   if (args.bool('insecure')) roles.pushHosts.forEach((host) => insecure.add(host));
@@ -76,15 +76,13 @@ export function resolveRegistryOptions(options: { readonly args: ParsedArgs; rea
     const [host, mirrors] = splitPair('registry-map', value);
     registryMap.set(host, [...(registryMap.get(host) ?? []), ...mirrors.split(';').filter((mirror) => mirror !== '')]);
   }
-  const pushRetries = count('push-retry', args.string('push-retry'));
-  const pullRetries = count('image-download-retry', args.string('image-download-retry'));
-  const retries = options.direction === 'push' ? pushRetries : options.direction === 'pull' ? pullRetries : Math.max(pushRetries, pullRetries);
   return {
     ...defaultRegistryOptions({ credentials: dockerConfigCredentials({ env: context.env }), userAgent: `caisson/${caissonVersion()}` }),
     insecure,
     tls: tls as ReadonlyMap<string, TlsSettings>,
     mirrors: args.strings('registry-mirror'),
     registryMap,
-    retry: { ...DEFAULT_RETRY, retries },
+    retry: { ...DEFAULT_RETRY, retries: count('image-download-retry', args.string('image-download-retry')) },
+    pushRetry: { ...DEFAULT_RETRY, retries: count('push-retry', args.string('push-retry')) },
   };
 }

@@ -214,7 +214,7 @@ async function uploadOnce(options: UploadBlobOptions): Promise<'mounted' | 'writ
 /** Puts a blob in the repository unless it is there; retries the whole upload on transient failures. */
 export async function uploadBlob(options: UploadBlobOptions): Promise<'exists' | 'mounted' | 'written'> {
   if (await headBlob(options)) return 'exists';
-  const policy = options.client.retryPolicy;
+  const policy = options.client.pushRetryPolicy;
   for (let failures = 0; ; ) {
     try {
       return await uploadOnce(options);

@@ -97,9 +97,14 @@ export class RegistryClient {
     this.#foreignDispatcher = new Agent({ connections: this.#options.concurrency * 2 });
   }
 
-  /** The retry policy calls use unless they pass their own. */
+  /** The retry policy reads use unless they pass their own. */
   get retryPolicy(): RetryPolicy {
     return this.#options.retry;
+  }
+
+  /** The retry policy writes use unless they pass their own. */
+  get pushRetryPolicy(): RetryPolicy {
+    return this.#options.pushRetry ?? this.#options.retry;
   }
 
   /** For calls whose caller retries a larger unit of work itself (an upload session). */
@@ -215,7 +220,7 @@ export class RegistryClient {
   async send(options: SendOptions): Promise<RegistryResponse> {
     const base = await this.baseUrl();
     let url = new URL(options.path, base);
-    const retry = options.retry ?? this.#options.retry;
+    const retry = options.retry ?? (options.method === 'GET' || options.method === 'HEAD' ? this.retryPolicy : this.pushRetryPolicy);
     let authorization = await this.#authorization(options.scopes, false);
     let reauthenticated = false;
     for (let redirects = 0; ; ) {

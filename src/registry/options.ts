@@ -26,7 +26,10 @@ export interface RegistryOptions {
   readonly mirrors: readonly string[];
   /** Other registries' replacements, tried in order before the original (`--registry-map a=b`). */
   readonly registryMap: ReadonlyMap<string, readonly string[]>;
+  /** Retries of reads (GET, HEAD: kaniko's --image-download-retry), and of writes when `pushRetry` is absent. */
   readonly retry: RetryPolicy;
+  /** Retries of writes (POST, PUT, PATCH, DELETE and whole blob uploads: kaniko's --push-retry). */
+  readonly pushRetry?: RetryPolicy;
   /** Blobs at least this big are uploaded in PATCH chunks of `chunkSize` bytes. */
   readonly chunkedUploadThreshold: number;
   readonly chunkSize: number;

@@ -34,22 +34,24 @@ interface Harness {
 /** Resources to release after each test, newest first. */
 let cleanups: (() => Promise<void>)[] = [];
 
-async function harness(options: { readonly registry?: FaultRegistryOptions; readonly credential?: Credential; readonly retry?: Partial<RetryPolicy> } = {}): Promise<Harness> {
+async function harness(options: { readonly registry?: FaultRegistryOptions; readonly credential?: Credential; readonly retry?: Partial<RetryPolicy>; readonly pushRetries?: number } = {}): Promise<Harness> {
   const fault = await startFaultRegistry(options.registry);
   cleanups.push(() => fault.close());
   const sleeps: number[] = [];
   const credentials = staticCredentials(new Map(options.credential === undefined ? [] : [[fault.host, options.credential]]));
+  const retry: RetryPolicy = {
+    retries: RETRIES,
+    baseDelayMs: 1,
+    maxDelayMs: 5,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+    },
+    ...options.retry,
+  };
   const session = new RegistrySession({
     ...defaultRegistryOptions({ credentials, userAgent: 'caisson-test' }),
-    retry: {
-      retries: RETRIES,
-      baseDelayMs: 1,
-      maxDelayMs: 5,
-      sleep: async (ms: number) => {
-        sleeps.push(ms);
-      },
-      ...options.retry,
-    },
+    retry,
+    ...(options.pushRetries === undefined ? {} : { pushRetry: { ...retry, retries: options.pushRetries } }),
   });
   cleanups.push(() => session.close());
   // A loopback registry: the client tries https, then falls back to plain http.
@@ -254,6 +256,18 @@ describe('registry client under faults', { timeout: TEST_TIMEOUT * 12 }, () => {
       assert.equal(count(h.fault, 'PUT', /\/manifests\//), 0, 'no manifest is pushed');
       assert.equal(h.fault.hasManifest(REPO, 'v1'), false);
       assert.deepEqual(h.fault.tags(REPO), []);
+    });
+  });
+
+  describe('3b. push and pull retries are counted separately (--push-retry, --image-download-retry)', () => {
+    test('writes give up after pushRetry+1 attempts, reads after retry+1, in one session', { timeout: TEST_TIMEOUT }, async () => {
+      const h = await harness({ pushRetries: 1 });
+      h.fault.inject({ method: 'PUT', path: MANIFEST_V1, times: Infinity, fault: { kind: 'status', status: 500 } });
+      await rejectsWith(push(h, testImage()), 'ERR_REGISTRY_UNAVAILABLE');
+      assert.equal(count(h.fault, 'PUT', MANIFEST_V1), 2, 'manifest PUTs: pushRetry (1) + 1');
+      h.fault.inject({ method: 'GET', path: /\/manifests\/v2$/, times: Infinity, fault: { kind: 'status', status: 500 } });
+      await rejectsWith(h.session.repository(parseReference(`${h.fault.host}/${REPO}:v2`)).resolve('v2'), 'ERR_REGISTRY_UNAVAILABLE');
+      assert.equal(count(h.fault, 'GET', /\/manifests\/v2$/), RETRIES + 1, 'manifest GETs: retry + 1');
     });
   });
 

@@ -168,7 +168,7 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
   const compressionLevel = levelText === undefined ? undefined : Number(levelText);
   checkCompressionLevel({ compression, level: compressionLevel });
   const pushHosts = destinations.map((text) => parseReference(text).registry);
-  const registry = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts, pullHosts: [] }, direction: 'both' }));
+  const registry = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts, pullHosts: [] } }));
   const clamp = clampTime(args, context);
   const started = Date.now();
   try {

@@ -19,7 +19,7 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
   const pullHost = locationHost(from);
   const pushHost = locationHost(to);
   const session = new RegistrySession(
-    resolveRegistryOptions({ args, context, roles: { pushHosts: pushHost === undefined ? [] : [pushHost], pullHosts: pullHost === undefined ? [] : [pullHost] }, direction: 'both' }),
+    resolveRegistryOptions({ args, context, roles: { pushHosts: pushHost === undefined ? [] : [pushHost], pullHosts: pullHost === undefined ? [] : [pullHost] } }),
   );
   try {
     const { source, root: resolved } = await openSource({ location: from, session });

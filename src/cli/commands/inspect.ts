@@ -44,7 +44,7 @@ async function readConfig(source: ImageSource, descriptor: Descriptor): Promise<
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const location = parseLocation({ text: args.positional ?? '', cwd: context.cwd });
   const host = locationHost(location);
-  const session = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts: [], pullHosts: host === undefined ? [] : [host] }, direction: 'pull' }));
+  const session = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts: [], pullHosts: host === undefined ? [] : [host] } }));
   try {
     const { source, root } = await openSource({ location, session });
     const parsedRoot = await source.readManifest(root);
