@@ -56,6 +56,10 @@ function validate(options: RunInSandboxOptions, rootful: boolean): void {
   if (!rootful && (uid !== 0 || gid !== 0 || additionalGids.length > 0)) {
     throw sandboxError(`USER ${uid}:${gid} needs uid 0: without it the sandbox maps only the caller, as root`, 'run caisson as root (or leave USER at root) for RUN steps as another user');
   }
+  for (const [name, value] of options.secretEnv ?? []) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw sandboxError(`secret variable ${JSON.stringify(name)} is not a shell identifier`);
+    if (value.includes(0)) throw sandboxError(`secret variable ${name} contains a NUL byte, which no environment variable can hold`, 'Mount that secret as a file instead of env=.');
+  }
   for (const mount of options.mounts ?? []) {
     if (!mount.target.startsWith('/')) throw sandboxError(`mount target ${mount.target} is not absolute`);
   }
@@ -84,9 +88,11 @@ function rootSource(options: RunInSandboxOptions, dir: string, rootful: boolean)
 }
 
 /** The words before the command's argv: exact environment, user switch, chroot + chdir. */
-function chainPrefix(options: { readonly tools: HostTools; readonly env: readonly string[]; readonly user: SandboxUser; readonly root: string; readonly cwd: string; readonly rootful: boolean }): string[] {
+function chainPrefix(options: { readonly tools: HostTools; readonly env: readonly string[]; readonly secretEnv: ReadonlyMap<string, Buffer> | undefined; readonly user: SandboxUser; readonly root: string; readonly cwd: string; readonly rootful: boolean }): string[] {
   const { tools, user } = options;
-  const words = [tools.env, '-i', '--', ...options.env];
+  // A secret variable wins over an ordinary one of the same name.
+  const env = options.env.filter((entry) => options.secretEnv?.has(entry.slice(0, entry.indexOf('='))) !== true);
+  const words = [tools.env, '-i', '--', ...env];
   if (options.rootful) {
     const groups = user.additionalGids.length > 0 ? `--groups=${user.additionalGids.join(',')}` : '--clear-groups';
     words.push(tools.setpriv, `--bounding-set=-all,${DEFAULT_CAPABILITIES.map((cap) => `+${cap}`).join(',')}`, `--regid=${user.gid}`, groups, '--');
@@ -103,6 +109,15 @@ function writeEtcFiles(dir: string, hostname: string): EtcFiles {
   writeFileSync(files.resolvConf, resolvConf());
   writeFileSync(files.hostname, `${hostname}\n`);
   return files;
+}
+
+/** One file per secret variable, readable by root only; returns their directory ('' for none). */
+function writeSecretEnv(dir: string, secretEnv: ReadonlyMap<string, Buffer> | undefined): string {
+  if (secretEnv === undefined || secretEnv.size === 0) return '';
+  const directory = join(dir, 'secret-env');
+  mkdirSync(directory, { mode: 0o700 });
+  for (const [name, value] of secretEnv) writeFileSync(join(directory, name), value, { mode: 0o600 });
+  return directory;
 }
 
 interface Prepared {
@@ -127,8 +142,9 @@ function prepare(options: RunInSandboxOptions, rootful: boolean): Prepared {
     const root = join(dir, 'root');
     mkdirSync(root);
     const files = writeEtcFiles(dir, hostname);
+    const secretEnv = writeSecretEnv(dir, options.secretEnv);
     const source = rootSource(options, dir, rootful);
-    const prefix = chainPrefix({ tools, env: options.env, user: options.user, root, cwd: options.cwd, rootful });
+    const prefix = chainPrefix({ tools, env: options.env, secretEnv: options.secretEnv, user: options.user, root, cwd: options.cwd, rootful });
     const namespaces = ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--ipc', '--uts'];
     if (options.network === 'none') namespaces.push('--net');
     if (!rootful) namespaces.push('--user', '--map-root-user');
@@ -139,7 +155,7 @@ function prepare(options: RunInSandboxOptions, rootful: boolean): Prepared {
       hostname,
       unshare: tools.unshare,
       args: [...namespaces, '--', tools.sh, '-c', SETUP_SCRIPT, 'caisson-sandbox', ...prefix, ...options.argv],
-      env: { PATH: hostPath, LC_ALL: 'C', CAISSON_ROOT: root, CAISSON_ROOTFS: options.rootfs.kind, CAISSON_SOURCE: source, CAISSON_PREFIX: String(prefix.length) },
+      env: { PATH: hostPath, LC_ALL: 'C', CAISSON_ROOT: root, CAISSON_ROOTFS: options.rootfs.kind, CAISSON_SOURCE: source, CAISSON_PREFIX: String(prefix.length), CAISSON_SECRET_ENV: secretEnv },
     };
   } catch (error) {
     if (error instanceof CaissonError) throw error;

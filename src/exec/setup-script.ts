@@ -6,7 +6,9 @@
  *   - environment: CAISSON_ROOT (the mountpoint), CAISSON_ROOTFS (`overlay` | `directory`),
  *     CAISSON_SOURCE (the overlay mount data, `volatile` added when the kernel has it, or the
  *     directory to bind), CAISSON_PREFIX (how many
- *     words of CHAIN come before the command's argv), PATH (the host's, for mount & co);
+ *     words of CHAIN come before the command's argv), PATH (the host's, for mount & co),
+ *     CAISSON_SECRET_ENV (empty, or a directory of files, each named by a variable the command
+ *     gets with the file's content as value);
  *   - positional parameters: CHAIN, the final command line: `env -i -- ENV... setpriv ... --
  *     unshare --root=ROOT --wd=CWD ... -- ARGV...`, every word built by caisson;
  *   - fd 0: operations from caisson, one word per line (see `SetupOp`); each is acknowledged.
@@ -56,6 +58,31 @@ export function encodeOp(op: SetupOp): string {
 
 /** Exit status of the script when a set-up step failed (after an `error` line). */
 export const SETUP_FAILED = 125;
+
+/**
+ * The end of `run` when the command gets secret variables (CAISSON_SECRET_ENV is not empty): they
+ * reach it without being on any command line. This shell exports them from their files, and
+ * env(1), the chain's first word, drops each of the shell's other variables (-u) where it would
+ * have started from nothing (-i). Plain strings: the shell's `${…}` cannot sit in the template.
+ */
+const SECRET_ENV_EXEC = [
+  '      if [ -n "$CAISSON_SECRET_ENV" ]; then',
+  '        envtool=$1; shift 3',
+  '        drop=',
+  '        while IFS= read -r line; do',
+  '          case $line in *=*) name=${line%%=*}; [ -e "$CAISSON_SECRET_ENV/$name" ] || drop="$drop $name" ;; esac',
+  '        done <<CAISSON_VARIABLES',
+  '$("$envtool")',
+  'CAISSON_VARIABLES',
+  '        for file in "$CAISSON_SECRET_ENV"/*; do',
+  '          value=$(cat "$file"; printf x)',
+  '          export "${file##*/}=${value%x}"',
+  '        done',
+  '        set -- -- "$@"',
+  '        for name in $drop; do set -- -u "$name" "$@"; done',
+  '        exec "$envtool" "$@" 0</dev/null 3>&-',
+  '      fi',
+].join('\n');
 
 export const SETUP_SCRIPT = String.raw`
 set -u
@@ -122,6 +149,7 @@ while word op; do
         *) say "error switch to the user and root: $(printf '%s' "$out" | tr '\n' ' ') (exit $status)"; exit ${SETUP_FAILED} ;;
       esac
       say run
+${SECRET_ENV_EXEC}
       exec "$@" 0</dev/null 3>&- ;;
     stop) exit 0 ;;
     *) say "error unknown operation: $op"; exit ${SETUP_FAILED} ;;

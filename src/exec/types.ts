@@ -35,8 +35,14 @@ export interface RunInSandboxOptions {
   readonly rootfs: SandboxRootfs;
   /** argv[0] is looked up through the PATH of `env`, inside the rootfs. */
   readonly argv: readonly string[];
-  /** `KEY=VALUE` entries: exactly the command's environment. */
+  /** `KEY=VALUE` entries: exactly the command's environment, with `secretEnv` (which wins over a same name here). */
   readonly env: readonly string[];
+  /**
+   * Secret variables (RUN --mount=type=secret,env=NAME) added to the environment. Unlike `env`,
+   * they are never on a command line (where every process of the host could read them): they
+   * pass through a file in scratch that only root can read. Names are shell identifiers.
+   */
+  readonly secretEnv?: ReadonlyMap<string, Buffer>;
   /** Absolute inside the rootfs; created (and kept) when missing, owned by the user, 0755. */
   readonly cwd: string;
   readonly user: SandboxUser;

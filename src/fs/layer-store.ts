@@ -13,17 +13,13 @@
  * heartbeat; a lock whose holder stopped beating (killed, or its pod gone) is taken over.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CaissonError } from '../errors.js';
 import { digestHex, isDigest, type Digest } from '../image/index.js';
 import { extractLayer } from './extract.js';
+import { withFileLock } from './file-lock.js';
 
-/** A lock not refreshed for this long belongs to a dead build. */
-const STALE_LOCK_MS = 60_000;
-const HEARTBEAT_MS = 10_000;
 /** Staging older than this is left over from a killed build. */
 const STALE_STAGING_MS = 3_600_000;
 
@@ -239,34 +235,8 @@ export class LayerStore {
     return join(target, 'root');
   }
 
-  async #withLock<T>(diffId: Digest, work: () => Promise<T>): Promise<T> {
-    const directory = join(this.root, 'locks');
-    await mkdir(directory, { recursive: true });
-    const path = join(directory, `${digestHex(diffId)}.lock`);
-    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
-      try {
-        const file = await open(path, 'wx');
-        await file.writeFile(`${hostname()} ${process.pid}\n`);
-        await file.close();
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const held = await stat(path).catch(() => undefined);
-      if (held !== undefined && Date.now() - held.mtimeMs > STALE_LOCK_MS) await rm(path, { force: true });
-      else await sleep(wait);
-    }
-    const heartbeat = setInterval(() => {
-      const now = new Date();
-      utimes(path, now, now).catch(() => undefined);
-    }, HEARTBEAT_MS);
-    heartbeat.unref();
-    try {
-      return await work();
-    } finally {
-      clearInterval(heartbeat);
-      await rm(path, { force: true });
-    }
+  #withLock<T>(diffId: Digest, work: () => Promise<T>): Promise<T> {
+    return withFileLock(join(this.root, 'locks', `${digestHex(diffId)}.lock`), work);
   }
 
   /** Every blob and layer with its size and last use. */

@@ -3,7 +3,7 @@
 // and /etc files, extra mounts, abort. After every test no mount is left under the test's
 // directory and no process the test started is alive; the upperdir holds only the command's work.
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -135,6 +135,40 @@ describe('runInSandbox', { skip }, () => {
     assert.deepEqual(ran.stdout.split('\n').filter((line) => line !== ''), env);
     const echoed = await run({ argv: ['echo', 'a  b', '$HOME', '*'] });
     assert.equal(echoed.stdout, 'a  b $HOME *\n');
+  });
+
+  test('secret variables join the exact environment, and no command line of the host ever holds them', async () => {
+    const marker = `visible-${process.pid}-${Date.now()}`;
+    const secret = `s3cret ${process.pid} "$x" \n second line\n`;
+    const env = ['PATH=/bin', `MARKER=${marker}`, 'TOKEN=overridden by the secret'];
+    // Every command line on the host, read over and over while the sandbox sets up and runs.
+    const seen = { marker: false, secret: false };
+    let polling = true;
+    const poll = (): void => {
+      for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+        let cmdline = '';
+        try {
+          cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+        } catch {
+          continue;
+        }
+        if (cmdline.includes(marker)) seen.marker = true;
+        if (cmdline.includes('s3cret')) seen.secret = true;
+      }
+      if (polling) setImmediate(poll);
+    };
+    setImmediate(poll);
+    const ran = await run({ env, secretEnv: new Map([['TOKEN', Buffer.from(secret)], ['OTHER', Buffer.from('2')]]), argv: ['env'] }).finally(() => {
+      polling = false;
+    });
+    assert.deepEqual(ran.result, { exitCode: 0 }, ran.stderr);
+    assert.ok(ran.stdout.includes(`TOKEN=${secret}\n`), 'the value arrives byte for byte, trailing newline included');
+    const rest = ran.stdout.replace(`TOKEN=${secret}\n`, '').split('\n').filter((line) => line !== '').sort();
+    assert.deepEqual(rest, [`MARKER=${marker}`, 'OTHER=2', 'PATH=/bin'], 'nothing of the set-up shell leaks into the environment');
+    assert.ok(seen.marker, 'the poller saw an ordinary variable on a command line (so it was looking)');
+    assert.equal(seen.secret, false, 'no command line held the secret');
+    await assert.rejects(run({ secretEnv: new Map([['BAD-NAME', Buffer.from('x')]]), argv: ['true'] }), isCode('ERR_SANDBOX', /BAD-NAME/));
+    await assert.rejects(run({ secretEnv: new Map([['NUL', Buffer.from('a\0b')]]), argv: ['true'] }), isCode('ERR_SANDBOX', /NUL byte/));
   });
 
   test('the user switch: uid, gid, supplementary groups; the missing working directory is made for the user and kept', async () => {

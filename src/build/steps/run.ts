@@ -6,6 +6,7 @@
  * own status, the instruction's file:line and its last lines of output.
  */
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { CaissonError, formatLocation } from '../../errors.js';
 import type { CommandLine, RunInstruction } from '../../dockerfile/index.js';
 import { runInSandbox } from '../../exec/index.js';
@@ -73,11 +74,12 @@ export const runStep: Step<RunInstruction> = async (input) => {
   let signal: string | undefined;
   try {
     const scratch = await session.scratch('run');
-    const mounts = await runMounts({ ...input, scratch });
+    const { mounts, secretEnv, release } = await runMounts({ ...input, scratch });
     const result = await session.withRunSlot(() => runInSandbox({
       rootfs: { kind: 'overlay', lowers: lowers.map((layer) => layer.root), upper: directories.upper, work: directories.work },
       argv,
       env: runEnvironment(state),
+      ...(secretEnv.size === 0 ? {} : { secretEnv }),
       cwd: state.config.WorkingDir ?? '/',
       user,
       network: instruction.network,
@@ -85,7 +87,10 @@ export const runStep: Step<RunInstruction> = async (input) => {
       scratch,
       onOutput: (chunk, stream) => output.write(chunk, stream),
       ...(session.options.signal === undefined ? {} : { signal: session.options.signal }),
-    }));
+    })).finally(async () => {
+      // Secret files and private bind copies go as soon as the command is done.
+      await Promise.all([release(), rm(scratch, { recursive: true, force: true })]);
+    });
     exitCode = result.exitCode;
     signal = result.signal;
   } catch (error) {
