@@ -79,17 +79,27 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
     }
     case 'context': {
       const named = session.options.namedContexts.get(base.name);
-      if (named?.kind !== 'image') {
-        throw new CaissonError({
-          code: 'ERR_BUILD_STEP',
-          message: `FROM ${base.name}: a directory build context cannot be a base`,
-          location: planned.stage.from.location,
-          hint: `Give --build-context ${base.name}=docker-image://REF, or COPY --from=${base.name} into a stage.`,
-        });
-      }
-      return initialState(options, { ...planned, base: { kind: 'image', reference: named.reference } });
+      if (named?.kind === 'image') return initialState(options, { ...planned, base: { kind: 'image', reference: named.reference } });
+      return { state: await directoryBase(options, planned, base.name), triggers: [] };
     }
   }
+}
+
+/**
+ * `FROM NAME` where `--build-context NAME=DIR`: as BuildKit, the directory is the stage's root
+ * filesystem, with no image config. It becomes one layer, written as `COPY --from=NAME / /`
+ * would write it (files owned by root), whose history entry names the context.
+ */
+async function directoryBase(options: StageRunOptions, planned: PlannedStage, name: string): Promise<StageState> {
+  const { session } = options;
+  const state = (await initialState(options, { ...planned, base: { kind: 'scratch' } })).state;
+  const file = `FROM ${name} (build context)`;
+  const copy = loadDockerfile({ text: `FROM scratch\nCOPY --from=${name} / /\n`, file }).stages[0]?.instructions[0];
+  if (copy?.kind !== 'copy') throw new Error(`${file}: the synthetic COPY did not parse`);
+  const started = Date.now();
+  const result = await STEPS.copy({ instruction: copy, state, session, stages: options.stages, sourceTree: sourceTrees(options, state.platform), label: `[${planned.name} 1/${planned.stage.instructions.length + 1}]` });
+  record({ state, result: { ...result, createdBy: `FROM ${name} # build context directory` }, session, label: `[${planned.name}] FROM ${name}`, started });
+  return state;
 }
 
 /** COPY --from / RUN --mount from=: a stage (by name or index), or an image. */

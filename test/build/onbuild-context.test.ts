@@ -1,5 +1,5 @@
 /**
- * `--build-context` and ONBUILD, end to end: a named directory context read by COPY --from, an
+ * `--build-context` and ONBUILD, end to end: a named directory context read by COPY --from or used as a FROM base, an
  * image context standing in for a FROM name, and a base image whose ONBUILD trigger runs right
  * after FROM in the next build (and is not inherited by it). Images go through a real
  * docker-registry and are read back with skopeo and umoci.
@@ -77,5 +77,24 @@ describe('build contexts and ONBUILD', { skip }, () => {
     const rootfs = unpack(work, reference, 'named');
     assert.equal(readFileSync(join(rootfs, 'extra.txt'), 'utf8'), 'extra\n');
     assert.equal(readFileSync(join(rootfs, 'base.txt'), 'utf8'), 'base\n');
+  });
+
+  test('--build-context NAME=DIR as FROM NAME: the directory is the root filesystem, one layer', async () => {
+    const context = join(work, 'from-dir');
+    const rootDir = join(work, 'rootfs-dir');
+    mkdirSync(context);
+    mkdirSync(join(rootDir, 'etc'), { recursive: true });
+    writeFileSync(join(rootDir, 'etc', 'os-release'), 'ID=handmade\n');
+    writeFileSync(join(context, 'Dockerfile'), 'FROM handmade AS base\nCOPY app.txt /app.txt\nFROM base\nLABEL stage=second\n');
+    writeFileSync(join(context, 'app.txt'), 'app\n');
+    const reference = `${registry.host}/onbuild/from-dir:1`;
+    const result = await runCaisson(['build', context, '-d', reference, '--cache-dir', join(work, 'cache'), '--build-context', `handmade=${rootDir}`], { cwd: work });
+    assert.equal(result.code, 0, result.stderr);
+    const rootfs = unpack(work, reference, 'from-dir');
+    assert.equal(readFileSync(join(rootfs, 'etc', 'os-release'), 'utf8'), 'ID=handmade\n');
+    assert.equal(readFileSync(join(rootfs, 'app.txt'), 'utf8'), 'app\n');
+    const config = JSON.parse(runTool('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', `docker://${reference}`])) as { rootfs: { diff_ids: string[] }; history: { created_by: string; empty_layer?: boolean }[] };
+    assert.equal(config.rootfs.diff_ids.length, 2, 'the directory, then the COPY');
+    assert.deepEqual(config.history.map((entry) => entry.created_by), ['FROM handmade # build context directory', 'COPY app.txt /app.txt # buildkit', 'LABEL stage=second']);
   });
 });
