@@ -1,9 +1,9 @@
 /**
  * exec: running a Dockerfile RUN command. `runInSandbox` runs one command in a namespace sandbox
  * (util-linux unshare: new mount, pid, ipc, uts and, for network none, net namespaces; a user
- * namespace when not uid 0) on an overlay or directory rootfs, with /proc, a minimal /dev, /sys,
- * generated /etc/hosts, resolv.conf and hostname, RUN --mount extras, chroot and the USER's
- * credentials; it resolves with the command's exit status, cleans the mount stubs out of the
+ * namespace when caisson is not root of the machine) on an overlay or directory rootfs, with
+ * /proc, a minimal /dev, /sys, generated /etc/hosts, resolv.conf and hostname, RUN --mount
+ * extras, chroot and the USER's credentials; it resolves with the command's exit status, cleans the mount stubs out of the
  * rootfs and leaves no process or mount behind. `resolveUser` turns a USER spec into ids with
  * BuildKit's semantics; `lookupId` finds a name's id in passwd or group text.
  *

@@ -196,7 +196,7 @@ async function setUp(options: RunInSandboxOptions, prepared: Prepared, session: 
 /** Runs `argv` in a sandbox on the rootfs; resolves with its exit status (never throws for it). */
 export async function runInSandbox(options: RunInSandboxOptions): Promise<SandboxResult> {
   if (isAborted(options.signal)) throw interrupted();
-  const prepared = prepare(options, process.getuid?.() === 0);
+  const prepared = prepare(options, !(options.rootless ?? process.getuid?.() !== 0));
   const session = new Session({
     command: prepared.unshare,
     args: prepared.args,

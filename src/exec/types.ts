@@ -46,6 +46,12 @@ export interface RunInSandboxOptions {
   /** Absolute inside the rootfs; created (and kept) when missing, owned by the user, 0755. */
   readonly cwd: string;
   readonly user: SandboxUser;
+  /**
+   * caisson is not root of the machine (a regular user, or uid 0 of a user namespace): the
+   * sandbox nests a user namespace mapping the caller to root, mounts overlay with `userxattr`
+   * (markers in `user.overlay.*`), and runs the command as root only. Default: uid is not 0.
+   */
+  readonly rootless?: boolean;
   /** `none`: a new, empty network namespace (loopback up when `ip` is there); otherwise the host's. */
   readonly network: 'default' | 'none' | 'host';
   /** Default `buildkitsandbox`, BuildKit's. */

@@ -15,6 +15,7 @@ import { digestMismatch, type Compression, type Digest } from '../image/index.js
 import { decompressLayer } from './decompress.js';
 import { runProgram } from './program.js';
 import { ConfinedParents } from './confined-parents.js';
+import { isOpaqueMarked, opaqueXattrName } from './overlay-xattrs.js';
 import { cleanEntryPath, joinPath, parentOf, whiteoutOf } from './paths.js';
 import { writeSparse } from './sparse.js';
 import { readTar, type TarEntry } from './tar-reader.js';
@@ -109,6 +110,8 @@ const SMALL_FILE = 1 << 20;
 class Extraction {
   readonly #options: ExtractOptions;
   readonly #privileged: boolean;
+  /** trusted.overlay.opaque as root, user.overlay.opaque in a user namespace. */
+  readonly #opaqueXattr = opaqueXattrName();
   /** Parent paths checked to be real directories (not links) in the target. */
   readonly #confined: ConfinedParents;
   /** Paths this layer named: an opaque marker keeps them and drops only what lower layers had. */
@@ -181,7 +184,7 @@ class Extraction {
   async #applyOpaque(directory: string): Promise<void> {
     if (this.#options.whiteouts === 'overlay') {
       await this.#confined.ensure(joinPath(directory, 'x'), true);
-      this.#xattrs.push({ path: this.#absolute(directory), xattrs: new Map([['trusted.overlay.opaque', Buffer.from('y')]]) });
+      this.#xattrs.push({ path: this.#absolute(directory), xattrs: new Map([[this.#opaqueXattr, Buffer.from('y')]]) });
       return;
     }
     if (!(await this.#confined.ensure(joinPath(directory, 'x'), false))) return;
@@ -337,7 +340,7 @@ class Extraction {
 
   /** Directories that carry overlay's opaque marker, relative to the target. */
   opaqueDirectories(): string[] {
-    return this.#xattrs.filter(({ xattrs }) => xattrs.has('trusted.overlay.opaque')).map(({ path }) => relative(this.#options.target, path));
+    return this.#xattrs.filter(({ xattrs }) => isOpaqueMarked(xattrs)).map(({ path }) => relative(this.#options.target, path));
   }
 
   async finish(): Promise<void> {

@@ -8,6 +8,7 @@
  * May import: ../errors.js, ../log.js, ../image/index.js.
  */
 export { ConfinedParents, type ConfinedParentsOptions } from './confined-parents.js';
+export { initialNamespaceRoot, isOpaqueMarked, opaqueXattrName } from './overlay-xattrs.js';
 export { acquireFileLock, tryFileLock, withFileLock, type HeldLock } from './file-lock.js';
 export { decompressLayer } from './decompress.js';
 export { extractLayer, type ExtractOptions, type ExtractResult, type SkippedEntry } from './extract.js';

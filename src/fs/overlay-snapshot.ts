@@ -14,6 +14,7 @@ import type { Compression } from '../image/index.js';
 import { writeLayer, type WrittenLayer } from './layer-writer.js';
 import { runProgram } from './program.js';
 import type { LayerStore } from './layer-store.js';
+import { isOpaqueMarked } from './overlay-xattrs.js';
 import { writeTar, type TarInput } from './tar-writer.js';
 import { treeEntries } from './tree.js';
 import { readTreeXattrs } from './xattrs.js';
@@ -100,7 +101,7 @@ export async function commitUpper(options: CommitUpperOptions): Promise<Committe
     }
   }
   const layer = await writeLayer({ tar: writeTar(counted()), compression: options.compression, ...(options.level === undefined ? {} : { level: options.level }), format: options.format, blobs: options.store.blobs });
-  const opaque = [...xattrs].flatMap(([path, values]) => (values.get('trusted.overlay.opaque')?.toString() === 'y' ? [path] : []));
+  const opaque = [...xattrs].flatMap(([path, values]) => (isOpaqueMarked(values) ? [path] : []));
   const root = await options.store.adoptLayer({ directory: options.upper, diffId: layer.diffId, bytes: layer.uncompressedSize, entries, opaque });
   return { layer, root, entries, opaque };
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { EntryKind, TarHeader } from './tar-format.js';
 import type { TarInput } from './tar-writer.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './paths.js';
+import { isOpaqueMarked } from './overlay-xattrs.js';
 import { isOverlayXattr, type Xattrs } from './xattrs.js';
 
 export interface TreeOptions {
@@ -133,10 +134,6 @@ function isOverlayWhiteout(stats: Stats): boolean {
   return stats.isCharacterDevice() && stats.rdev === 0;
 }
 
-function isOpaque(xattrs: Xattrs | undefined): boolean {
-  const value = xattrs?.get('trusted.overlay.opaque') ?? xattrs?.get('user.overlay.opaque');
-  return value?.toString() === 'y';
-}
 
 /**
  * The tree's entries in order. Metadata and small files are read with synchronous calls: each
@@ -175,7 +172,7 @@ export async function* treeEntries(options: TreeOptions): AsyncGenerator<TarInpu
       const header = await headerFor({ path, name, stats, kind, ...clamp(options), xattrs });
       yield kind === 'file' ? { header, content: fileContent(path, stats.size) } : { header };
       if (kind !== 'directory') continue;
-      if (options.overlay === true && isOpaque(xattrs)) yield { header: whiteoutHeader({ name: `${name}/${OPAQUE_WHITEOUT}`, mtime: clamped }) };
+      if (options.overlay === true && isOpaqueMarked(xattrs)) yield { header: whiteoutHeader({ name: `${name}/${OPAQUE_WHITEOUT}`, mtime: clamped }) };
       yield* walk(path, name);
     }
   }

@@ -5,11 +5,11 @@
  * default PATH); USER and WORKDIR apply. A non-zero exit fails the build with the command's
  * own status, the instruction's file:line and its last lines of output.
  */
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { CaissonError, formatLocation } from '../../errors.js';
 import type { CommandLine, RunInstruction } from '../../dockerfile/index.js';
 import { runInSandbox } from '../../exec/index.js';
+import { initialNamespaceRoot } from '../../fs/index.js';
 import { LayerView } from '../layer-view.js';
 import { DEFAULT_PATH, type StageState } from '../stage-state.js';
 import { stageUser } from './identity.js';
@@ -47,23 +47,8 @@ function createdBy(state: StageState, argv: readonly string[]): string {
   return `RUN ${prefix}${argv.join(' ')} # buildkit`;
 }
 
-/** Whether this process is root of the machine (uid 0 in the initial user namespace). */
-function isMachineRoot(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const map = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
-  return map[0] === '0' && map[1] === '0';
-}
-
 export const runStep: Step<RunInstruction> = async (input) => {
   const { instruction, state, session } = input;
-  if (!isMachineRoot()) {
-    throw new CaissonError({
-      code: 'ERR_SANDBOX',
-      message: 'RUN needs root in this version of caisson (rootless RUN, in a user namespace, is not done yet)',
-      location: instruction.location,
-      hint: 'Run caisson build as root (in a container: runAsUser 0). Builds without RUN work as any user.',
-    });
-  }
   const lowers = await session.lowers(state.layers);
   const view = new LayerView({ layers: lowers });
   const user = stageUser({ user: state.config.User, view, location: instruction.location });
@@ -83,6 +68,7 @@ export const runStep: Step<RunInstruction> = async (input) => {
       cwd: state.config.WorkingDir ?? '/',
       user,
       network: instruction.network,
+      rootless: !initialNamespaceRoot(),
       mounts,
       scratch,
       onOutput: (chunk, stream) => output.write(chunk, stream),
