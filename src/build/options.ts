@@ -34,6 +34,8 @@ export interface BuildOptions {
   readonly compressionLevel?: number;
   /** Clamp every timestamp to this (seconds): `--reproducible` (0) or SOURCE_DATE_EPOCH. */
   readonly clampTime?: number;
+  /** `--ignore-path`: absolute, clean paths left out of every layer a step makes (kaniko's meaning). */
+  readonly ignorePaths?: readonly string[];
   /** The cache directory holding the layer store. */
   readonly cacheDir: string;
   readonly registry: RegistrySession;

@@ -3,7 +3,8 @@
  * next layer: an empty directory is no layer at all (BuildKit's `empty_layer`), anything else is
  * written as a deterministic tar, compressed into the store and kept as the next step's lower.
  */
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { commitUpper } from '../../fs/index.js';
 import type { BuildSession } from '../build-session.js';
 import type { StageLayer } from '../stage-state.js';
@@ -14,9 +15,31 @@ export interface StepDirectories {
   readonly discard: () => Promise<void>;
 }
 
+/**
+ * `--ignore-path`: each path is removed from the step's directory before it is sealed. Only real
+ * directories are followed to it: a parent that is a symlink, a file or a whiteout in this layer
+ * means none of the path is here.
+ */
+async function dropIgnored(upper: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const parts = path.split('/').filter((part) => part !== '');
+    let parent = upper;
+    let inside = true;
+    for (const part of parts.slice(0, -1)) {
+      parent = join(parent, part);
+      if ((await lstat(parent).catch(() => undefined))?.isDirectory() !== true) {
+        inside = false;
+        break;
+      }
+    }
+    if (inside) await rm(join(parent, parts[parts.length - 1] as string), { recursive: true, force: true });
+  }
+}
+
 export async function sealLayer(options: { readonly session: BuildSession; readonly directories: StepDirectories }): Promise<StageLayer | 'empty'> {
   const { session, directories } = options;
   try {
+    await dropIgnored(directories.upper, session.options.ignorePaths ?? []);
     if ((await readdir(directories.upper)).length === 0) return 'empty';
     const build = session.options;
     const committed = await commitUpper({

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, posix, relative, resolve } from 'node:path';
 import { buildImage, prepareContext, type BuildOutput, type NamedContext } from '../../build/index.js';
 import { CaissonError } from '../../errors.js';
 import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js';
@@ -140,6 +140,15 @@ function clampTime(args: ParsedArgs, context: CommandContext): number | undefine
   return Number(epoch);
 }
 
+/** --ignore-path values: absolute and clean; `/` would leave nothing to build. */
+function ignorePaths(args: ParsedArgs): string[] {
+  return args.strings('ignore-path').map((text) => {
+    const path = posix.resolve('/', text);
+    if (!text.startsWith('/') || path === '/') throw usage(`--ignore-path ${text}: give an absolute path other than /`, 'e.g. --ignore-path /var/cache/apt');
+    return path;
+  });
+}
+
 function outputs(args: ParsedArgs, context: CommandContext, destinations: readonly string[]): BuildOutput[] {
   const list: BuildOutput[] = args.bool('no-push') ? [] : destinations.map((reference) => ({ kind: 'registry', reference }));
   const layout = args.string('oci-layout-path');
@@ -187,6 +196,7 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
       compression,
       ...(compressionLevel === undefined ? {} : { compressionLevel }),
       ...(clamp === undefined ? {} : { clampTime: clamp }),
+      ignorePaths: ignorePaths(args),
       cacheDir: resolve(context.cwd, args.string('cache-dir') ?? defaultCacheDirectory(context.env)),
       registry,
       logger: context.logger,
