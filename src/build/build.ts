@@ -13,6 +13,7 @@ import { BuiltImage } from './built-image.js';
 import { ContextTree } from './context-tree.js';
 import type { BuildOptions, BuildOutput, BuildResult, BuiltOutput } from './options.js';
 import { IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
+import { squashAddedLayers } from './single-snapshot.js';
 import { runStage } from './stage-runner.js';
 import type { StageState } from './stage-state.js';
 
@@ -69,6 +70,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     const buildSeconds = (Date.now() - buildStarted) / 1000;
     const writeStarted = Date.now();
     const state = targets.at(-1) as StageState;
+    if (options.singleSnapshot === true) await squashAddedLayers({ session, state });
     if (options.labels.size > 0) state.config.Labels = { ...state.config.Labels, ...Object.fromEntries(options.labels) };
     const image = new BuiltImage({ name: 'the built image', state, format: options.format, created: session.created, annotations: options.annotations });
     const outputs: BuiltOutput[] = [];

@@ -34,6 +34,8 @@ export interface BuildOptions {
   readonly compressionLevel?: number;
   /** Clamp every timestamp to this (seconds): `--reproducible` (0) or SOURCE_DATE_EPOCH. */
   readonly clampTime?: number;
+  /** `--single-snapshot`: the layers added on top of the base image become one. */
+  readonly singleSnapshot?: boolean;
   /** `--ignore-path`: absolute, clean paths left out of every layer a step makes (kaniko's meaning). */
   readonly ignorePaths?: readonly string[];
   /** The cache directory holding the layer store. */

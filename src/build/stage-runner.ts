@@ -51,7 +51,7 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
   const base = planned.base;
   switch (base.kind) {
     case 'scratch':
-      return { state: { platform, layers: [], config: {}, history: [], scope: new StageScope({ ...scopeOptions, baseEnv: new Map([['PATH', DEFAULT_PATH]]) }), shell: DEFAULT_SHELL, cmdSet: false }, triggers: [] };
+      return { state: { platform, layers: [], config: {}, history: [], scope: new StageScope({ ...scopeOptions, baseEnv: new Map([['PATH', DEFAULT_PATH]]) }), shell: DEFAULT_SHELL, cmdSet: false, base: { layers: 0, history: 0 } }, triggers: [] };
     case 'stage': {
       const parent = await options.stages(base.index);
       // As BuildKit does: the parent stage's ONBUILD triggers run right after FROM, and are not inherited.
@@ -73,6 +73,7 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
         scope: new StageScope({ ...scopeOptions, baseEnv: env }),
         shell: kept.Shell ?? DEFAULT_SHELL,
         cmdSet: false,
+        base: { layers: image.layers.length, history: image.config.history?.length ?? 0 },
         ...(image.config.author === undefined ? {} : { author: image.config.author }),
       };
       return { state, triggers: parseTriggers({ triggers: triggers ?? [], image: image.name, escapeToken: plan.dockerfile.escapeToken }) };

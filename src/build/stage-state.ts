@@ -32,6 +32,8 @@ export interface StageState {
   author?: string;
   /** CMD was set in this stage (ENTRYPOINT clears only an inherited CMD). */
   cmdSet: boolean;
+  /** How many layers and history entries came from the base image (through `FROM <stage>` too). */
+  readonly base: { readonly layers: number; readonly history: number };
 }
 
 export const DEFAULT_SHELL: readonly string[] = ['/bin/sh', '-c'];
@@ -50,6 +52,7 @@ export function forkState(options: { readonly parent: StageState; readonly scope
     scope: options.scope,
     shell: parent.shell,
     cmdSet: false,
+    base: parent.base,
     ...(parent.author === undefined ? {} : { author: parent.author }),
   };
 }

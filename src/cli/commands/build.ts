@@ -197,6 +197,7 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
       ...(compressionLevel === undefined ? {} : { compressionLevel }),
       ...(clamp === undefined ? {} : { clampTime: clamp }),
       ignorePaths: ignorePaths(args),
+      singleSnapshot: args.bool('single-snapshot'),
       cacheDir: resolve(context.cwd, args.string('cache-dir') ?? defaultCacheDirectory(context.env)),
       registry,
       logger: context.logger,
