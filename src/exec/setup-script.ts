@@ -3,7 +3,8 @@
  * namespace (util-linux `unshare ... -- /bin/sh -c SCRIPT caisson-sandbox CHAIN...`).
  *
  * Inputs, never interpolated into the script text:
- *   - environment: CAISSON_ROOT (the mountpoint), CAISSON_ROOTFS (`overlay` | `directory`),
+ *   - environment: CAISSON_ROOT (the mountpoint), CAISSON_DIR (the sandbox's directory, which
+ *     relative overlay directories are named from), CAISSON_ROOTFS (`overlay` | `directory`),
  *     CAISSON_SOURCE (the overlay mount data, `volatile` added when the kernel has it, or the
  *     directory to bind), CAISSON_PREFIX (how many
  *     words of CHAIN come before the command's argv), PATH (the host's, for mount & co),
@@ -101,6 +102,8 @@ word() { IFS= read -r "$1" || exit ${SETUP_FAILED}; }
 read -r self rest < /proc/self/stat
 case $CAISSON_ROOTFS in
   overlay)
+    # The overlay's directories are named relative to the sandbox's directory (short links).
+    cd "$CAISSON_DIR" || { say "error enter $CAISSON_DIR"; exit ${SETUP_FAILED}; }
     # volatile: no sync of the upper filesystem (the whole host disk) when the namespace ends;
     # kernels before 5.10 lack it.
     if ! mount -t overlay overlay -o "$CAISSON_SOURCE,volatile" "$CAISSON_ROOT" 2>/dev/null; then

@@ -171,6 +171,23 @@ describe('runInSandbox', { skip }, () => {
     await assert.rejects(run({ secretEnv: new Map([['NUL', Buffer.from('a\0b')]]), argv: ['true'] }), isCode('ERR_SANDBOX', /NUL byte/));
   });
 
+  test('120 lowers with long paths holding commas and colons: each is seen, the topmost wins', async () => {
+    // 120 paths of some 190 bytes are 23 KiB of mount data, far over mount's one page.
+    const lowers = [lower];
+    const deep = join(base, 'many-lowers', `${'long-directory-name,with:odd=characters-'.repeat(3)}x`);
+    for (let i = 1; i < 120; i += 1) {
+      const layer = join(deep, `layer-${String(i).padStart(3, '0')}`);
+      mkdirSync(join(layer, 'layers'), { recursive: true });
+      writeFileSync(join(layer, 'layers', `from-${i}`), `${i}\n`);
+      writeFileSync(join(layer, 'top'), `${i}\n`);
+      lowers.push(layer);
+    }
+    const step = freshStep();
+    const ran = await run({ rootfs: { kind: 'overlay', lowers, upper: step.upper, work: step.work }, argv: sh('ls /layers | wc -l; cat /top /layers/from-1') }, step);
+    assert.deepEqual(ran.result, { exitCode: 0 }, ran.stderr);
+    assert.deepEqual(ran.stdout.split('\n').map((line) => line.trim()), ['119', '119', '1', '']);
+  });
+
   test('the user switch: uid, gid, supplementary groups; the missing working directory is made for the user and kept', async () => {
     const ran = await run({
       user: { uid: 1000, gid: 1001, additionalGids: [2000, 3000] },
