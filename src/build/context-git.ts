@@ -29,6 +29,38 @@ export interface GitContextSource {
   readonly credentials: GitCredentials | undefined;
 }
 
+/** kaniko's `--git branch=…,single-branch=…,recurse-submodules=…,insecure-skip-tls=…`. */
+export interface GitContextOptions {
+  /** The ref to fetch when the URL names none. */
+  readonly branch?: string;
+  readonly recurseSubmodules: boolean;
+  /** Do not verify the server's TLS certificate (GIT_SSL_NO_VERIFY). */
+  readonly insecureSkipTls: boolean;
+}
+
+const GIT_KEYS = ['branch', 'single-branch', 'recurse-submodules', 'insecure-skip-tls'] as const;
+
+/** Parses `--git`'s value; `single-branch` is accepted and changes nothing: only the ref is ever fetched. */
+export function parseGitOptions(text: string): GitContextOptions {
+  const values = new Map<string, string>();
+  for (const pair of text.split(',').filter((part) => part !== '')) {
+    const equals = pair.indexOf('=');
+    const key = equals < 0 ? pair : pair.slice(0, equals);
+    if (!(GIT_KEYS as readonly string[]).includes(key) || equals < 0) {
+      throw new CaissonError({ code: 'ERR_USAGE', message: `--git ${text}: "${pair}" is not KEY=VALUE with KEY one of ${GIT_KEYS.join(', ')}`, hint: 'e.g. --git branch=main,recurse-submodules=true' });
+    }
+    values.set(key, pair.slice(equals + 1));
+  }
+  const flag = (key: string): boolean => {
+    const value = values.get(key) ?? 'false';
+    if (value !== 'true' && value !== 'false') throw new CaissonError({ code: 'ERR_USAGE', message: `--git ${key}=${value}: expected true or false`, hint: `e.g. --git ${key}=true` });
+    return value === 'true';
+  };
+  flag('single-branch');
+  const branch = values.get('branch');
+  return { ...(branch === undefined || branch === '' ? {} : { branch }), recurseSubmodules: flag('recurse-submodules'), insecureSkipTls: flag('insecure-skip-tls') };
+}
+
 export interface FetchedRepository {
   /** The work tree: `<scratch>/git`. */
   readonly dir: string;
@@ -109,8 +141,9 @@ export function parseGitSpec(options: { readonly spec: string; readonly env: Env
 }
 
 /** Fetches the repository into `<scratch>/git` and checks out what the fragment names. */
-export async function fetchGitContext(options: { readonly source: GitContextSource; readonly scratch: string; readonly env: Env; readonly signal?: AbortSignal }): Promise<FetchedRepository> {
-  const { source } = options;
+export async function fetchGitContext(options: { readonly source: GitContextSource; readonly git?: GitContextOptions; readonly scratch: string; readonly env: Env; readonly signal?: AbortSignal }): Promise<FetchedRepository> {
+  const { git } = options;
+  const source = options.source.ref === undefined && git?.branch !== undefined ? { ...options.source, ref: git.branch } : options.source;
   const dir = join(options.scratch, 'git');
   await mkdir(dir);
   try {
@@ -120,9 +153,9 @@ export async function fetchGitContext(options: { readonly source: GitContextSour
       commit: source.commit,
       dir,
       keepGitDir: true,
-      submodules: false,
+      submodules: git?.recurseSubmodules === true,
       credentials: source.credentials,
-      env: options.env,
+      env: git?.insecureSkipTls === true ? { ...options.env, GIT_SSL_NO_VERIFY: 'true' } : options.env,
       signal: options.signal,
       what: `build context git:${source.shown}${source.ref === undefined ? '' : `#${source.ref}`}`,
       failureCode: 'ERR_BUILD_CONTEXT',

@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CaissonError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { fetchGitContext, parseGitSpec, type GitContextSource } from './context-git.js';
+import { fetchGitContext, parseGitSpec, type GitContextOptions, type GitContextSource } from './context-git.js';
 import { removeContextTree, unpackContextArchive } from './context-unpack.js';
 
 export interface PreparedContext {
@@ -37,6 +37,8 @@ export interface PrepareContextOptions {
   readonly scratch: string;
   /** Standard input, asked for only by tar://stdin. */
   readonly stdin: () => Promise<NodeJS.ReadableStream | AsyncIterable<Buffer>>;
+  /** `--git`: the branch when a git URL names none, submodules, TLS verification. */
+  readonly git?: GitContextOptions;
   /** `--context-sub-path`: a directory inside the context to use as the context. */
   readonly subPath?: string;
   /** GIT_PULL_METHOD, GIT_TOKEN, GIT_USERNAME, GIT_PASSWORD (kaniko's); the environment git runs with. */
@@ -164,7 +166,7 @@ export async function prepareContext(options: PrepareContextOptions): Promise<Pr
       owned = true;
       break;
     case 'git': {
-      const fetched = await fetchGitContext({ source: spec.source, scratch: options.scratch, env: options.env, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+      const fetched = await fetchGitContext({ source: spec.source, ...(options.git === undefined ? {} : { git: options.git }), scratch: options.scratch, env: options.env, ...(options.signal === undefined ? {} : { signal: options.signal }) });
       owned = true;
       commit = fetched.commit;
       description = `git:${spec.source.shown}#${fetched.commit}${spec.source.subdir === undefined ? '' : `:${spec.source.subdir}`}`;

@@ -11,3 +11,4 @@ export { buildImage } from './build.js';
 export type { BuildOptions, BuildOutput, BuildResult, BuiltOutput, NamedContext } from './options.js';
 export { checkGoPattern, goMatch, hasGlob, IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 export { prepareContext, type PreparedContext, type PrepareContextOptions } from './context-source.js';
+export { parseGitOptions, type GitContextOptions } from './context-git.js';

@@ -19,6 +19,7 @@ const CACHE_LATER = 'the build cache is not implemented yet (caisson issue 6); e
 export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'dockerfile', short: 'f', aliases: ['file'], type: 'string', placeholder: 'PATH', describe: 'the Dockerfile (default: <context>/Dockerfile); - reads standard input' },
   { name: 'context', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the build context: a directory, dir://DIR, tar://FILE (.tar, .tar.gz, .tar.zst), tar://stdin, or a git URL (git://host/repo#ref:subdir, https://host/repo.git#ref) (default: the positional argument, else .)' },
+  { name: 'git', type: 'string', placeholder: 'branch=REF,recurse-submodules=BOOL,insecure-skip-tls=BOOL', describe: "kaniko's options for a git context: the branch when the URL names none (#ref wins), submodules, no TLS verification (single-branch= accepted)" },
   { name: 'context-sub-path', type: 'string', placeholder: 'PATH', describe: 'use this subdirectory of the context as the context' },
   { name: 'destination', short: 'd', aliases: ['tag', 't'], type: 'string', multiple: true, placeholder: 'REF', describe: 'push the image to this reference' },
   { name: 'no-push', type: 'boolean', describe: 'build without pushing (with --tar-path / --oci-layout-path, or just to test the build)' },
@@ -56,7 +57,6 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   refused('kaniko-dir', 'string', 'caisson keeps its state in --cache-dir'),
   refused('cleanup', 'boolean', 'caisson always removes what a build made outside --cache-dir'),
   refused('force', 'boolean', 'caisson runs anywhere; there is no container check to force'),
-  refused('git', 'string', 'put the branch or tag in the git context URL instead: -c git://host/repo.git#branch:subdir'),
   refused('skip-push-permission-check', 'boolean', 'caisson does not check push permission before building'),
   refused('push-ignore-immutable-tag-errors', 'boolean', 'a refused tag is always an error'),
   refused('image-fs-extract-retry', 'string', 'extraction is verified by digest and not retried'),

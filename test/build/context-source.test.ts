@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
-import { prepareContext, type PreparedContext, type PrepareContextOptions } from '../../src/build/index.js';
+import { parseGitOptions, prepareContext, type PreparedContext, type PrepareContextOptions } from '../../src/build/index.js';
 import { CaissonError } from '../../src/errors.js';
 import { runCaisson } from '../support/cli.js';
 import { makeTar, type FixtureEntry } from '../support/tar.js';
@@ -282,6 +282,18 @@ describe('git contexts', { skip: gitSkip }, () => {
     const subdirEscape = await refused(`${url()}#main:../..`);
     assert.equal(subdirEscape.error.code, 'ERR_BUILD_CONTEXT');
     assert.match(subdirEscape.error.message, /subdirectory "\.\.\/\.\." leaves the build context/);
+  });
+
+  test("kaniko's --git: branch= when the URL names no ref (a #ref wins); bad values are usage errors", async () => {
+    const branch = await prepare(url(), { git: parseGitOptions('branch=feature,single-branch=true,recurse-submodules=false') });
+    assert.equal(branch.commit, feature);
+    await branch.cleanup();
+    const fragment = await prepare(`${url()}#v1`, { git: parseGitOptions('branch=feature') });
+    assert.equal(fragment.commit, first, 'the URL fragment wins over --git branch=');
+    await fragment.cleanup();
+    for (const bad of ['branch', 'depth=1', 'recurse-submodules=yes']) {
+      assert.throws(() => parseGitOptions(bad), (error: unknown) => error instanceof CaissonError && error.code === 'ERR_USAGE' && error.message.startsWith('--git '));
+    }
   });
 
   test('a missing ref or commit names the repository and the ref', async () => {

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
-import { buildImage, prepareContext, type BuildOutput, type NamedContext } from '../../build/index.js';
+import { buildImage, parseGitOptions, prepareContext, type BuildOutput, type NamedContext } from '../../build/index.js';
 import { CaissonError } from '../../errors.js';
 import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js';
 import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Platform } from '../../image/index.js';
@@ -46,6 +46,7 @@ async function withContext(args: ParsedArgs, context: CommandContext, build: (co
   const scratch = await mkdtemp(join(tmpdir(), 'caisson-context-'));
   try {
     const subPath = args.string('context-sub-path');
+    const git = args.string('git');
     const prepared = await prepareContext({
       spec,
       cwd: context.cwd,
@@ -58,6 +59,7 @@ async function withContext(args: ParsedArgs, context: CommandContext, build: (co
         })();
       },
       ...(subPath === undefined ? {} : { subPath }),
+      ...(git === undefined ? {} : { git: parseGitOptions(git) }),
       env: context.env,
       logger: context.logger,
       ...(context.signal === undefined ? {} : { signal: context.signal }),
