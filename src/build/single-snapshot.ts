@@ -12,7 +12,6 @@ import { sealLayer } from './steps/layer.js';
 export async function squashAddedLayers(options: { readonly session: BuildSession; readonly state: StageState }): Promise<void> {
   const { session, state } = options;
   const added = state.layers.slice(state.base.layers);
-  const history = state.history.slice(state.base.history).map((entry) => ({ ...entry, empty_layer: true }));
   if (added.length === 0) return;
   const directories = await session.store.stepDirectories();
   try {
@@ -23,6 +22,7 @@ export async function squashAddedLayers(options: { readonly session: BuildSessio
   }
   const layer = await sealLayer({ session, directories });
   state.layers.splice(state.base.layers, added.length, ...(layer === 'empty' ? [] : [layer]));
+  const history = state.history.slice(state.base.history).map((entry) => ({ ...entry, empty_layer: true }));
   state.history.splice(state.base.history, history.length, ...history);
   if (layer !== 'empty') state.history.push({ created: session.created, created_by: `caisson --single-snapshot (${added.length} layers)`, comment: 'caisson' });
   session.options.logger.info(`--single-snapshot: ${added.length} layers merged into ${layer === 'empty' ? 'none' : `${layer.descriptor.digest.slice(0, 19)} (${layer.descriptor.size} bytes)`}`);

@@ -3,13 +3,14 @@
  * (util-linux unshare: new mount, pid, ipc, uts and, for network none, net namespaces; a user
  * namespace when caisson is not root of the machine) on an overlay or directory rootfs, with
  * /proc, a minimal /dev, /sys, generated /etc/hosts, resolv.conf and hostname, RUN --mount
- * extras, chroot and the USER's credentials; it resolves with the command's exit status, cleans the mount stubs out of the
- * rootfs and leaves no process or mount behind. `resolveUser` turns a USER spec into ids with
- * BuildKit's semantics; `lookupId` finds a name's id in passwd or group text.
+ * extras, chroot and the USER's credentials; it resolves with the command's exit status, cleans
+ * the mount stubs out of the rootfs and leaves no process or mount behind. `resolveUser` turns a
+ * USER spec into ids with BuildKit's semantics; `lookupId` finds a name's id in passwd or group
+ * text.
  *
- * Exports: runInSandbox, resolveUser, lookupId and their option/result types.
+ * Exports: runInSandbox, SECRET_ENV_NAME, resolveUser, lookupId and their option/result types.
  * May import: ../errors.js, ../log.js.
  */
-export { runInSandbox } from './sandbox.js';
+export { runInSandbox, SECRET_ENV_NAME } from './sandbox.js';
 export { lookupId, resolveUser, type ResolveUserOptions } from './user.js';
 export type { RunInSandboxOptions, SandboxMount, SandboxResult, SandboxRootfs, SandboxUser } from './types.js';

@@ -31,6 +31,9 @@ const DEFAULT_CAPABILITIES = [
 
 const MAX_ID = 2 ** 32 - 2;
 
+/** What a secret variable may be called: a shell identifier, since the set-up script exports it. */
+export const SECRET_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 function sandboxError(message: string, hint?: string): CaissonError {
   return new CaissonError({ code: 'ERR_SANDBOX', message: `RUN sandbox: ${message}`, ...(hint === undefined ? {} : { hint }) });
 }
@@ -57,7 +60,7 @@ function validate(options: RunInSandboxOptions, rootful: boolean): void {
     throw sandboxError(`USER ${uid}:${gid} needs uid 0: without it the sandbox maps only the caller, as root`, 'run caisson as root (or leave USER at root) for RUN steps as another user');
   }
   for (const [name, value] of options.secretEnv ?? []) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw sandboxError(`secret variable ${JSON.stringify(name)} is not a shell identifier`);
+    if (!SECRET_ENV_NAME.test(name)) throw sandboxError(`secret variable ${JSON.stringify(name)} is not a shell identifier`);
     if (value.includes(0)) throw sandboxError(`secret variable ${name} contains a NUL byte, which no environment variable can hold`, 'Mount that secret as a file instead of env=.');
   }
   for (const mount of options.mounts ?? []) {

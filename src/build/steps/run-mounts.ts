@@ -15,7 +15,7 @@ import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, statSync, writeFil
 import { dirname, join, posix } from 'node:path';
 import { CaissonError } from '../../errors.js';
 import type { RunInstruction, RunMount } from '../../dockerfile/index.js';
-import type { SandboxMount } from '../../exec/index.js';
+import { SECRET_ENV_NAME, type SandboxMount } from '../../exec/index.js';
 import { acquireFileLock, tryFileLock, type HeldLock } from '../../fs/index.js';
 import { copyEntry } from '../copy-files.js';
 import type { StepInput } from './step.js';
@@ -94,9 +94,6 @@ async function cacheMount(input: MountInput, mount: RunMount, locks: HeldLock[])
   return { kind: 'bind', source: directory, target: target(input, mount), readOnly: false };
 }
 
-/** An environment variable name the sandbox can export: `[A-Za-z_][A-Za-z0-9_]*`. */
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /**
  * A secret: a read-only file (target=, default /run/secrets/<id>) and/or, with env=, an
  * environment variable of this step only. Without target= an env= secret is not a file, as in
@@ -105,7 +102,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function secretMount(input: MountInput, mount: RunMount, index: number, env: Map<string, Buffer>): SandboxMount | undefined {
   const id = mount.id ?? (mount.target === undefined ? undefined : posix.basename(mount.target));
   if (id === undefined) throw refuse(input, mount, 'a secret needs id= or target=', 'Write --mount=type=secret,id=NAME and pass --secret id=NAME,src=FILE.');
-  if (mount.env !== undefined && !ENV_NAME.test(mount.env)) throw refuse(input, mount, `env=${mount.env} is not a variable name`, 'Use letters, digits and _ (not starting with a digit).');
+  if (mount.env !== undefined && !SECRET_ENV_NAME.test(mount.env)) throw refuse(input, mount, `env=${mount.env} is not a variable name`, 'Use letters, digits and _ (not starting with a digit).');
   const value = input.session.options.secrets.get(id);
   if (value === undefined) {
     if (!mount.required) return undefined;
