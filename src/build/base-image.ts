@@ -2,14 +2,19 @@
  * FROM an image: the reference resolved once per build to the manifest for the build's platform
  * (picked from an index), its config read, and its layers described lazily — nothing is
  * downloaded until a step needs the files (then the layer store extracts each layer once).
+ * With a layer store, manifests and the config come from the store when `caisson warm` (or
+ * anything else) put them there: a digest-pinned base that is fully warmed needs no registry
+ * request at all; a tag is still resolved at the registry (one manifest GET).
  */
 import { CaissonError, type SourceLocation } from '../errors.js';
+import type { LayerStore } from '../fs/index.js';
 import {
-  formatPlatform, formatReference, parseConfig, parseReference, selectPlatform,
-  type Descriptor, type ImageConfig, type ImageSource, type Platform,
+  formatPlatform, formatReference, parseConfig, parseReference, repositoryName, selectPlatform,
+  type Descriptor, type ImageConfig, type ImageManifest, type ImageSource, type Platform, type Reference,
 } from '../image/index.js';
 import type { RegistrySession } from '../registry/index.js';
 import type { StageLayer } from './stage-state.js';
+import { StoreFirstSource, storedManifest } from './store-image.js';
 
 export interface BaseImage {
   /** `registry/repository@sha256:…` of the platform's manifest. */
@@ -30,8 +35,15 @@ function located(error: unknown, location: SourceLocation): unknown {
   return new CaissonError({ code: error.code, message: error.message, location, cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
 }
 
-/** Reads an image's manifest for `platform` and its config from any image source. */
-export async function readImage(options: { readonly source: ImageSource; readonly root: Descriptor; readonly platform: Platform; readonly name: string }): Promise<BaseImage> {
+export interface ReadImageOptions {
+  readonly source: ImageSource;
+  readonly root: Descriptor;
+  readonly platform: Platform;
+  readonly name: string;
+}
+
+/** The image manifest for `platform`: the root itself, or the index entry chosen for it. */
+export async function selectImageManifest(options: ReadImageOptions): Promise<{ readonly descriptor: Descriptor; readonly manifest: ImageManifest }> {
   const { source, platform } = options;
   let descriptor = options.root;
   let parsed = await source.readManifest(descriptor);
@@ -49,7 +61,13 @@ export async function readImage(options: { readonly source: ImageSource; readonl
     parsed = await source.readManifest(descriptor);
   }
   if (parsed.kind !== 'manifest') throw new CaissonError({ code: 'ERR_IMAGE_INVALID', message: `${options.name}: an index inside an index is not an image` });
-  const { manifest } = parsed;
+  return { descriptor, manifest: parsed.manifest };
+}
+
+/** Reads an image's manifest for `platform` and its config from any image source. */
+export async function readImage(options: ReadImageOptions): Promise<BaseImage> {
+  const { source } = options;
+  const { descriptor, manifest } = await selectImageManifest(options);
   const config = parseConfig({ bytes: await readAll(await source.openBlob(manifest.config)), what: `${options.name} config` });
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length) {
@@ -59,12 +77,38 @@ export async function readImage(options: { readonly source: ImageSource; readonl
   return { name: options.name, manifest: descriptor, config, layers };
 }
 
-/** Resolves `FROM <reference>` through the registry session (mirrors, credentials, TLS). */
-export async function pullBaseImage(options: { readonly registry: RegistrySession; readonly reference: string; readonly platform: Platform; readonly location: SourceLocation }): Promise<BaseImage> {
+/**
+ * Where the image comes from: with a store, a source that reads the store first; a digest whose
+ * manifest the store has is not asked of the registry (nor is anything else the store has).
+ */
+async function openImage(options: { readonly registry: RegistrySession; readonly reference: Reference; readonly store: LayerStore | undefined }): Promise<{ readonly source: ImageSource; readonly root: Descriptor }> {
+  const { registry, reference, store } = options;
+  const pull = () => registry.pull({ reference });
+  const stored = store === undefined || reference.digest === undefined ? undefined : await storedManifest({ store, digest: reference.digest, what: formatReference(reference) });
+  if (store === undefined || stored === undefined) {
+    const pulled = await pull();
+    const { repository } = pulled;
+    const source = store === undefined ? repository : new StoreFirstSource({ store, name: repository.name, origin: repository.origin, upstream: async () => repository });
+    return { source, root: pulled.root };
+  }
+  const origin = { registry: reference.registry, repository: reference.repository };
+  const source = new StoreFirstSource({ store, name: `docker://${repositoryName(origin)}`, origin, upstream: async () => (await pull()).repository });
+  return { source, root: stored.descriptor };
+}
+
+/** Resolves `FROM <reference>` through the registry session (mirrors, credentials, TLS), reading what `store` has from it. */
+export async function pullBaseImage(options: {
+  readonly registry: RegistrySession;
+  readonly reference: string;
+  readonly platform: Platform;
+  readonly location: SourceLocation;
+  /** The layer store: manifests and blobs it has are read from it. */
+  readonly store?: LayerStore;
+}): Promise<BaseImage> {
   try {
     const reference = parseReference(options.reference);
-    const pulled = await options.registry.pull({ reference });
-    return await readImage({ source: pulled.repository, root: pulled.root, platform: options.platform, name: formatReference(reference) });
+    const { source, root } = await openImage({ registry: options.registry, reference, store: options.store });
+    return await readImage({ source, root, platform: options.platform, name: formatReference(reference) });
   } catch (error) {
     throw located(error, options.location);
   }

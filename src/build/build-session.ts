@@ -46,7 +46,7 @@ export class BuildSession {
     const key = `${options.reference} ${options.platform.os}/${options.platform.architecture}/${options.platform.variant ?? ''}`;
     let image = this.#images.get(key);
     if (image === undefined) {
-      image = pullBaseImage({ registry: this.options.registry, ...options });
+      image = pullBaseImage({ registry: this.options.registry, store: this.store, ...options });
       this.#images.set(key, image);
     }
     return image;

@@ -2,7 +2,8 @@
  * build: the engine behind `caisson build`. `buildImage` plans the Dockerfile, builds the stages
  * the targets need (one step file per instruction under steps/), and writes the image to
  * registries, OCI layouts and docker-archive files. The build context is a directory with
- * .dockerignore applied (patterns/); COPY and ADD never read outside it.
+ * .dockerignore applied (patterns/); COPY and ADD never read outside it. `warmImage` pulls a base
+ * image into the layer store ahead of builds (`caisson warm`).
  *
  * May import: ../errors.js, ../log.js, ../dockerfile/index.js, ../image/index.js,
  * ../registry/index.js, ../fs/index.js, ../exec/index.js.
@@ -12,3 +13,4 @@ export type { BuildOptions, BuildOutput, BuildResult, BuiltOutput, NamedContext 
 export { checkGoPattern, goMatch, hasGlob, IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 export { prepareContext, type PreparedContext, type PrepareContextOptions } from './context-source.js';
 export { parseGitOptions, type GitContextOptions } from './context-git.js';
+export { warmImage, type WarmImageOptions, type WarmedImage } from './warm.js';

@@ -84,5 +84,21 @@ export const CACHE_COMMAND: CommandSpec = {
   load: () => import('./commands/cache.js'),
 };
 
+export const WARM_COMMAND: CommandSpec = {
+  name: 'warm',
+  describe: "Pre-pull base images into the cache directory's layer store (kaniko's warmer)",
+  options: [
+    { name: 'image', short: 'i', type: 'string', multiple: true, placeholder: 'REF', describe: 'an image to pull' },
+    { name: 'dockerfile', short: 'd', type: 'string', placeholder: 'PATH', describe: "pull every stage's FROM image of this Dockerfile (- reads standard input)" },
+    { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY[=VALUE]', describe: 'a value for an ARG used in FROM lines; a bare KEY takes the environment value' },
+    { name: 'custom-platform', aliases: ['platform', 'customPlatform'], type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'the platform to pull for (default: this machine; FROM --platform wins)' },
+    { name: 'cache-dir', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the cache directory (default: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson)' },
+    { name: 'force', short: 'f', type: 'boolean', describe: 'download every blob again, even those the cache has' },
+    { name: 'cache-ttl', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'an image warmed less than this long ago is not fetched again (336h, 14d, 90m)' },
+    ...REGISTRY_OPTIONS,
+  ],
+  load: () => import('./commands/warm.js'),
+};
+
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND];

@@ -1,0 +1,105 @@
+/**
+ * The layer store's `blobs/` as an image location. `StoreFirstSource` reads manifests and blobs
+ * from the store when it has them (what `caisson warm` put there) and from the registry behind it
+ * otherwise, opened only when first needed; `StoreTarget` writes manifests and blobs into the
+ * store, each verified and renamed into place. Every read from the store is checked against its
+ * digest too.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import type { LayerStore } from '../fs/index.js';
+import {
+  BLOB_STREAM_BUFFER, digestAlgorithm, digestMismatch, digestOf, MAX_MANIFEST_BYTES, parseManifest, verifiedStream, writeVerifiedFile,
+  type Descriptor, type Digest, type ImageSource, type ImageTarget, type ParsedManifest, type WriteBlobOptions, type WriteManifestOptions,
+} from '../image/index.js';
+
+/** The manifest (or index) with `digest` when the store has it, verified, with its descriptor. */
+export async function storedManifest(options: { readonly store: LayerStore; readonly digest: Digest; readonly mediaType?: string; readonly what: string }): Promise<{ readonly descriptor: Descriptor; readonly parsed: ParsedManifest } | undefined> {
+  const path = await options.store.useBlob(options.digest);
+  // Larger than any manifest: a layer blob named by mistake, left for the registry to refuse.
+  if (path === undefined || (await stat(path)).size > MAX_MANIFEST_BYTES) return undefined;
+  const bytes = await readFile(path);
+  const actual = digestOf(bytes, digestAlgorithm(options.digest));
+  if (actual !== options.digest) throw digestMismatch({ what: path, expected: options.digest, actual });
+  const parsed = parseManifest({ bytes, what: `${options.what}@${options.digest}`, ...(options.mediaType === undefined ? {} : { mediaType: options.mediaType }) });
+  return { descriptor: { mediaType: parsed.mediaType, digest: options.digest, size: bytes.length }, parsed };
+}
+
+export interface StoreFirstSourceOptions {
+  readonly store: LayerStore;
+  /** Names the image in messages: `docker://registry/repository`. */
+  readonly name: string;
+  /** Where pushes may cross-mount its blobs from. */
+  readonly origin: { readonly registry: string; readonly repository: string };
+  /** The registry repository behind the store, opened (once) only when the store lacks something. */
+  readonly upstream: () => Promise<ImageSource>;
+}
+
+export class StoreFirstSource implements ImageSource {
+  readonly name: string;
+  readonly origin: { readonly registry: string; readonly repository: string };
+  readonly #store: LayerStore;
+  readonly #open: () => Promise<ImageSource>;
+  #upstream: Promise<ImageSource> | undefined;
+
+  constructor(options: StoreFirstSourceOptions) {
+    this.name = options.name;
+    this.origin = options.origin;
+    this.#store = options.store;
+    this.#open = options.upstream;
+  }
+
+  #registry(): Promise<ImageSource> {
+    this.#upstream ??= this.#open();
+    return this.#upstream;
+  }
+
+  async resolve(reference: string | undefined): Promise<Descriptor> {
+    return (await this.#registry()).resolve(reference);
+  }
+
+  async readManifest(descriptor: Descriptor): Promise<ParsedManifest> {
+    const stored = await storedManifest({ store: this.#store, digest: descriptor.digest, mediaType: descriptor.mediaType, what: this.name });
+    return stored?.parsed ?? (await this.#registry()).readManifest(descriptor);
+  }
+
+  async openBlob(descriptor: Descriptor): Promise<Readable> {
+    const path = await this.#store.useBlob(descriptor.digest);
+    if (path === undefined) return (await this.#registry()).openBlob(descriptor);
+    return verifiedStream({ from: createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }), expected: descriptor.digest, size: descriptor.size, what: path });
+  }
+}
+
+/** Writes into the store's blobs: skips what it has unless `force`, and counts what it wrote. */
+export class StoreTarget implements ImageTarget {
+  readonly name: string;
+  readonly #store: LayerStore;
+  readonly #force: boolean;
+
+  constructor(options: { readonly store: LayerStore; readonly force: boolean }) {
+    this.#store = options.store;
+    this.#force = options.force;
+    this.name = `cache:${options.store.root}`;
+  }
+
+  async writeBlob(options: WriteBlobOptions): Promise<'exists' | 'written'> {
+    const { descriptor } = options;
+    if (!this.#force && (await this.#store.useBlob(descriptor.digest)) !== undefined) return 'exists';
+    const path = this.#store.blobPath(descriptor.digest);
+    await mkdir(dirname(path), { recursive: true });
+    await writeVerifiedFile({
+      path,
+      from: await options.open(),
+      descriptor,
+      what: `${this.name}: blob ${descriptor.digest}`,
+      ...(options.verified === undefined ? {} : { verified: options.verified }),
+    });
+    return 'written';
+  }
+
+  async writeManifest(options: WriteManifestOptions): Promise<void> {
+    await this.writeBlob({ descriptor: options.descriptor, open: async () => Readable.from([options.bytes]) });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * `caisson warm -i REF... | -d Dockerfile`: kaniko's warmer. Pulls base images (given with
+ * --image, or every stage's FROM image of a Dockerfile) for the platform into the layer store of
+ * the cache directory — blobs, and each layer extracted once — so a later `caisson build
+ * --cache-dir DIR` neither downloads nor extracts them. Prints `REF@DIGEST` per image; an image
+ * warmed within --cache-ttl is not fetched again unless --force.
+ */
+import { warmImage } from '../../build/index.js';
+import { loadDockerfile, planBuild } from '../../dockerfile/index.js';
+import { CaissonError, type SourceLocation } from '../../errors.js';
+import { defaultCacheDirectory, LayerStore } from '../../fs/index.js';
+import { formatPlatform, parseReference, type Platform } from '../../image/index.js';
+import { RegistrySession } from '../../registry/index.js';
+import { parseBuildArgs } from '../build-args.js';
+import { DEFAULT_MAX_AGE } from '../command-specs.js';
+import type { CommandContext } from '../context.js';
+import { readDockerfile } from '../input.js';
+import { resolveRegistryOptions } from '../registry-settings.js';
+import type { ParsedArgs } from '../spec.js';
+import { formatSize, parseDuration } from '../units.js';
+import { platformFlag } from './inspect.js';
+
+interface WarmTarget {
+  readonly reference: string;
+  readonly platform: Platform;
+  readonly location?: SourceLocation;
+}
+
+/** Every stage's FROM image (not stages, scratch or named contexts), with the stage's platform. */
+async function dockerfileImages(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly path: string; readonly platform: Platform }): Promise<WarmTarget[]> {
+  const { file, text } = await readDockerfile(options.context, options.path);
+  const plan = planBuild({
+    dockerfile: loadDockerfile({ text, file }),
+    buildArgs: parseBuildArgs(options.args.strings('build-arg'), options.context.env),
+    targetPlatform: options.platform,
+  });
+  return plan.stages.flatMap((planned) =>
+    planned.base.kind === 'image' ? [{ reference: planned.base.reference, platform: planned.platform ?? plan.targetPlatform, location: planned.stage.from.location }] : [],
+  );
+}
+
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const dockerfile = args.string('dockerfile');
+  if (args.strings('image').length === 0 && dockerfile === undefined) {
+    throw new CaissonError({ code: 'ERR_USAGE', message: 'caisson warm needs images: give --image REF (repeatable) or --dockerfile PATH', hint: 'e.g. caisson warm --image alpine:3.20 --cache-dir /cache' });
+  }
+  const platform = platformFlag(args.string('custom-platform'));
+  const ttlText = args.string('cache-ttl') ?? DEFAULT_MAX_AGE;
+  const ttlMs = parseDuration({ flag: '--cache-ttl', text: ttlText });
+  const given: WarmTarget[] = [
+    ...args.strings('image').map((reference) => ({ reference, platform })),
+    ...(dockerfile === undefined ? [] : await dockerfileImages({ args, context, path: dockerfile, platform })),
+  ];
+  const seen = new Set<string>();
+  const targets = given.filter((target) => {
+    const key = `${target.reference} ${formatPlatform(target.platform)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (targets.length === 0) context.logger.warn(`${dockerfile}: no stage is FROM an image (only scratch and other stages): nothing to warm`);
+  const pullHosts = targets.flatMap((target) => {
+    try {
+      return [parseReference(target.reference).registry];
+    } catch {
+      return []; // warmImage reports it, naming the reference.
+    }
+  });
+  const store = new LayerStore({ root: args.string('cache-dir') ?? defaultCacheDirectory(context.env) });
+  const registry = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts: [], pullHosts } }));
+  try {
+    for (const target of targets) {
+      const warmed = await warmImage({ store, registry, ...target, force: args.bool('force'), ttlMs });
+      const what = `${warmed.pinned} (${formatPlatform(warmed.platform)}${warmed.image === warmed.digest ? '' : `, image ${warmed.image}`})`;
+      if (warmed.fresh) {
+        const age = Math.round((Date.now() - (warmed.warmedAt ?? Date.now())) / 1000);
+        context.logger.info(`${what}: already warm (warmed ${age} s ago, within --cache-ttl ${ttlText}): nothing fetched`);
+      } else {
+        const { fetched, present, extracted } = warmed.layers;
+        context.logger.info(
+          `warmed ${what}: ${fetched} layers fetched, ${present} already present, ${extracted} extracted, ${formatSize(warmed.bytes)} in ${(warmed.milliseconds / 1000).toFixed(1)} s`,
+        );
+      }
+      context.stdout(`${warmed.pinned}\n`);
+    }
+  } finally {
+    await registry.close();
+  }
+}
