@@ -70,6 +70,8 @@ export const EXIT_CODES = {
   ERR_SANDBOX: 8,
   /** `USER` names a user or group the image's /etc/passwd or /etc/group lacks, or an id out of range. */
   ERR_BUILD_USER: 8,
+  /** A build cache entry is unreadable or its blob does not match its digest (warned about, evicted, rebuilt). */
+  ERR_CACHE_CORRUPT: 8,
   /**
    * The build was interrupted (a signal, an aborted step); 130 = 128 + SIGINT, as shells report it.
    * bin/caisson.js exits 128 + the signal received (143 for SIGTERM) when a signal caused it.

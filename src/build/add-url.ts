@@ -82,8 +82,8 @@ function failure(options: { readonly source: string; readonly detail: string; re
  * Returns the Last-Modified time in seconds, if the server sent one. On any failure the file is
  * removed.
  */
-export async function downloadFile(options: { readonly source: string; readonly file: string; readonly checksum: UrlChecksum | undefined }): Promise<number | undefined> {
-  const { source, file, checksum } = options;
+/** A request for the URL: its userinfo sent as basic auth (not in the URL), redirects followed. */
+function requestUrl(source: string, method: 'GET' | 'HEAD'): ReturnType<typeof request> {
   const url = new URL(source);
   const headers: Record<string, string> = { 'user-agent': 'caisson' };
   if (url.username !== '' || url.password !== '') {
@@ -93,9 +93,33 @@ export async function downloadFile(options: { readonly source: string; readonly 
   }
   url.hash = '';
   const dispatcher = getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
+  return request(url, { method, headers, dispatcher });
+}
+
+/**
+ * What identifies the URL's content for the build cache without downloading it: the server's
+ * ETag, else its Last-Modified (from a HEAD request); undefined when it sends neither or the
+ * request fails (the step then runs and reports the error itself).
+ */
+export async function urlValidator(source: string): Promise<string | undefined> {
+  try {
+    const response = await requestUrl(source, 'HEAD');
+    await response.body.dump().catch(() => undefined);
+    if (response.statusCode < 200 || response.statusCode > 299) return undefined;
+    const etag = response.headers['etag'];
+    const modified = response.headers['last-modified'];
+    if (typeof etag === 'string' && etag !== '') return `etag ${etag}`;
+    return typeof modified === 'string' && modified !== '' ? `last-modified ${modified}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function downloadFile(options: { readonly source: string; readonly file: string; readonly checksum: UrlChecksum | undefined }): Promise<number | undefined> {
+  const { source, file, checksum } = options;
   let response: Awaited<ReturnType<typeof request>>;
   try {
-    response = await request(url, { method: 'GET', headers, dispatcher });
+    response = await requestUrl(source, 'GET');
   } catch (error) {
     throw failure({ source, detail: `the download failed: ${(error as Error).message}`, hint: UNREACHABLE, cause: error });
   }

@@ -11,6 +11,7 @@ import type { SourceLocation } from '../errors.js';
 import { LayerStore, type StoredLayer } from '../fs/index.js';
 import { BLOB_STREAM_BUFFER, type Platform } from '../image/index.js';
 import { pullBaseImage, type BaseImage } from './base-image.js';
+import { BuildCache } from './build-cache.js';
 import type { ContextTree } from './context-tree.js';
 import { LayerView } from './layer-view.js';
 import type { BuildOptions } from './options.js';
@@ -20,6 +21,7 @@ export class BuildSession {
   readonly options: BuildOptions;
   readonly store: LayerStore;
   readonly context: ContextTree;
+  readonly cache: BuildCache;
   /** `created` of the config and history entries (RFC 3339). */
   readonly created: string;
   /** The same instant in seconds, for files a step makes. */
@@ -34,6 +36,7 @@ export class BuildSession {
     this.options = options.build;
     this.context = options.context;
     this.store = new LayerStore({ root: options.build.cacheDir });
+    this.cache = new BuildCache({ build: options.build, store: this.store });
     const started = (options.build.now ?? (() => new Date()))();
     const clamp = options.build.clampTime;
     const seconds = Math.floor(started.getTime() / 1000);
@@ -104,6 +107,7 @@ export class BuildSession {
   }
 
   async close(): Promise<void> {
+    await this.cache.close();
     await Promise.all(this.#scratch.map((directory) => rm(directory, { recursive: true, force: true })));
   }
 }

@@ -6,10 +6,10 @@
  * image into the layer store ahead of builds (`caisson warm`).
  *
  * May import: ../errors.js, ../log.js, ../dockerfile/index.js, ../image/index.js,
- * ../registry/index.js, ../fs/index.js, ../exec/index.js.
+ * ../registry/index.js, ../fs/index.js, ../exec/index.js, ../cache/index.js.
  */
 export { buildImage } from './build.js';
-export type { BuildOptions, BuildOutput, BuildResult, BuiltOutput, NamedContext } from './options.js';
+export { DEFAULT_CACHE_TTL_MS, type BuildOptions, type BuildOutput, type BuildResult, type BuiltOutput, type CacheSettings, type CachedStepKind, type NamedContext } from './options.js';
 export { checkGoPattern, goMatch, hasGlob, IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 export { prepareContext, type PreparedContext, type PrepareContextOptions } from './context-source.js';
 export { parseGitOptions, type GitContextOptions } from './context-git.js';

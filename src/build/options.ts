@@ -13,6 +13,29 @@ export type BuildOutput =
 
 export type NamedContext = { readonly kind: 'directory'; readonly dir: string } | { readonly kind: 'image'; readonly reference: string };
 
+/** The kinds of step a cache repository keeps (kaniko's --cache-run-layers, --cache-copy-layers). */
+export type CachedStepKind = 'run' | 'copy' | 'add';
+
+/** The build cache (see src/cache): always local, in a cache repository with --cache. */
+export interface CacheSettings {
+  /** Whether steps look for entries (false: `--no-cache`; what is built is still stored). */
+  readonly lookup: boolean;
+  /** Entries stored longer ago than this are misses (`--cache-ttl`). */
+  readonly ttlMs: number;
+  /** `--cache-explain`: print each miss's key inputs and what differs from the nearest entry. */
+  readonly explain: boolean;
+  /** `--cache` with `--cache-repo` (or `<destination>/cache`): a registry repository or `oci:DIR`. */
+  readonly repository?: {
+    readonly reference: string;
+    /** False with --no-push-cache: looked up, never written. */
+    readonly push: boolean;
+    readonly kinds: ReadonlySet<CachedStepKind>;
+  };
+}
+
+/** kaniko's --cache-ttl default: two weeks. */
+export const DEFAULT_CACHE_TTL_MS = 336 * 3_600_000;
+
 export interface BuildOptions {
   /** The Dockerfile's path (for messages and .dockerignore lookup) and its text. */
   readonly dockerfile: { readonly path: string; readonly text: string };
@@ -38,8 +61,10 @@ export interface BuildOptions {
   readonly singleSnapshot?: boolean;
   /** `--ignore-path`: absolute, clean paths left out of every layer a step makes (kaniko's meaning). */
   readonly ignorePaths?: readonly string[];
-  /** The cache directory holding the layer store. */
+  /** The cache directory holding the layer store and the local build cache. */
   readonly cacheDir: string;
+  /** The build cache; absent: local, looked up, default TTL, no explain. */
+  readonly cache?: CacheSettings;
   readonly registry: RegistrySession;
   readonly logger: Logger;
   /** Interrupts the build (SIGINT/SIGTERM): RUN is killed, temp dirs removed. */

@@ -4,13 +4,14 @@
  * entry per instruction and progress on the logger.
  */
 import { CaissonError, formatLocation } from '../errors.js';
+import { sha256 } from '../image/index.js';
 import { loadDockerfile, StageScope, type BuildPlan, type PlannedStage, type StageInstruction } from '../dockerfile/index.js';
 import type { BuildSession } from './build-session.js';
 import { ContextTree, viewTree, type SourceTree } from './context-tree.js';
 import { IgnoreMatcher } from './patterns/index.js';
-import { DEFAULT_PATH, DEFAULT_SHELL, forkState, type MutableConfig, type StageState } from './stage-state.js';
+import { DEFAULT_PATH, DEFAULT_SHELL, forkState, type MutableConfig, type StageLayer, type StageState } from './stage-state.js';
 import { STEPS } from './steps/index.js';
-import type { StageLookup, StepInput, StepResult } from './steps/step.js';
+import type { SourceIdentity, StageLookup, StepInput, StepResult } from './steps/step.js';
 
 export interface StageRunOptions {
   readonly session: BuildSession;
@@ -51,7 +52,7 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
   const base = planned.base;
   switch (base.kind) {
     case 'scratch':
-      return { state: { platform, layers: [], config: {}, history: [], scope: new StageScope({ ...scopeOptions, baseEnv: new Map([['PATH', DEFAULT_PATH]]) }), shell: DEFAULT_SHELL, cmdSet: false, base: { layers: 0, history: 0 } }, triggers: [] };
+      return { state: { platform, layers: [], config: {}, history: [], scope: new StageScope({ ...scopeOptions, baseEnv: new Map([['PATH', DEFAULT_PATH]]) }), shell: DEFAULT_SHELL, cmdSet: false, cacheKey: 'scratch', base: { layers: 0, history: 0 } }, triggers: [] };
     case 'stage': {
       const parent = await options.stages(base.index);
       // As BuildKit does: the parent stage's ONBUILD triggers run right after FROM, and are not inherited.
@@ -73,6 +74,7 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
         scope: new StageScope({ ...scopeOptions, baseEnv: env }),
         shell: kept.Shell ?? DEFAULT_SHELL,
         cmdSet: false,
+        cacheKey: `image ${image.manifest.digest}`,
         base: { layers: image.layers.length, history: image.config.history?.length ?? 0 },
         ...(image.config.author === undefined ? {} : { author: image.config.author }),
       };
@@ -98,7 +100,9 @@ async function directoryBase(options: StageRunOptions, planned: PlannedStage, na
   const copy = loadDockerfile({ text: `FROM scratch\nCOPY --from=${name} / /\n`, file }).stages[0]?.instructions[0];
   if (copy?.kind !== 'copy') throw new Error(`${file}: the synthetic COPY did not parse`);
   const started = Date.now();
-  const result = await STEPS.copy({ instruction: copy, state, session, stages: options.stages, sourceTree: sourceTrees(options, state.platform), label: `[${planned.name} 1/${planned.stage.instructions.length + 1}]` });
+  const label = `[${planned.name} 1/${planned.stage.instructions.length + 1}]`;
+  const sources = { sourceTree: sourceTrees(options, state.platform), sourceIdentity: sourceIdentities(options, state.platform) };
+  const result = await STEPS.copy({ instruction: copy, state, session, stages: options.stages, ...sources, label, slot: `${planned.name} 1` });
   record({ state, result: { ...result, createdBy: `FROM ${name} # build context directory` }, session, label: `[${planned.name}] FROM ${name}`, started });
   return state;
 }
@@ -125,6 +129,30 @@ function sourceTrees(options: StageRunOptions, platform: StageState['platform'])
   };
 }
 
+/** A stage's or image's filesystem named by its layers, for cache keys. */
+function layersIdentity(what: string, layers: readonly StageLayer[]): SourceIdentity {
+  return { kind: 'layers', identity: `${what} ${sha256(layers.map((layer) => layer.diffId).join('\n'))}` };
+}
+
+/** What `sourceTrees` would read, without extracting anything: a context directory, or layers by diffID. */
+function sourceIdentities(options: StageRunOptions, platform: StageState['platform']): (from: string | undefined) => Promise<SourceIdentity> {
+  const { session, plan } = options;
+  const image = async (reference: string): Promise<SourceIdentity> => {
+    const base = await session.baseImage({ reference, platform, location: { file: plan.dockerfile.file, line: 1 } });
+    return layersIdentity('image', base.layers);
+  };
+  return async (from) => {
+    if (from === undefined) return { kind: 'context', tree: session.context };
+    const named = session.options.namedContexts.get(from);
+    if (named?.kind === 'directory') return { kind: 'context', tree: new ContextTree({ root: named.dir, ignore: IgnoreMatcher.empty, name: from }) };
+    if (named?.kind === 'image') return image(named.reference);
+    const byIndex = /^\d+$/.test(from) ? plan.stages[Number(from)] : undefined;
+    const planned = byIndex ?? plan.stages.find((candidate) => candidate.stage.name === from.toLowerCase());
+    if (planned !== undefined) return layersIdentity('stage', (await options.stages(planned.stage.index)).layers);
+    return image(from);
+  };
+}
+
 /** The instruction for progress lines: one line, credentials in URLs (`//user:token@`) hidden. */
 function describe(instruction: StageInstruction): string {
   const text = instruction.source.replace(/\s+/g, ' ').replace(/:\/\/[^/@\s]+@/g, '://***@');
@@ -136,10 +164,12 @@ function record(options: { readonly state: StageState; readonly result: StepResu
   const { state, result, session } = options;
   if (result.createdBy === undefined) return;
   const layer = result.layer !== undefined && result.layer !== 'empty' ? result.layer : undefined;
-  state.history.push({ created: session.created, created_by: result.createdBy, comment: 'buildkit.dockerfile.v0', ...(layer === undefined ? { empty_layer: true } : {}) });
-  if (layer === undefined) return;
-  state.layers.push(layer);
-  session.options.logger.info(`${options.label} done in ${((Date.now() - options.started) / 1000).toFixed(2)} s: layer ${layer.descriptor.digest.slice(0, 19)} (${layer.descriptor.size} bytes)`);
+  state.history.push({ created: result.created ?? session.created, created_by: result.createdBy, comment: 'buildkit.dockerfile.v0', ...(layer === undefined ? { empty_layer: true } : {}) });
+  const logger = session.options.logger;
+  if (layer !== undefined) state.layers.push(layer);
+  const made = layer === undefined ? 'no layer' : `layer ${layer.descriptor.digest.slice(0, 19)} (${layer.descriptor.size} bytes)`;
+  if (result.cachedFrom !== undefined) logger.info(`${options.label} cached (${result.cachedFrom}): ${made}`);
+  else if (layer !== undefined) logger.info(`${options.label} done in ${((Date.now() - options.started) / 1000).toFixed(2)} s: ${made}`);
 }
 
 export async function runStage(options: StageRunOptions): Promise<StageState> {
@@ -147,7 +177,7 @@ export async function runStage(options: StageRunOptions): Promise<StageState> {
   const planned = plan.stages[index] as PlannedStage;
   const logger = session.options.logger;
   const { state, triggers } = await initialState(options, planned);
-  const sourceTree = sourceTrees(options, state.platform);
+  const sources = { sourceTree: sourceTrees(options, state.platform), sourceIdentity: sourceIdentities(options, state.platform) };
   const steps = [...triggers.map((instruction) => ({ instruction, trigger: true })), ...planned.stage.instructions.map((instruction) => ({ instruction, trigger: false }))];
   const total = steps.length + 1;
   logger.info(`[${planned.name} 1/${total}] FROM ${planned.baseName}`);
@@ -159,7 +189,7 @@ export async function runStage(options: StageRunOptions): Promise<StageState> {
     const started = Date.now();
     logger.info(`${stepLabel} ${trigger ? '(ONBUILD) ' : ''}${describe(instruction)}`);
     const expanded = state.scope.apply(instruction);
-    const input: StepInput<StageInstruction> = { instruction: expanded, state, session, stages: options.stages, sourceTree, label: stepLabel };
+    const input: StepInput<StageInstruction> = { instruction: expanded, state, session, stages: options.stages, ...sources, label: stepLabel, slot: `${planned.name} ${position + 2}` };
     let result: StepResult;
     try {
       result = await (STEPS[expanded.kind] as (input: StepInput<StageInstruction>) => Promise<StepResult>)(input);

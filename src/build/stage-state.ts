@@ -32,6 +32,11 @@ export interface StageState {
   author?: string;
   /** CMD was set in this stage (ENTRYPOINT clears only an inherited CMD). */
   cmdSet: boolean;
+  /**
+   * The build cache's chain: the key of the last filesystem step, or what the stage started from
+   * (`scratch`, `image sha256:…`). The next filesystem step's key includes it.
+   */
+  cacheKey: string;
   /** How many layers and history entries came from the base image (through `FROM <stage>` too). */
   readonly base: { readonly layers: number; readonly history: number };
 }
@@ -52,6 +57,7 @@ export function forkState(options: { readonly parent: StageState; readonly scope
     scope: options.scope,
     shell: parent.shell,
     cmdSet: false,
+    cacheKey: parent.cacheKey,
     base: parent.base,
     ...(parent.author === undefined ? {} : { author: parent.author }),
   };

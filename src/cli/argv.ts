@@ -83,7 +83,7 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
     for (const other of spec.conflicts ?? []) {
       if (values.get(spec.name) === true && values.get(other) === true) throw usage(`--${spec.name} and --${other} cannot be used together`);
     }
-    if (!values.has(spec.name) && spec.default !== undefined) values.set(spec.name, spec.default);
+    if (!values.has(spec.name) && spec.default !== undefined) values.set(spec.name, spec.type === 'boolean' ? spec.default === 'true' : spec.default);
   }
   return { values, positionals };
 }

@@ -14,8 +14,6 @@ function refused(name: string, type: 'boolean' | 'string', reason: string): Opti
   return { name, type, describe: reason, unsupported: reason };
 }
 
-const CACHE_LATER = 'the build cache is not implemented yet (caisson issue 6); every step runs';
-
 export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'dockerfile', short: 'f', aliases: ['file'], type: 'string', placeholder: 'PATH', describe: 'the Dockerfile (default: <context>/Dockerfile); - reads standard input' },
   { name: 'context', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the build context: a directory, dir://DIR, tar://FILE (.tar, .tar.gz, .tar.zst), tar://stdin, or a git URL (git://host/repo#ref:subdir, https://host/repo.git#ref) (default: the positional argument, else .)' },
@@ -43,15 +41,17 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'ignore-path', type: 'string', multiple: true, placeholder: 'PATH', describe: 'leave this absolute path, and everything under it, out of every layer the build makes (repeatable)' },
   { name: 'snapshot-mode', type: 'string', choices: SNAPSHOT_MODES, default: 'redo', describe: "kaniko's snapshot mode; caisson's overlay snapshots need none, the walk fallback uses it" },
   { name: 'skip-unused-stages', type: 'boolean', default: 'true', describe: 'build only the stages the target needs (always on)' },
-  { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the layer store (default $CAISSON_CACHE_DIR, $XDG_CACHE_HOME/caisson or ~/.cache/caisson)' },
+  { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the layer store and local build cache (default $CAISSON_CACHE_DIR, $XDG_CACHE_HOME/caisson or ~/.cache/caisson)' },
+  { name: 'no-cache', type: 'boolean', describe: 'run every step: look up no cache entry (what is built is still cached)' },
+  { name: 'cache', type: 'boolean', describe: 'also keep the build cache in a cache repository (--cache-repo), shared by every machine and pod' },
+  { name: 'cache-repo', type: 'string', placeholder: 'REF|oci:DIR', describe: 'the cache repository for --cache (default: <first destination repository>/cache)' },
+  { name: 'cache-ttl', type: 'string', placeholder: 'DURATION', default: '336h', describe: 'cache entries stored longer ago than this are not used (e.g. 336h, 14d)' },
+  { name: 'cache-copy-layers', type: 'boolean', default: 'true', describe: 'with --cache: COPY and ADD layers go to the cache repository too (kaniko defaults to false)' },
+  { name: 'cache-run-layers', type: 'boolean', default: 'true', describe: 'with --cache: RUN layers go to the cache repository' },
+  { name: 'no-push-cache', type: 'boolean', describe: 'with --cache: look entries up in the cache repository but push none' },
+  { name: 'compressed-caching', type: 'boolean', default: 'true', describe: "accepted for kaniko: caisson never holds a layer in memory, so there is nothing to turn off" },
+  { name: 'cache-explain', type: 'boolean', describe: 'for each step that misses the cache, print its key inputs and which differ from the nearest stored entry' },
   ...REGISTRY_OPTIONS,
-  refused('cache', 'boolean', CACHE_LATER),
-  refused('cache-repo', 'string', CACHE_LATER),
-  refused('cache-ttl', 'string', CACHE_LATER),
-  refused('cache-copy-layers', 'boolean', CACHE_LATER),
-  refused('cache-run-layers', 'boolean', CACHE_LATER),
-  refused('compressed-caching', 'boolean', CACHE_LATER),
-  refused('no-push-cache', 'boolean', CACHE_LATER),
   refused('use-new-run', 'boolean', 'caisson always runs RUN in its own sandbox with overlay snapshots'),
   refused('ignore-var-run', 'boolean', "RUN never touches caisson's own filesystem; there is nothing to ignore"),
   refused('kaniko-dir', 'string', 'caisson keeps its state in --cache-dir'),

@@ -9,9 +9,11 @@ import { CaissonError } from '../../errors.js';
 import type { AddInstruction } from '../../dockerfile/index.js';
 import { unpackArchive } from '../add-archive.js';
 import { checkoutGit, copyCheckout, isGitChecksum, parseGitSource, redactGitSource } from '../add-git.js';
-import { addUrl, isHttpSource, parseUrlChecksum, redactUrl } from '../add-url.js';
-import type { Step } from './step.js';
-import { transferFiles, type ExtraWrite, type TransferExtras } from './transfer.js';
+import { addUrl, isHttpSource, parseUrlChecksum, redactUrl, urlValidator } from '../add-url.js';
+import { sourceInputs } from '../source-digest.js';
+import { cachedStep } from '../step-cache.js';
+import type { Step, StepInput } from './step.js';
+import { excludeMatcher, transferFiles, type ExtraWrite, type TransferExtras } from './transfer.js';
 
 /** --checksum's rules (BuildKit's): one source, a URL or a git repository, a well-formed value. */
 function checkChecksum(instruction: AddInstruction): void {
@@ -34,9 +36,35 @@ function directoryOf(options: ExtraWrite): string {
   return options.view === undefined ? options.destination : options.view.resolve({ path: options.destination, followFinal: true });
 }
 
-export const addStep: Step<AddInstruction> = async (input) => {
+function isRemote(source: string): boolean {
+  return parseGitSource(source) !== undefined || isHttpSource(source);
+}
+
+/**
+ * The key inputs of an ADD: local sources by content; a URL by --checksum, else by the server's
+ * ETag or Last-Modified; a git source by --checksum (its commit). Undefined (not cacheable) when a
+ * remote source has none of these.
+ */
+async function addInputs(input: StepInput<AddInstruction>): Promise<{ sources: string[] } | undefined> {
   const { instruction, session } = input;
-  checkChecksum(instruction);
+  const local = instruction.sources.filter((source) => !isRemote(source));
+  const sources = await sourceInputs({ identity: await input.sourceIdentity(undefined), sources: local, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });
+  for (const source of instruction.sources.filter(isRemote)) {
+    const validator = instruction.checksum ?? (parseGitSource(source) === undefined ? await urlValidator(source) : undefined);
+    if (validator === undefined) return undefined;
+    sources.push(`${source} ${validator}`);
+  }
+  return { sources };
+}
+
+export const addStep: Step<AddInstruction> = async (input) => {
+  checkChecksum(input.instruction);
+  const extra = await addInputs(input);
+  return cachedStep(input, { extra, uncacheable: 'a remote source with no --checksum (and, for a URL, no ETag or Last-Modified)', build: () => addFiles(input) });
+};
+
+async function addFiles(input: StepInput<AddInstruction>): ReturnType<Step<AddInstruction>> {
+  const { instruction, session } = input;
   const logger = session.options.logger;
   const tree = await input.sourceTree(undefined);
   const withScratch = async (prefix: string, work: (scratch: string) => Promise<void>): Promise<void> => {
@@ -48,7 +76,7 @@ export const addStep: Step<AddInstruction> = async (input) => {
     }
   };
   const extras: TransferExtras = {
-    isRemote: (source) => parseGitSource(source) !== undefined || isHttpSource(source),
+    isRemote,
     display: (source) => (parseGitSource(source) !== undefined ? redactGitSource(source) : isHttpSource(source) ? redactUrl(source) : source),
     unpack: async (options) => instruction.unpack !== false && unpackArchive({ ...options, file: options.entry.hostPath, what: `archive ${options.source}`, directory: directoryOf(options), logger }),
     fetch: async (options) => {
@@ -69,4 +97,4 @@ export const addStep: Step<AddInstruction> = async (input) => {
     },
   };
   return transferFiles({ ...input, tree, parents: false, extras });
-};
+}

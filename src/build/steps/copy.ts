@@ -1,9 +1,21 @@
 /** COPY: files from the context, a stage, an image or a named context into a new layer. */
 import type { CopyInstruction } from '../../dockerfile/index.js';
+import { sourceInputs } from '../source-digest.js';
+import { cachedStep } from '../step-cache.js';
 import type { Step } from './step.js';
-import { transferFiles } from './transfer.js';
+import { excludeMatcher, transferFiles } from './transfer.js';
 
 export const copyStep: Step<CopyInstruction> = async (input) => {
-  const tree = await input.sourceTree(input.instruction.from);
-  return transferFiles({ ...input, tree, parents: input.instruction.parents });
+  const { instruction, session } = input;
+  const sources = await sourceInputs({
+    identity: await input.sourceIdentity(instruction.from),
+    sources: instruction.sources,
+    location: instruction.location,
+    exclude: excludeMatcher(instruction),
+    fileDigests: (directory) => session.cache.fileDigests(directory),
+  });
+  return cachedStep(input, {
+    extra: { sources },
+    build: async () => transferFiles({ ...input, tree: await input.sourceTree(instruction.from), parents: instruction.parents }),
+  });
 };

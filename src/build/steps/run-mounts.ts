@@ -18,6 +18,7 @@ import type { RunInstruction, RunMount } from '../../dockerfile/index.js';
 import { SECRET_ENV_NAME, type SandboxMount } from '../../exec/index.js';
 import { acquireFileLock, tryFileLock, type HeldLock } from '../../fs/index.js';
 import { copyEntry } from '../copy-files.js';
+import { sourceInputs } from '../source-digest.js';
 import type { StepInput } from './step.js';
 
 type MountInput = StepInput<RunInstruction> & { readonly scratch: string };
@@ -130,6 +131,21 @@ async function bindMount(input: MountInput, mount: RunMount, index: number): Pro
   const copy = join(input.scratch, `bind-${index}`);
   copyEntry({ layer: copy, view: undefined, owner: undefined, chmod: undefined, now: input.session.now, tree, exclude: undefined, created: [], times: new Map(), source, target: '', relative: '' });
   return { kind: 'bind', source: copy, target: path, readOnly: mount.readOnly };
+}
+
+/**
+ * The bind mounts' contents as cache key inputs (`<target> <source digest>`). Cache mounts and
+ * secrets are not in the key, as in BuildKit: they are meant to differ between runs.
+ */
+export async function mountInputs(input: StepInput<RunInstruction>): Promise<string[]> {
+  const inputs: string[] = [];
+  for (const mount of input.instruction.mounts) {
+    if (mount.type !== 'bind') continue;
+    const identity = await input.sourceIdentity(mount.from === '' ? undefined : mount.from);
+    const [source] = await sourceInputs({ identity, sources: [mount.source ?? '.'], location: input.instruction.location, exclude: undefined, fileDigests: (directory) => input.session.cache.fileDigests(directory) });
+    inputs.push(`${mount.target ?? ''} ${source ?? ''}`);
+  }
+  return inputs;
 }
 
 /** The step's mounts, and the cache locks it holds until `release` (also called on failure here). */

@@ -14,9 +14,10 @@ import { LayerView } from '../layer-view.js';
 import { DEFAULT_PATH, type StageState } from '../stage-state.js';
 import { stageUser } from './identity.js';
 import { sealLayer } from './layer.js';
-import { runMounts } from './run-mounts.js';
+import { cachedStep } from '../step-cache.js';
+import { mountInputs, runMounts } from './run-mounts.js';
 import { RunOutput } from './run-output.js';
-import type { Step } from './step.js';
+import type { Step, StepInput } from './step.js';
 
 /** The argv: exec form as written; shell form through SHELL, heredocs handed to the shell. */
 export function runArgv(options: { readonly command: CommandLine; readonly shell: readonly string[] }): string[] {
@@ -48,6 +49,11 @@ function createdBy(state: StageState, argv: readonly string[]): string {
 }
 
 export const runStep: Step<RunInstruction> = async (input) => {
+  const mounts = await mountInputs(input);
+  return cachedStep(input, { extra: { mounts }, build: () => runCommand(input) });
+};
+
+async function runCommand(input: StepInput<RunInstruction>): ReturnType<Step<RunInstruction>> {
   const { instruction, state, session } = input;
   const lowers = await session.lowers(state.layers);
   const view = new LayerView({ layers: lowers });
@@ -96,4 +102,4 @@ export const runStep: Step<RunInstruction> = async (input) => {
     });
   }
   return { createdBy: createdBy(state, argv), layer: await sealLayer({ session, directories }) };
-};
+}

@@ -5,8 +5,14 @@
  */
 import type { StageInstruction } from '../../dockerfile/index.js';
 import type { BuildSession } from '../build-session.js';
-import type { SourceTree } from '../context-tree.js';
+import type { ContextTree, SourceTree } from '../context-tree.js';
 import type { StageLayer, StageState } from '../stage-state.js';
+
+/**
+ * What a COPY --from or bind mount reads, for the cache key: a context directory (its files are
+ * hashed), or a stage's or image's filesystem, named by its layers without extracting them.
+ */
+export type SourceIdentity = { readonly kind: 'context'; readonly tree: ContextTree } | { readonly kind: 'layers'; readonly identity: string };
 
 /** Finished stages, by index, for COPY --from and RUN --mount from=. */
 export type StageLookup = (index: number) => Promise<StageState>;
@@ -18,8 +24,12 @@ export interface StepInput<I extends StageInstruction> {
   readonly stages: StageLookup;
   /** What COPY/ADD read: the context (no --from), or the stage, image or named context --from names. */
   readonly sourceTree: (from: string | undefined) => Promise<SourceTree>;
+  /** What `sourceTree(from)` would read, as a cache key input (nothing is extracted). */
+  readonly sourceIdentity: (from: string | undefined) => Promise<SourceIdentity>;
   /** `[stage 2/3] RUN …`-style label for progress lines. */
   readonly label: string;
+  /** The step's place (`<stage> <n>`), for --cache-explain. */
+  readonly slot: string;
 }
 
 /**
@@ -29,6 +39,10 @@ export interface StepInput<I extends StageInstruction> {
 export interface StepResult {
   readonly createdBy?: string;
   readonly layer?: StageLayer | 'empty';
+  /** The history entry's time when it is not this build's (a cache hit). */
+  readonly created?: string;
+  /** Where a cache hit came from (`local`, the cache repository). */
+  readonly cachedFrom?: string;
 }
 
 export type Step<I extends StageInstruction> = (input: StepInput<I>) => Promise<StepResult>;

@@ -48,6 +48,11 @@ export interface TransferExtras {
   readonly fetch: (options: ExtraWrite & { readonly source: string }) => Promise<void>;
 }
 
+/** COPY/ADD --exclude as a matcher (undefined when there is none). */
+export function excludeMatcher(instruction: CopyInstruction | AddInstruction): IgnoreMatcher | undefined {
+  return instruction.exclude.length === 0 ? undefined : new IgnoreMatcher({ patterns: toIgnorePatterns({ patterns: instruction.exclude }) });
+}
+
 function clean(path: string): string {
   return path.split('/').filter((part) => part !== '' && part !== '.').join('/');
 }
@@ -72,7 +77,7 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
 
   const owner = instruction.chown === undefined ? undefined : chownOwner({ spec: instruction.chown, view, location });
   const chmod = instruction.chmod === undefined ? undefined : parseChmod(instruction.chmod);
-  const exclude = instruction.exclude.length === 0 ? undefined : new IgnoreMatcher({ patterns: toIgnorePatterns({ patterns: instruction.exclude }) });
+  const exclude = excludeMatcher(instruction);
   const directories = await session.store.stepDirectories();
   const created: string[] = [];
   const times = new Map<string, number>();

@@ -8,11 +8,18 @@ import type { WorkdirInstruction } from '../../dockerfile/index.js';
 import { makeParents, settleDirectories } from '../copy-files.js';
 import { stageUser } from './identity.js';
 import { sealLayer } from './layer.js';
-import type { Step } from './step.js';
+import { cachedStep } from '../step-cache.js';
+import type { Step, StepInput } from './step.js';
 
-export const workdirStep: Step<WorkdirInstruction> = async ({ instruction, state, session }) => {
+export const workdirStep: Step<WorkdirInstruction> = async (input) => {
+  const { instruction, state } = input;
   const path = posix.resolve(state.config.WorkingDir ?? '/', instruction.path);
   state.config.WorkingDir = path;
+  return cachedStep(input, { extra: {}, build: () => makeWorkdir(input, path) });
+};
+
+/** The directory, when the stage lacks it: a layer with it and any missing parents. */
+async function makeWorkdir({ instruction, state, session }: StepInput<WorkdirInstruction>, path: string): ReturnType<Step<WorkdirInstruction>> {
   const createdBy = `WORKDIR ${path}`;
   const view = await session.view(state.layers);
   const relative = view.resolve({ path, followFinal: true });
@@ -24,4 +31,4 @@ export const workdirStep: Step<WorkdirInstruction> = async ({ instruction, state
   makeParents({ ...write, path: relative, created });
   settleDirectories({ layer: directories.upper, view, created, times: new Map(), now: session.now });
   return { createdBy: `${createdBy} # buildkit`, layer: await sealLayer({ session, directories }) };
-};
+}

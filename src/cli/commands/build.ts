@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
-import { buildImage, parseGitOptions, prepareContext, type BuildOutput, type NamedContext } from '../../build/index.js';
+import { buildImage, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext } from '../../build/index.js';
 import { CaissonError } from '../../errors.js';
 import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js';
 import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Platform } from '../../image/index.js';
@@ -16,7 +16,7 @@ import { parseBuildArgs } from '../build-args.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
-import { formatSize } from '../units.js';
+import { formatSize, parseDuration } from '../units.js';
 import type { ParsedArgs } from '../spec.js';
 
 function usage(message: string, hint: string): CaissonError {
@@ -151,6 +151,37 @@ function ignorePaths(args: ParsedArgs): string[] {
   });
 }
 
+/** `--cache-repo`, else `<first destination's repository>/cache` (kaniko's rule); undefined without --cache. */
+function cacheRepository(args: ParsedArgs, context: CommandContext, destinations: readonly string[]): string | undefined {
+  const given = args.string('cache-repo');
+  if (!args.bool('cache')) return undefined;
+  if (given !== undefined) {
+    if (given.startsWith('oci:')) {
+      if (given === 'oci:') throw usage('--cache-repo oci: needs a directory', 'e.g. --cache-repo oci:/cache/layout');
+      return `oci:${resolve(context.cwd, given.slice('oci:'.length))}`;
+    }
+    const reference = parseReference(given);
+    if (reference.digest !== undefined || given.slice(given.lastIndexOf('/')).includes(':')) throw usage(`--cache-repo ${given}: give a repository, without a tag or digest`, 'Each cache entry is tagged with its key, e.g. --cache-repo registry.example.com/app/cache');
+    return `${reference.registry}/${reference.repository}`;
+  }
+  const first = destinations[0];
+  if (first === undefined) throw usage('--cache needs a cache repository', 'Give --cache-repo REF (or oci:DIR), or a --destination: its repository + /cache is used.');
+  const reference = parseReference(first);
+  return `${reference.registry}/${reference.repository}/cache`;
+}
+
+function cacheSettings(args: ParsedArgs, context: CommandContext, destinations: readonly string[]): CacheSettings {
+  const ttlMs = parseDuration({ flag: '--cache-ttl', text: args.string('cache-ttl') ?? '336h' });
+  const settings: CacheSettings = { lookup: !args.bool('no-cache'), ttlMs, explain: args.bool('cache-explain') };
+  const reference = cacheRepository(args, context, destinations);
+  if (reference === undefined) {
+    if (args.string('cache-repo') !== undefined) context.logger.warn('--cache-repo is ignored without --cache (as in kaniko): only the local cache is used');
+    return settings;
+  }
+  const kinds = new Set<CachedStepKind>([...(args.bool('cache-run-layers') ? ['run' as const] : []), ...(args.bool('cache-copy-layers') ? ['copy' as const, 'add' as const] : [])]);
+  return { ...settings, repository: { reference, push: !args.bool('no-push-cache'), kinds } };
+}
+
 function outputs(args: ParsedArgs, context: CommandContext, destinations: readonly string[]): BuildOutput[] {
   const list: BuildOutput[] = args.bool('no-push') ? [] : destinations.map((reference) => ({ kind: 'registry', reference }));
   const layout = args.string('oci-layout-path');
@@ -178,7 +209,9 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
   const levelText = args.string('compression-level');
   const compressionLevel = levelText === undefined ? undefined : Number(levelText);
   checkCompressionLevel({ compression, level: compressionLevel });
-  const pushHosts = destinations.map((text) => parseReference(text).registry);
+  const cache = cacheSettings(args, context, destinations);
+  const cacheRepo = cache.repository?.reference;
+  const pushHosts = [...destinations, ...(cacheRepo === undefined || cacheRepo.startsWith('oci:') ? [] : [cacheRepo])].map((text) => parseReference(text).registry);
   const registry = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts, pullHosts: [] } }));
   const clamp = clampTime(args, context);
   const started = Date.now();
@@ -201,6 +234,7 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
       ignorePaths: ignorePaths(args),
       singleSnapshot: args.bool('single-snapshot'),
       cacheDir: resolve(context.cwd, args.string('cache-dir') ?? defaultCacheDirectory(context.env)),
+      cache,
       registry,
       logger: context.logger,
       ...(context.signal === undefined ? {} : { signal: context.signal }),

@@ -1,0 +1,74 @@
+/**
+ * The build cache of one build: the local store (always), the cache repository (with --cache),
+ * remembered digests of context files, and the cache pushes still in flight, which `close`
+ * waits for. Created by the build session from the options, resolved once.
+ */
+import { FileDigests, LocalCache, RegistryCache } from '../cache/index.js';
+import type { LayerStore } from '../fs/index.js';
+import { OciLayout, parseReference } from '../image/index.js';
+import { DEFAULT_CACHE_TTL_MS, type BuildOptions, type CacheSettings, type CachedStepKind } from './options.js';
+
+export class BuildCache {
+  readonly settings: CacheSettings;
+  readonly local: LocalCache;
+  readonly #remote: Promise<RegistryCache | undefined>;
+  readonly #root: string;
+  readonly #files = new Map<string, Promise<FileDigests>>();
+  readonly #pending: Promise<void>[] = [];
+
+  constructor(options: { readonly build: BuildOptions; readonly store: LayerStore }) {
+    const { build, store } = options;
+    this.settings = build.cache ?? { lookup: true, ttlMs: DEFAULT_CACHE_TTL_MS, explain: false };
+    this.#root = build.cacheDir;
+    this.local = new LocalCache({ root: build.cacheDir, blobPath: (digest) => store.blobPath(digest), logger: build.logger });
+    const repository = this.settings.repository;
+    this.#remote = repository === undefined ? Promise.resolve(undefined) : openRepository({ build, reference: repository.reference });
+    // Surfaced by `remote()`; never an unhandled rejection meanwhile.
+    this.#remote.catch(() => undefined);
+  }
+
+  /**
+   * The cache repository when it keeps steps of this kind. WORKDIR's (small, and needing the
+   * stage's files to run) always goes there: a fresh pod then needs no layer to start.
+   */
+  async remote(kind: CachedStepKind | 'workdir'): Promise<RegistryCache | undefined> {
+    const repository = this.settings.repository;
+    if (repository === undefined || (kind !== 'workdir' && !repository.kinds.has(kind))) return undefined;
+    return this.#remote;
+  }
+
+  /** Whether what steps build is pushed to the cache repository (not with --no-push-cache). */
+  get pushes(): boolean {
+    return this.settings.repository?.push === true;
+  }
+
+  /** Remembered digests of the files of a context directory, loaded once per build. */
+  fileDigests(directory: string): Promise<FileDigests> {
+    let digests = this.#files.get(directory);
+    if (digests === undefined) {
+      const created = new FileDigests({ root: this.#root, directory });
+      digests = created.load().then(() => created);
+      this.#files.set(directory, digests);
+    }
+    return digests;
+  }
+
+  /** Runs a cache push in the background; `close` waits for it. */
+  background(work: Promise<void>): void {
+    this.#pending.push(work.catch(() => undefined));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#pending);
+    await Promise.all([...this.#files.values()].map(async (digests) => (await digests).save()));
+  }
+}
+
+/** `oci:DIR` is an OCI layout; anything else a registry repository. */
+async function openRepository(options: { readonly build: BuildOptions; readonly reference: string }): Promise<RegistryCache> {
+  const { build, reference } = options;
+  const repository = reference.startsWith('oci:')
+    ? await OciLayout.openOrCreate(reference.slice('oci:'.length))
+    : build.registry.repository(parseReference(reference));
+  return new RegistryCache({ repository, platform: build.platform, logger: build.logger });
+}

@@ -1,0 +1,64 @@
+/**
+ * Cache key inputs for what COPY, ADD and RUN --mount=type=bind read. From a context directory:
+ * a digest over every entry a source brings, walked as the copy walks (.dockerignore and
+ * --exclude applied): its path relative to the source, type, permission bits, and content digest
+ * or link target — never its mtime, owner or absolute path, so two checkouts of one commit give
+ * the same key. From a stage or image: its layers' diffIDs, so nothing is extracted to key it.
+ */
+import { readlinkSync } from 'node:fs';
+import { posix } from 'node:path';
+import { createHash, type Hash } from 'node:crypto';
+import type { FileDigests } from '../cache/index.js';
+import type { SourceLocation } from '../errors.js';
+import type { ContextTree } from './context-tree.js';
+import { matchSources } from './copy-files.js';
+import type { IgnoreMatcher } from './patterns/index.js';
+import type { SourceIdentity } from './steps/step.js';
+
+interface Walk {
+  readonly tree: ContextTree;
+  readonly exclude: IgnoreMatcher | undefined;
+  readonly digests: FileDigests;
+  readonly hash: Hash;
+}
+
+function walkEntry(walk: Walk, source: string, relative: string): void {
+  const entry = walk.tree.lstat(source);
+  if (entry === undefined) return;
+  const { stats, hostPath } = entry;
+  const permissions = (stats.mode & 0o7777).toString(8);
+  if (stats.isDirectory()) {
+    walk.hash.update(`${relative}\0dir\0${permissions}\n`);
+    for (const name of walk.tree.readdir(source)) {
+      const child = source === '' ? name : `${source}/${name}`;
+      const childRelative = relative === '' ? name : `${relative}/${name}`;
+      if (walk.tree.excluded(child) && !(walk.tree.lstat(child)?.stats.isDirectory() === true && walk.tree.mayIncludeChildren(child))) continue;
+      if (walk.exclude?.matches(childRelative) === true) continue;
+      walkEntry(walk, child, childRelative);
+    }
+  } else if (stats.isSymbolicLink()) {
+    walk.hash.update(`${relative}\0link\0${permissions}\0${readlinkSync(hostPath)}\n`);
+  } else if (stats.isFile()) {
+    walk.hash.update(`${relative}\0file\0${permissions}\0${walk.digests.digest(hostPath, stats)}\n`);
+  }
+}
+
+/** `<source> sha256:<hex>`: one source (a path or wildcard) of the context, as a key input. */
+export function contextSourceDigest(options: { readonly tree: ContextTree; readonly source: string; readonly location: SourceLocation; readonly exclude: IgnoreMatcher | undefined; readonly digests: FileDigests }): string {
+  const walk: Walk = { ...options, hash: createHash('sha256') };
+  for (const match of matchSources(options)) {
+    walk.hash.update(`match\0${match.matched}\0${match.path}\n`);
+    const entry = options.tree.lstat(match.path);
+    if (entry?.stats.isDirectory() !== true && options.exclude?.matches(posix.basename(match.matched)) === true) continue;
+    walkEntry(walk, match.path, '');
+  }
+  return `${options.source} sha256:${walk.hash.digest('hex')}`;
+}
+
+/** Key inputs for sources read from `identity`: each context source's digest, or the layers' identity. */
+export async function sourceInputs(options: { readonly identity: SourceIdentity; readonly sources: readonly string[]; readonly location: SourceLocation; readonly exclude: IgnoreMatcher | undefined; readonly fileDigests: (directory: string) => Promise<FileDigests> }): Promise<string[]> {
+  const { identity } = options;
+  if (identity.kind === 'layers') return options.sources.map((source) => `${source} from ${identity.identity}`);
+  const digests = await options.fileDigests(identity.tree.root);
+  return options.sources.map((source) => contextSourceDigest({ tree: identity.tree, source, location: options.location, exclude: options.exclude, digests }));
+}

@@ -1,0 +1,122 @@
+/**
+ * A filesystem step through the build cache. Its key is a sha256 over the parent's key (the base
+ * image's manifest digest at the start of a stage), the instruction after expansion, the variables,
+ * USER, WORKDIR and SHELL the step sees, the platform, how layers are written, and what the step
+ * reads (`extra`: COPY/ADD sources, RUN bind mounts). On a hit the step does not run: its layer is
+ * described from the entry and fetched only if a later step needs the files. Lookups go on after
+ * a miss; a miss stores what the step made, locally and (with --cache) in the cache repository.
+ */
+import { createReadStream } from 'node:fs';
+import { cacheKey, redactInputs, type CacheEntry, type CacheHit, type CacheInputs, type CacheStore } from '../cache/index.js';
+import type { StageInstruction } from '../dockerfile/index.js';
+import { BLOB_STREAM_BUFFER, formatPlatform, sha256 } from '../image/index.js';
+import { explainMiss } from './cache-explain.js';
+import type { CachedStepKind } from './options.js';
+import type { StageLayer } from './stage-state.js';
+import type { StepInput, StepResult } from './steps/step.js';
+
+export interface CachedStepOptions {
+  /** What the step reads beyond the instruction, or undefined when it cannot be keyed (a URL with no validator). */
+  readonly extra: CacheInputs | undefined;
+  /** Why `extra` is undefined, for the log. */
+  readonly uncacheable?: string;
+  /** Runs the step (a miss). */
+  readonly build: () => Promise<StepResult>;
+}
+
+/** The instruction as a key input: its kind and expanded fields, without its text and location. */
+function instructionText(instruction: StageInstruction): string {
+  const { location: _location, source: _source, ...fields } = instruction as StageInstruction & { readonly source?: string };
+  return JSON.stringify(fields);
+}
+
+/** Every input of the step's key. */
+export function stepInputs(input: StepInput<StageInstruction>, extra: CacheInputs): CacheInputs {
+  const { state, session, instruction } = input;
+  const build = session.options;
+  return {
+    parent: state.cacheKey,
+    platform: formatPlatform(state.platform),
+    instruction: instructionText(instruction),
+    variables: [...state.scope.variables].map(([name, value]) => `${name}=${value}`).sort(),
+    user: state.config.User ?? '',
+    workdir: state.config.WorkingDir ?? '/',
+    shell: JSON.stringify(state.shell),
+    layers: `compression=${build.compression} level=${build.compressionLevel ?? 'default'} clamp=${build.clampTime ?? 'none'} ignore=${JSON.stringify(build.ignorePaths ?? [])}`,
+    ...extra,
+  };
+}
+
+function kindOf(instruction: StageInstruction): CachedStepKind | 'workdir' {
+  switch (instruction.kind) {
+    case 'run':
+    case 'copy':
+    case 'add':
+      return instruction.kind;
+    default:
+      return 'workdir';
+  }
+}
+
+function hitResult(hit: CacheHit): StepResult {
+  const { entry, blob } = hit;
+  const layer: StageLayer | 'empty' = entry.layer === undefined || blob === undefined ? 'empty' : { descriptor: entry.layer.descriptor, diffId: entry.layer.diffId, blob };
+  return { createdBy: entry.createdBy, created: entry.created, layer, cachedFrom: hit.from };
+}
+
+async function lookup(input: StepInput<StageInstruction>, key: string): Promise<CacheHit | undefined> {
+  const cache = input.session.cache;
+  if (!cache.settings.lookup) return undefined;
+  const stores: (CacheStore | undefined)[] = [cache.local, await cache.remote(kindOf(input.instruction))];
+  for (const store of stores) {
+    const hit = await store?.lookup({ key, ttlMs: cache.settings.ttlMs, now: Date.now() });
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
+}
+
+/** Stores what a missed step made: locally at once, in the cache repository in the background. */
+async function store(input: StepInput<StageInstruction>, options: { readonly key: string; readonly inputs: CacheInputs; readonly result: StepResult }): Promise<void> {
+  const { session } = input;
+  const { result } = options;
+  const layer = result.layer === undefined || result.layer === 'empty' ? undefined : result.layer;
+  if (result.createdBy === undefined || layer?.blob.kind === 'source') return;
+  const entry: CacheEntry = {
+    key: options.key,
+    stored: new Date().toISOString(),
+    createdBy: result.createdBy,
+    created: session.created,
+    ...(layer === undefined ? {} : { layer: { descriptor: layer.descriptor, diffId: layer.diffId } }),
+  };
+  await session.cache.local.save({ entry: { ...entry, slot: input.slot, inputs: redactInputs(options.inputs) } });
+  if (!session.cache.pushes) return;
+  const remote = await session.cache.remote(kindOf(input.instruction));
+  if (remote === undefined) return;
+  const path = layer?.blob.kind === 'file' ? layer.blob.path : undefined;
+  session.cache.background(remote.save({ entry, ...(path === undefined ? {} : { open: async () => createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }) }) }));
+}
+
+export async function cachedStep(input: StepInput<StageInstruction>, options: CachedStepOptions): Promise<StepResult> {
+  const { state, session } = input;
+  const logger = session.options.logger;
+  if (options.extra === undefined) {
+    logger.info(`${input.label} not cached: ${options.uncacheable ?? 'its inputs cannot be keyed'}`);
+    const result = await options.build();
+    const layer = result.layer === undefined || result.layer === 'empty' ? 'empty' : result.layer.diffId;
+    // What follows is keyed by what this step made.
+    state.cacheKey = sha256(`${state.cacheKey}\n${instructionText(input.instruction)}\n${layer}`);
+    return result;
+  }
+  const inputs = stepInputs(input, options.extra);
+  const key = cacheKey(inputs);
+  const hit = await lookup(input, key);
+  if (hit !== undefined) {
+    state.cacheKey = key;
+    return hitResult(hit);
+  }
+  if (session.cache.settings.explain) await explainMiss({ input, key, inputs });
+  const result = await options.build();
+  await store(input, { key, inputs, result });
+  state.cacheKey = key;
+  return result;
+}

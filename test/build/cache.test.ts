@@ -1,0 +1,237 @@
+/**
+ * The build cache end to end, against a real docker-registry: which steps hit and which miss when
+ * each key input changes (and that mtimes and the context's location do not matter), what
+ * --cache-explain prints, a registry cache shared by two empty cache directories (two pods) that
+ * downloads no layer, TTL expiry, a corrupted blob evicted and rebuilt, two concurrent builds on
+ * one cache directory, and ADD of a URL keyed by its ETag. Images are read back by skopeo and
+ * unpacked by umoci.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pushBusyboxBase } from '../support/busybox.js';
+import { runCaisson, type CliResult } from '../support/cli.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { missingTool, runTool } from '../support/tools.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs uid 0: RUN runs in a namespace sandbox as root' : (missingTool('docker-registry', 'docker-registry') ?? missingTool('umoci', 'umoci') ?? missingTool('skopeo', 'skopeo'));
+
+const DOCKERFILE = `ARG BASE
+FROM \${BASE}
+ARG LEVEL=1
+ENV MODE=a
+WORKDIR /app
+COPY src/ ./src/
+RUN echo "$MODE $LEVEL" > /app/run.txt
+LABEL step=after-run
+RUN --mount=type=bind,source=bound,target=/mnt cat /mnt/b.txt > /app/bound.txt
+`;
+
+/** The filesystem steps of a build's log: which hit the cache (and where from), which ran. */
+function steps(result: CliResult): { readonly hits: Map<string, string>; readonly misses: string[] } {
+  const hits = new Map<string, string>();
+  const all: string[] = [];
+  for (const line of result.stderr.split('\n')) {
+    const step = /^\[(\S+ \d+)\/\d+\] (?:RUN|COPY|ADD|WORKDIR) /.exec(line);
+    if (step !== null) all.push(step[1] as string);
+    const hit = /^\[(\S+ \d+)\/\d+\] cached \(([^)]+)\)/.exec(line);
+    if (hit !== null) hits.set(hit[1] as string, hit[2] as string);
+  }
+  return { hits, misses: all.filter((step) => !hits.has(step)) };
+}
+
+function writeContext(dir: string): void {
+  mkdirSync(join(dir, 'src', 'lib'), { recursive: true });
+  mkdirSync(join(dir, 'bound'), { recursive: true });
+  writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
+  writeFileSync(join(dir, 'src', 'a.txt'), 'a\n');
+  writeFileSync(join(dir, 'src', 'lib', 'b.txt'), 'b\n');
+  writeFileSync(join(dir, 'bound', 'b.txt'), 'bound 1\n');
+}
+
+describe('the build cache', { skip, concurrency: 1 }, () => {
+  let registry: RunningRegistry;
+  let work: string;
+  let base: string;
+
+  before(async () => {
+    registry = await startRegistry({ setup: 'plain' });
+    work = mkdtempSync(join(tmpdir(), 'caisson-cache-test-'));
+    base = `${registry.host}/base/busybox:1`;
+    await pushBusyboxBase({ dir: join(work, 'base'), reference: base, cacheDir: join(work, 'base-cache') });
+  });
+
+  after(async () => {
+    await registry?.stop();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  const build = (options: { readonly context: string; readonly cacheDir: string; readonly tag: string; readonly repository?: string; readonly flags?: readonly string[] }): Promise<CliResult> =>
+    runCaisson(['build', options.context, '-d', `${registry.host}/${options.repository ?? 'cache/app'}:${options.tag}`, '--cache-dir', options.cacheDir, '--build-arg', `BASE=${base}`, ...(options.flags ?? [])], { cwd: work });
+
+  const layersOf = (tag: string): string[] => (JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/cache/app:${tag}`])) as { layers: { digest: string }[] }).layers.map((layer) => layer.digest);
+
+  const unpack = (tag: string): string => {
+    const layout = join(work, `layout-${tag}`);
+    const bundle = join(work, `bundle-${tag}`);
+    runTool('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/cache/app:${tag}`, `oci:${layout}:t`]);
+    runTool('umoci', ['unpack', '--image', `${layout}:t`, bundle]);
+    return join(bundle, 'rootfs');
+  };
+
+  test('each key input misses exactly the steps it reaches; mtimes and the context location do not', async () => {
+    const context = join(work, 'keys');
+    const cacheDir = join(work, 'keys-cache');
+    writeContext(context);
+    const cold = await build({ context, cacheDir, tag: 'cold' });
+    assert.equal(cold.code, 0, cold.stderr);
+    assert.deepEqual(steps(cold).misses, ['stage-0 4', 'stage-0 5', 'stage-0 6', 'stage-0 8'], 'a cold build runs every filesystem step');
+
+    const warm = await build({ context, cacheDir, tag: 'warm' });
+    assert.equal(warm.code, 0, warm.stderr);
+    assert.deepEqual(steps(warm).misses, [], warm.stderr);
+    assert.deepEqual([...steps(warm).hits.values()], ['local', 'local', 'local', 'local']);
+    assert.deepEqual(layersOf('warm'), layersOf('cold'), 'hits give the very same layers');
+
+    // Only mtimes change, and the context moves: still every step hits.
+    const moved = join(work, 'keys-moved');
+    cpSync(context, moved, { recursive: true });
+    utimesSync(join(moved, 'src', 'a.txt'), 1_000_000, 1_000_000);
+    const elsewhere = await build({ context: moved, cacheDir, tag: 'moved' });
+    assert.equal(elsewhere.code, 0, elsewhere.stderr);
+    assert.deepEqual(steps(elsewhere).misses, [], 'another directory and other mtimes hit the same entries');
+
+    // A bound file: only the RUN that binds it misses.
+    writeFileSync(join(moved, 'bound', 'b.txt'), 'bound 2\n');
+    const bound = await build({ context: moved, cacheDir, tag: 'bound' });
+    assert.deepEqual(steps(bound).misses, ['stage-0 8'], bound.stderr);
+
+    // A COPY source: that COPY and the steps after it miss; WORKDIR before it hits.
+    writeFileSync(join(moved, 'src', 'lib', 'b.txt'), 'b changed\n');
+    const copied = await build({ context: moved, cacheDir, tag: 'copied', flags: ['--cache-explain'] });
+    assert.deepEqual(steps(copied).misses, ['stage-0 5', 'stage-0 6', 'stage-0 8'], copied.stderr);
+    assert.match(copied.stderr, /\[stage-0 5\/8\] cache miss, key [0-9a-f]{12}; its inputs:/);
+    assert.match(copied.stderr, /nearest stored entry [0-9a-f]{12} \(stored [^)]+\) differs in sources:\n {4}sources:\n {6}- src\/ sha256:[0-9a-f]{64}\n {6}\+ src\/ sha256:[0-9a-f]{64}/, copied.stderr);
+
+    // A build argument the steps see: every filesystem step after its ARG misses, and explain names it.
+    const argument = await build({ context: moved, cacheDir, tag: 'level', flags: ['--build-arg', 'LEVEL=2', '--cache-explain'] });
+    assert.deepEqual(steps(argument).misses, ['stage-0 4', 'stage-0 5', 'stage-0 6', 'stage-0 8'], argument.stderr);
+    assert.match(argument.stderr, /differs in parent, variables:[\s\S]*- LEVEL=1\n {6}\+ LEVEL=2|differs in variables:[\s\S]*- LEVEL=1\n {6}\+ LEVEL=2/, argument.stderr);
+    assert.equal(readFileSync(join(unpack('level'), 'app', 'run.txt'), 'utf8'), 'a 2\n');
+
+    // --no-cache runs everything.
+    const nocache = await build({ context: moved, cacheDir, tag: 'nocache', flags: ['--no-cache'] });
+    assert.deepEqual(steps(nocache).misses.length, 4, nocache.stderr);
+  });
+
+  test('a registry cache shared by two empty cache directories: the second pod downloads no layer', async () => {
+    const context = join(work, 'pods');
+    writeContext(context);
+    const podA = await build({ context, cacheDir: join(work, 'pod-a'), tag: 'pod-a', flags: ['--cache'] });
+    assert.equal(podA.code, 0, podA.stderr);
+    const tags = (JSON.parse(runTool('skopeo', ['list-tags', '--tls-verify=false', `docker://${registry.host}/cache/app/cache`])) as { Tags: string[] }).Tags;
+    assert.equal(tags.length, 4, `one cache image per filesystem step: ${tags.join(' ')}`);
+    assert.ok(tags.every((tag) => /^[0-9a-f]{64}$/.test(tag)));
+
+    const podB = join(work, 'pod-b');
+    const second = await build({ context, cacheDir: podB, tag: 'pod-b', flags: ['--cache'] });
+    assert.equal(second.code, 0, second.stderr);
+    const { hits, misses } = steps(second);
+    assert.deepEqual(misses, [], second.stderr);
+    assert.deepEqual([...hits.values()], Array.from({ length: 4 }, () => `docker://${registry.host}/cache/app/cache`));
+    assert.deepEqual(layersOf('pod-b'), layersOf('pod-a'), 'the same layers as pod A');
+    const listing = (path: string): string[] => (existsSync(path) ? readdirSync(path) : []);
+    const layers = new Set(layersOf('pod-a').map((digest) => digest.slice('sha256:'.length)));
+    assert.deepEqual(listing(join(podB, 'blobs', 'sha256')).filter((blob) => layers.has(blob)), [], 'no layer blob was downloaded');
+    assert.deepEqual(listing(join(podB, 'layers', 'sha256')), [], 'no layer was extracted');
+    assert.match(second.stderr, /\d+ mounted|\d+ already there/);
+    const rootfs = unpack('pod-b');
+    assert.equal(readFileSync(join(rootfs, 'app', 'run.txt'), 'utf8'), 'a 1\n');
+    assert.equal(readFileSync(join(rootfs, 'app', 'bound.txt'), 'utf8'), 'bound 1\n');
+
+    // --cache-ttl: entries stored longer ago are misses, in the registry as locally.
+    const expired = await build({ context, cacheDir: join(work, 'pod-c'), tag: 'pod-c', flags: ['--cache', '--cache-ttl', '0s', '--no-push-cache'] });
+    assert.equal(expired.code, 0, expired.stderr);
+    assert.equal(steps(expired).hits.size, 0, expired.stderr);
+
+    // An OCI layout as the cache repository.
+    const layout = join(work, 'cache-layout');
+    const first = await build({ context, cacheDir: join(work, 'pod-d'), tag: 'pod-d', flags: ['--cache', '--cache-repo', `oci:${layout}`] });
+    assert.equal(first.code, 0, first.stderr);
+    const again = await build({ context, cacheDir: join(work, 'pod-e'), tag: 'pod-e', flags: ['--cache', '--cache-repo', `oci:${layout}`] });
+    assert.equal(steps(again).hits.size, 4, again.stderr);
+    assert.doesNotThrow(() => runTool('umoci', ['stat', '--image', `${layout}:${[...readFileSync(join(layout, 'index.json'), 'utf8').matchAll(/"org.opencontainers.image.ref.name":"([0-9a-f]{64})"/g)][0]?.[1] ?? 'none'}`]));
+  });
+
+  test('a corrupted blob is detected by digest, evicted with a warning, and rebuilt; a broken entry too', async () => {
+    const context = join(work, 'corrupt');
+    const cacheDir = join(work, 'corrupt-cache');
+    writeContext(context);
+    const cold = await build({ context, cacheDir, tag: 'corrupt-1' });
+    assert.equal(cold.code, 0, cold.stderr);
+    const last = layersOf('corrupt-1').at(-1) as string;
+    const blob = join(cacheDir, 'blobs', 'sha256', last.slice('sha256:'.length));
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
+    writeFileSync(blob, bytes);
+    const entries = join(cacheDir, 'cache', 'entries');
+    const broken = readdirSync(entries).find((name) => readFileSync(join(entries, name), 'utf8').includes('"createdBy":"WORKDIR')) as string;
+    writeFileSync(join(entries, broken), '{"key": tru');
+    const rebuilt = await build({ context, cacheDir, tag: 'corrupt-2' });
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.match(rebuilt.stderr, new RegExp(`layer blob ${last} is corrupt \\(it reads as sha256:[0-9a-f]{64}\\); evicted, the step runs again`));
+    assert.match(rebuilt.stderr, /cache entry .*: not JSON; evicted, the step runs again/);
+    assert.deepEqual(steps(rebuilt).misses, ['stage-0 4', 'stage-0 8'], rebuilt.stderr);
+    assert.equal(readFileSync(join(unpack('corrupt-2'), 'app', 'bound.txt'), 'utf8'), 'bound 1\n');
+    const healed = await build({ context, cacheDir, tag: 'corrupt-3' });
+    assert.deepEqual(steps(healed).misses, [], 'the rebuilt entries are good');
+  });
+
+  test('two concurrent builds on one cache directory both succeed and leave good entries', async () => {
+    const context = join(work, 'concurrent');
+    const cacheDir = join(work, 'concurrent-cache');
+    writeContext(context);
+    // Two repositories: concurrent pushes of one blob to one repository are the registry's business, not the cache's.
+    const [one, two] = await Promise.all([build({ context, cacheDir, tag: 'together-1', repository: 'cache/one' }), build({ context, cacheDir, tag: 'together-2', repository: 'cache/two' })]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(two.code, 0, two.stderr);
+    assert.equal(readdirSync(join(cacheDir, 'cache', 'entries')).filter((name) => name.endsWith('.tmp')).length, 0, 'no staging left');
+    const third = await build({ context, cacheDir, tag: 'together-3' });
+    assert.deepEqual(steps(third).misses, [], third.stderr);
+    assert.equal(readFileSync(join(unpack('together-3'), 'app', 'run.txt'), 'utf8'), 'a 1\n');
+  });
+
+  test('ADD of a URL is keyed by its ETag; without --checksum, ETag or Last-Modified it is not cached', async () => {
+    let etag = '"v1"';
+    let body = 'version 1\n';
+    const server: Server = createServer((request, response) => {
+      const headers: Record<string, string> = { 'content-type': 'text/plain' };
+      if (request.url === '/tagged.txt') headers.etag = etag;
+      response.writeHead(200, headers);
+      response.end(request.method === 'HEAD' ? undefined : body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const context = join(work, 'url');
+      mkdirSync(context);
+      writeFileSync(join(context, 'Dockerfile'), `ARG BASE\nFROM \${BASE}\nADD http://127.0.0.1:${port}/tagged.txt /tagged.txt\nADD http://127.0.0.1:${port}/plain.txt /plain.txt\n`);
+      const cacheDir = join(work, 'url-cache');
+      const first = await build({ context, cacheDir, tag: 'url-1' });
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /\[stage-0 3\/3\] not cached: a remote source with no --checksum/);
+      const second = await build({ context, cacheDir, tag: 'url-2' });
+      assert.deepEqual(steps(second).misses, ['stage-0 3'], second.stderr);
+      etag = '"v2"';
+      body = 'version 2\n';
+      const third = await build({ context, cacheDir, tag: 'url-3' });
+      assert.deepEqual(steps(third).misses, ['stage-0 2', 'stage-0 3'], third.stderr);
+      assert.equal(readFileSync(join(unpack('url-3'), 'tagged.txt'), 'utf8'), 'version 2\n');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
