@@ -73,7 +73,7 @@ export const COPY_COMMAND: CommandSpec = {
 
 export const CACHE_COMMAND: CommandSpec = {
   name: 'cache',
-  describe: 'Show (du) or trim (gc) the local layer store under the cache directory',
+  describe: 'Show (du) or trim (gc) the local layer store and build cache under the cache directory',
   positionals: [{ name: 'action', required: true, describe: 'du: what the store holds; gc: remove what builds have not used lately' }],
   options: [
     { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the cache directory (default: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson)' },

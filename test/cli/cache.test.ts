@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { runCaisson, type CliResult } from '../support/cli.js';
+import { LocalCache } from '../../src/cache/index.js';
 import { LayerStore } from '../../src/fs/index.js';
+import { createLogger } from '../../src/log.js';
 import { sha256 } from '../../src/image/index.js';
 import { makeTar } from '../support/tar.js';
 
@@ -62,6 +64,23 @@ describe('caisson cache', () => {
     await storeWithLayer(root);
     const aged = await cli(['cache', 'gc', '--cache-dir', root, '--max-age', '0s']);
     assert.match(aged.stdout, /^removed 1 entries/);
+  });
+
+  test('du counts build cache entries; gc removes those past --max-age and those whose layer is gone', async () => {
+    const root = join(dir, 'steps');
+    const store = new LayerStore({ root });
+    const steps = new LocalCache({ root, blobPath: (digest) => store.blobPath(digest), logger: createLogger({ level: 'error', format: 'text', write: () => undefined }) });
+    const entry = (key: string, stored: string) => ({ key: key.repeat(64), stored, createdBy: 'RUN true # buildkit', created: stored });
+    await steps.save({ entry: entry('a', new Date().toISOString()) });
+    await steps.save({ entry: entry('b', '2020-01-01T00:00:00Z') });
+    await steps.save({ entry: { ...entry('c', new Date().toISOString()), layer: { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256('gone'), size: 4 }, diffId: sha256('gone too') } } });
+    const before = await cli(['cache', 'du', '--cache-dir', root, '--json']);
+    assert.equal((JSON.parse(before.stdout) as { steps: { count: number } }).steps.count, 3);
+    const collected = await cli(['cache', 'gc', '--cache-dir', root]);
+    assert.equal(collected.code, 0, collected.stderr);
+    assert.match(collected.stderr, /removed 2 build cache entries/);
+    const after = await cli(['cache', 'du', '--cache-dir', root]);
+    assert.match(after.stdout, /steps +1 +build cache entries/);
   });
 
   test('bad sizes, durations and actions are usage errors naming the flag', async () => {

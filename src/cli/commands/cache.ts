@@ -1,9 +1,11 @@
 /**
  * `caisson cache du` and `caisson cache gc [--max-age D] [--max-size S]`: what the local layer
- * store under the cache directory holds, and removing what has not been used lately. Without
- * flags, gc removes what no build used for 336h (kaniko's default --cache-ttl) and staging left
- * by killed builds.
+ * store and build cache under the cache directory hold, and removing what has not been used
+ * lately. Without flags, gc removes what no build used for 336h (kaniko's default --cache-ttl),
+ * build cache entries stored longer ago than that or whose layer is gone, and staging left by
+ * killed builds.
  */
+import { LocalCache } from '../../cache/index.js';
 import { defaultCacheDirectory, LayerStore, type StoreEntry } from '../../fs/index.js';
 import { CaissonError } from '../../errors.js';
 import { DEFAULT_MAX_AGE } from '../command-specs.js';
@@ -11,33 +13,37 @@ import type { CommandContext } from '../context.js';
 import type { ParsedArgs } from '../spec.js';
 import { formatSize, parseDuration, parseSize } from '../units.js';
 
-
-function openStore(args: ParsedArgs, context: CommandContext): LayerStore {
-  return new LayerStore({ root: args.string('cache-dir') ?? defaultCacheDirectory(context.env) });
+function openStore(args: ParsedArgs, context: CommandContext): { store: LayerStore; steps: LocalCache } {
+  const store = new LayerStore({ root: args.string('cache-dir') ?? defaultCacheDirectory(context.env) });
+  return { store, steps: new LocalCache({ root: store.root, blobPath: (digest) => store.blobPath(digest), logger: context.logger }) };
 }
 
 async function du(args: ParsedArgs, context: CommandContext): Promise<void> {
-  const store = openStore(args, context);
+  const { store, steps } = openStore(args, context);
   const usage = await store.usage();
+  const entries = await steps.usage();
   if (args.bool('json')) {
-    context.stdout(`${JSON.stringify({ cacheDir: store.root, ...usage })}\n`);
+    context.stdout(`${JSON.stringify({ cacheDir: store.root, ...usage, steps: entries })}\n`);
     return;
   }
   context.stdout(
     `${store.root}\n` +
       `  blobs    ${String(usage.blobs.count).padStart(6)}  ${formatSize(usage.blobs.bytes)}\n` +
       `  layers   ${String(usage.layers.count).padStart(6)}  ${formatSize(usage.layers.bytes)} extracted\n` +
+      `  steps    ${String(entries.count).padStart(6)}  build cache entries\n` +
       (usage.staging.count > 0 ? `  staging  ${String(usage.staging.count).padStart(6)}  (builds running, or left by killed ones)\n` : '') +
       `  total            ${formatSize(usage.bytes)}\n`,
   );
 }
 
 async function gc(args: ParsedArgs, context: CommandContext): Promise<void> {
-  const store = openStore(args, context);
+  const { store, steps } = openStore(args, context);
   const maxSize = args.string('max-size');
   const maxAgeMs = parseDuration({ flag: '--max-age', text: args.string('max-age') ?? DEFAULT_MAX_AGE });
   const removed: StoreEntry[] = await store.collect({ maxAgeMs, ...(maxSize === undefined ? {} : { maxBytes: parseSize({ flag: '--max-size', text: maxSize }) }) });
   for (const entry of removed) context.logger.info(`removed ${entry.kind} ${entry.digest} (${formatSize(entry.bytes)})`);
+  const stale = await steps.collect({ maxAgeMs });
+  if (stale > 0) context.logger.info(`removed ${stale} build cache entries (stored over ${args.string('max-age') ?? DEFAULT_MAX_AGE} ago, or their layer is gone)`);
   const usage = await store.usage();
   context.stdout(`removed ${removed.length} entries, ${formatSize(removed.reduce((total, entry) => total + entry.bytes, 0))}; ${formatSize(usage.bytes)} left in ${store.root}\n`);
 }

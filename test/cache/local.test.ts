@@ -1,0 +1,137 @@
+// The cache package on its own: keys are canonical (input order does not matter, every value
+// does), differences and redaction for --cache-explain, and the local store's TTL, eviction of
+// corrupt entries and blobs, nearest-entry search and remembered file digests.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cacheKey, compareInputs, FileDigests, LocalCache, redactInputs, type CacheEntry } from '../../src/cache/index.js';
+import { digestHex, sha256, type Digest } from '../../src/image/index.js';
+import { createLogger } from '../../src/log.js';
+
+let dir = '';
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'caisson-cache-unit-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function store(root: string): { cache: LocalCache; warnings: string[]; blob: (bytes: Buffer) => Digest } {
+  const warnings: string[] = [];
+  const blobs = join(root, 'blobs', 'sha256');
+  const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
+  const cache = new LocalCache({ root, blobPath: (digest) => join(blobs, digestHex(digest)), logger });
+  const blob = (bytes: Buffer): Digest => {
+    mkdirSync(blobs, { recursive: true });
+    const digest = sha256(bytes);
+    writeFileSync(join(blobs, digestHex(digest)), bytes);
+    return digest;
+  };
+  return { cache, warnings, blob };
+}
+
+function entry(key: string, stored: Date, extra: Partial<CacheEntry> = {}): CacheEntry {
+  return { key, stored: stored.toISOString(), createdBy: 'RUN make # buildkit', created: '2026-01-01T00:00:00Z', ...extra };
+}
+
+describe('cache keys', () => {
+  const inputs = { parent: 'image sha256:1', instruction: '{"kind":"run"}', variables: ['A=1', 'B=2'], user: '', workdir: '/' };
+
+  test('the order inputs are given in does not matter; every value does', () => {
+    const reordered = { workdir: '/', user: '', variables: ['A=1', 'B=2'], instruction: '{"kind":"run"}', parent: 'image sha256:1' };
+    assert.equal(cacheKey(reordered), cacheKey(inputs));
+    assert.match(cacheKey(inputs), /^[0-9a-f]{64}$/);
+    const changed = [{ ...inputs, parent: 'image sha256:2' }, { ...inputs, variables: ['A=1', 'B=3'] }, { ...inputs, user: 'app' }, { ...inputs, workdir: '/src' }, { ...inputs, extra: '' }];
+    const keys = new Set([cacheKey(inputs), ...changed.map((each) => cacheKey(each))]);
+    assert.equal(keys.size, changed.length + 1);
+  });
+
+  test('differences name each input; lists show what was removed and added', () => {
+    const differences = compareInputs({ stored: inputs, current: { ...inputs, variables: ['A=1', 'B=3'], user: 'app' } });
+    assert.deepEqual(differences, [
+      { name: 'user', before: '', after: 'app' },
+      { name: 'variables', removed: ['B=2'], added: ['B=3'] },
+    ]);
+  });
+
+  test('redaction hides secret-looking variables and URL credentials, not ordinary values', () => {
+    const shown = redactInputs({ variables: ['API_TOKEN=s3cr3t', 'MODE=fast'], sources: ['https://user:pw@host/x?sig=abc sha256:1'] });
+    assert.deepEqual(shown.variables, [`API_TOKEN=<sha256:${digestHex(sha256('s3cr3t')).slice(0, 12)}>`, 'MODE=fast']);
+    assert.deepEqual(shown.sources, ['https://***@host/x?*** sha256:1']);
+    assert.doesNotMatch(JSON.stringify(shown), /s3cr3t|pw@|sig=abc/);
+  });
+});
+
+describe('the local cache', () => {
+  test('a hit within the TTL; none past it', async () => {
+    const { cache } = store(join(dir, 'ttl'));
+    const key = 'a'.repeat(64);
+    await cache.save({ entry: entry(key, new Date(Date.now() - 10_000)) });
+    assert.equal((await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }))?.entry.createdBy, 'RUN make # buildkit');
+    assert.equal(await cache.lookup({ key, ttlMs: 5_000, now: Date.now() }), undefined);
+    assert.equal(await cache.lookup({ key: 'b'.repeat(64), ttlMs: 60_000, now: Date.now() }), undefined);
+  });
+
+  test('a layer blob is checked by digest: a corrupt one is evicted with a warning, a missing one quietly', async () => {
+    const { cache, warnings, blob } = store(join(dir, 'corrupt'));
+    const bytes = Buffer.from('layer bytes');
+    const digest = blob(bytes);
+    const layer = { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: bytes.length }, diffId: sha256('diff') };
+    const key = 'c'.repeat(64);
+    await cache.save({ entry: entry(key, new Date(), { layer }) });
+    const hit = await cache.lookup({ key, ttlMs: 60_000, now: Date.now() });
+    assert.deepEqual(hit?.blob, { kind: 'file', path: join(dir, 'corrupt', 'blobs', 'sha256', digestHex(digest)) });
+    writeFileSync(join(dir, 'corrupt', 'blobs', 'sha256', digestHex(digest)), 'layer bytez');
+    assert.equal(await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }), undefined);
+    assert.match(warnings.join('\n'), new RegExp(`layer blob ${digest} is corrupt \\(it reads as sha256:[0-9a-f]{64}\\); evicted`));
+    assert.deepEqual(readdirSync(join(dir, 'corrupt', 'cache', 'entries')), [], 'the entry is gone');
+    assert.deepEqual(readdirSync(join(dir, 'corrupt', 'blobs', 'sha256')), [], 'the blob is gone');
+    const missing = 'd'.repeat(64);
+    await cache.save({ entry: entry(missing, new Date(), { layer }) });
+    assert.equal(await cache.lookup({ key: missing, ttlMs: 60_000, now: Date.now() }), undefined);
+    assert.equal(warnings.length, 1, 'a blob removed by gc is no warning');
+  });
+
+  test('an unreadable entry is evicted with a warning naming it', async () => {
+    const { cache, warnings } = store(join(dir, 'broken'));
+    const key = 'e'.repeat(64);
+    mkdirSync(join(dir, 'broken', 'cache', 'entries'), { recursive: true });
+    writeFileSync(join(dir, 'broken', 'cache', 'entries', `${key}.json`), JSON.stringify({ ...entry(key, new Date()), createdBy: 7 }));
+    assert.equal(await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }), undefined);
+    assert.match(warnings.join('\n'), /cache entry .*eeee\.json: "createdBy" is not a string; evicted, the step runs again/);
+  });
+
+  test('nearest: the entry of the same step with the fewest differences', async () => {
+    const { cache } = store(join(dir, 'nearest'));
+    const base = { parent: 'p', instruction: 'RUN make', variables: ['A=1'] };
+    await cache.save({ entry: entry('1'.repeat(64), new Date(), { slot: 'build 3', inputs: { ...base, variables: ['A=2'], parent: 'q' } }) });
+    await cache.save({ entry: entry('2'.repeat(64), new Date(), { slot: 'build 3', inputs: { ...base, variables: ['A=2'] } }) });
+    await cache.save({ entry: entry('3'.repeat(64), new Date(), { slot: 'other 9', inputs: { ...base, instruction: 'RUN other' } }) });
+    const nearest = await cache.nearest({ slot: 'build 3', inputs: base });
+    assert.equal(nearest?.entry.key, '2'.repeat(64));
+    assert.deepEqual(nearest?.differences, [{ name: 'variables', removed: ['A=2'], added: ['A=1'] }]);
+    assert.equal(await cache.nearest({ slot: 'new 1', inputs: { ...base, instruction: 'RUN new' } }), undefined);
+  });
+});
+
+describe('remembered file digests', () => {
+  test('a file is read again only when its stat changes; what was learnt survives the build', async () => {
+    const root = join(dir, 'digests');
+    const file = join(root, 'context', 'a.txt');
+    mkdirSync(join(root, 'context'), { recursive: true });
+    writeFileSync(file, 'one');
+    utimesSync(file, 1_000_000, 1_000_000);
+    // Files changed in the last two seconds are not remembered (a change in the same clock tick would go unseen).
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const original = statSync(file);
+    const first = new FileDigests({ root, directory: join(root, 'context') });
+    await first.load();
+    assert.equal(first.digest(file, original), sha256('one'));
+    await first.save();
+    const second = new FileDigests({ root, directory: join(root, 'context') });
+    await second.load();
+    writeFileSync(file, 'uno');
+    assert.equal(second.digest(file, original), sha256('one'), 'the stat it was hashed with: not read again');
+    assert.equal(second.digest(file, statSync(file)), sha256('uno'), 'a new ctime and mtime: read again');
+  });
+});
