@@ -238,9 +238,15 @@ describe('caisson build: bad command lines', { concurrency: 1 }, () => {
     await fails({ argv: [context, '--target', 'biuld'], exit: EXIT_CODES.ERR_DOCKERFILE_STAGE, stderr: ['"biuld"', 'did you mean build?', '[ERR_DOCKERFILE_STAGE]'] });
   });
 
-  test('a kaniko flag caisson refuses (--cache): exit 2 saying why', async () => {
-    await fails({ argv: [context, '--cache'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache is not supported', 'the build cache is not implemented yet', '[ERR_USAGE]'] });
+  test('a kaniko flag caisson refuses (--use-new-run): exit 2 saying why', async () => {
+    await fails({ argv: [context, '--use-new-run'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--use-new-run is not supported', 'overlay snapshots', '[ERR_USAGE]'] });
     assert.equal(EXIT_CODES.ERR_USAGE, 2);
+  });
+
+  test('bad cache flags: --cache with no repository, a tagged --cache-repo, a bad --cache-ttl', async () => {
+    await fails({ argv: [context, '--cache'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache needs a cache repository', 'Give --cache-repo REF', '[ERR_USAGE]'] });
+    await fails({ argv: [context, '--cache', '--cache-repo', '127.0.0.1:5999/app/cache:v1'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache-repo 127.0.0.1:5999/app/cache:v1: give a repository, without a tag or digest', '[ERR_USAGE]'] });
+    await fails({ argv: [context, '--cache-ttl', 'forever'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache-ttl "forever" is not a duration', '[ERR_USAGE]'] });
   });
 
   test('--secret with a file that does not exist: named, before anything is built', async () => {
