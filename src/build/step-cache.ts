@@ -10,9 +10,11 @@ import { createReadStream } from 'node:fs';
 import { cacheKey, redactInputs, type CacheEntry, type CacheHit, type CacheInputs, type CacheStore } from '../cache/index.js';
 import type { StageInstruction } from '../dockerfile/index.js';
 import { BLOB_STREAM_BUFFER, formatPlatform, sha256 } from '../image/index.js';
+import type { LayerStore } from '../fs/index.js';
 import { explainMiss } from './cache-explain.js';
 import type { CachedStepKind } from './options.js';
 import type { StageLayer } from './stage-state.js';
+import { StoreFirstSource } from './store-image.js';
 import type { StepInput, StepResult } from './steps/step.js';
 
 export interface CachedStepOptions {
@@ -58,8 +60,15 @@ function kindOf(instruction: StageInstruction): CachedStepKind | 'workdir' {
   }
 }
 
-function hitResult(hit: CacheHit): StepResult {
-  const { entry, blob } = hit;
+/**
+ * The step's result from a hit. A layer in a cache repository is read from the layer store when
+ * the store has its blob, and from the repository (or mounted from it) otherwise.
+ */
+function hitResult(hit: CacheHit, store: LayerStore): StepResult {
+  const { entry } = hit;
+  const source = hit.blob?.kind === 'source' ? hit.blob.source : undefined;
+  const origin = source?.origin;
+  const blob = source === undefined || origin === undefined ? hit.blob : { kind: 'source' as const, source: new StoreFirstSource({ store, name: source.name, origin, upstream: async () => source }) };
   const layer: StageLayer | 'empty' = entry.layer === undefined || blob === undefined ? 'empty' : { descriptor: entry.layer.descriptor, diffId: entry.layer.diffId, blob };
   return { createdBy: entry.createdBy, created: entry.created, layer, cachedFrom: hit.from };
 }
@@ -112,7 +121,7 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
   const hit = await lookup(input, key);
   if (hit !== undefined) {
     state.cacheKey = key;
-    return hitResult(hit);
+    return hitResult(hit, session.store);
   }
   if (session.cache.settings.explain) await explainMiss({ input, key, inputs });
   const result = await options.build();
