@@ -13,7 +13,7 @@
 //
 //   node bench/cache.mjs summary RESULTS RATIO_LIMIT WARM_LIMIT_S WORKLOAD...
 //     The table and verdicts of RESULTS (lines written by bench/cache.sh: round workload phase
-//     status seconds rssKiB cpuSeconds push hits, then the ten traffic numbers).
+//     status seconds rssKiB cpuSeconds push hits stealPercent, then the ten traffic numbers).
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -151,10 +151,10 @@ function median(values) {
   return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-function bytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${n} B (${(n / 1024).toFixed(1)} KiB)`;
-  return `${n} B (${(n / 1024 / 1024).toFixed(1)} MiB)`;
+/** "N GETs (B bytes[, x KiB|MiB])". */
+function transfers(count, n, noun) {
+  const size = n < 1024 ? '' : n < 1024 * 1024 ? `, ${(n / 1024).toFixed(1)} KiB` : `, ${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${count} ${noun} (${n} B${size})`;
 }
 
 function summary(results, ratioLimitText, warmLimitText, ...workloads) {
@@ -165,9 +165,9 @@ function summary(results, ratioLimitText, warmLimitText, ...workloads) {
   const runs = new Map();
   for (const line of readFileSync(results, 'utf8').split('\n')) {
     const fields = line.trim().split(/\s+/);
-    if (fields.length < 9) continue;
-    const [round, workload, phase, status, seconds, rss, cpu, push, hits, ...numbers] = fields;
-    const record = { round: Number(round), status, seconds: Number(seconds), rss: Number(rss), cpu: Number(cpu), push, hits };
+    if (fields.length < 10) continue;
+    const [round, workload, phase, status, seconds, rss, cpu, push, hits, steal, ...numbers] = fields;
+    const record = { round: Number(round), status, seconds: Number(seconds), rss: Number(rss), cpu: Number(cpu), push, hits, steal: Number(steal ?? 0) };
     TRAFFIC.forEach((key, i) => (record[key] = Number(numbers[i] ?? 0)));
     const key = `${workload} ${phase}`;
     if (!runs.has(key)) runs.set(key, []);
@@ -176,7 +176,7 @@ function summary(results, ratioLimitText, warmLimitText, ...workloads) {
   const figure = (workload, phase) => {
     const records = runs.get(`${workload} ${phase}`) ?? [];
     if (records.length === 0 || records.some((r) => r.status !== 'ok')) return null;
-    const out = { seconds: median(records.map((r) => r.seconds)), cpu: median(records.map((r) => r.cpu)), rss: Math.max(...records.map((r) => r.rss)) };
+    const out = { seconds: median(records.map((r) => r.seconds)), cpu: median(records.map((r) => r.cpu)), rss: Math.max(...records.map((r) => r.rss)), steal: Math.max(...records.map((r) => r.steal)) };
     for (const key of TRAFFIC) out[key] = Math.max(...records.map((r) => r[key]));
     const last = records.at(-1);
     out.push = last.push;
@@ -188,7 +188,7 @@ function summary(results, ratioLimitText, warmLimitText, ...workloads) {
   const padEnd = (text, width) => String(text).padEnd(width);
   const count = (n, b) => `${n} / ${b} B`;
   const columns = [
-    ['workload', 16, 'left'], ['phase', 9, 'left'], ['wall s', 7], ['CPU s', 7], ['RSS', 8], ['/cold', 6],
+    ['workload', 16, 'left'], ['phase', 9, 'left'], ['wall s', 7], ['CPU s', 7], ['RSS', 8], ['steal', 5], ['/cold', 6],
     ['hits', 6], ['layer GETs', 18], ['config GETs', 14], ['manifest GETs', 14], ['uploaded', 18], ['mounted', 7], ['push w/m/t', 10],
   ];
   const row = (cells) => cells.map((cell, i) => (columns[i][2] === 'left' ? padEnd(cell, columns[i][1]) : pad(cell, columns[i][1]))).join(' ');
@@ -199,12 +199,12 @@ function summary(results, ratioLimitText, warmLimitText, ...workloads) {
     for (const phase of ['cold', 'warm', 'fresh-pod']) {
       const f = figure(workload, phase);
       if (!f) {
-        console.log(row([workload, phase, 'failed', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']));
+        console.log(row([workload, phase, 'failed', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']));
         continue;
       }
       const ratio = phase !== 'cold' && cold && cold.seconds > 0 ? (f.seconds / cold.seconds).toFixed(2) : '-';
       console.log(row([
-        workload, phase, f.seconds.toFixed(2), f.cpu.toFixed(2), `${Math.round(f.rss / 1024)} MiB`, ratio, f.hits,
+        workload, phase, f.seconds.toFixed(2), f.cpu.toFixed(2), `${Math.round(f.rss / 1024)} MiB`, `${f.steal}%`, ratio, f.hits,
         count(f.layerBlobs, f.layerBytes), count(f.configBlobs, f.configBytes), count(f.manifests, f.manifestBytes),
         count(f.uploadedBlobs, f.uploadedBytes), f.mountedBlobs, f.push,
       ]));
@@ -223,7 +223,7 @@ function summary(results, ratioLimitText, warmLimitText, ...workloads) {
     else {
       verdicts.push([
         workload,
-        `fresh pod downloaded ${bytes(fresh.layerBytes)} of layer blobs (${fresh.layerBlobs} GETs); also ${bytes(fresh.configBytes)} of configs (${fresh.configBlobs}), ${bytes(fresh.manifestBytes)} of manifests (${fresh.manifests}); uploaded ${bytes(fresh.uploadedBytes)} (${fresh.uploadedBlobs} blobs), mounted ${fresh.mountedBlobs}; ${fresh.seconds.toFixed(2)} s (limit: no layer downloaded)`,
+        `fresh pod downloaded ${transfers(fresh.layerBlobs, fresh.layerBytes, 'layer blobs')}; also ${transfers(fresh.configBlobs, fresh.configBytes, 'config blobs')}, ${transfers(fresh.manifests, fresh.manifestBytes, 'manifests')}; uploaded ${transfers(fresh.uploadedBlobs, fresh.uploadedBytes, 'blobs')}, mounted ${fresh.mountedBlobs}; ${fresh.seconds.toFixed(2)} s (limit: no layer downloaded)`,
         fresh.layerBytes === 0 && fresh.layerBlobs === 0,
       ]);
     }

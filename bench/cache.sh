@@ -27,7 +27,9 @@
 # around the build. A blob that some manifest in the registry names as its config counts as a
 # config; every other blob as a layer. Uploaded bytes are the stored sizes of the blobs whose upload
 # completed. Wall time, CPU (user + system of caisson and its children) and peak RSS come from GNU
-# time. Runs as root (RUN needs uid 0). Every file stays in one temp dir (TMPDIR points there).
+# time; the hypervisor's steal during each build and the time of `caisson --version` (the noise
+# floor) are shown next to them, as these VMs lose CPU in bursts. Runs as root (RUN needs uid 0).
+# Every file stays in one temp dir (TMPDIR points there).
 # Exit status 0 whatever the verdicts; non-zero means something broke (a failed build is reported
 # with its log, and the run goes on). NODE_OPTIONS reaches caisson's node (e.g. --cpu-prof).
 set -euo pipefail
@@ -50,7 +52,7 @@ while [ $# -gt 0 ]; do
     --dockerfiles) DOCKERFILES="$2"; shift 2 ;;
     --logs) LOGS="$2"; shift 2 ;;
     --cache-flags) CACHE_FLAGS_TEXT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "$NAME: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -100,6 +102,14 @@ started=$(date +%s.%N)
 bench_busybox_base "$NAME" "$WORK" "${CAISSON[@]}"
 echo "built the busybox base in $(bench_since "$started") s (untimed)"
 
+# The noise floor: what starting caisson costs on this machine now.
+floor=()
+for _ in 1 2 3 4 5; do
+  /usr/bin/time -f '%e' -o "$WORK/time.out" "${CAISSON[@]}" --version >/dev/null
+  floor+=("$(tail -n 1 "$WORK/time.out")")
+done
+echo "caisson --version, 5 runs: $(printf '%s\n' "${floor[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "best %.2f s, median %.2f s, worst %.2f s", a[1], a[3], a[5] }') (the noise floor)"
+
 # --- Timed builds ---------------------------------------------------------------------------------
 
 RESULTS="$WORK/results"
@@ -120,13 +130,15 @@ timed() {
   local round="$1" wl="$2" phase="$3" status=0 start end
   shift 3
   mark; start=$MARK
+  read -r -a stat_before < <(head -n 1 /proc/stat)
   /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.out" "$@" >"$WORK/command.log" 2>&1 || status=$?
+  read -r -a stat_after < <(head -n 1 /proc/stat)
   sleep 0.2 # the registry logs a request just after answering it
   mark; end=$MARK
   [ -z "$LOGS" ] || cp "$WORK/command.log" "$LOGS/$round-$wl-$phase.log"
   if [ "$status" -ne 0 ]; then
     FAILED=1
-    echo "$round $wl $phase failed 0 0 0 - -" >>"$RESULTS"
+    echo "$round $wl $phase failed 0 0 0 - - 0" >>"$RESULTS"
     {
       echo "$NAME: round $round, $wl $phase: the build failed (exit $status): $*"
       echo "---- its output (last 60 lines) ----"
@@ -135,18 +147,28 @@ timed() {
     } >&2
     return 1
   fi
-  local seconds rss user system cpu push hits traffic details=/dev/null
+  local seconds rss user system cpu push hits steal traffic details=/dev/null
   [ -z "$LOGS" ] || details="$LOGS/$round-$wl-$phase.requests"
   read -r seconds rss user system < <(tail -n 1 "$WORK/time.out")
   cpu="$(awk -v u="$user" -v s="$system" 'BEGIN { printf "%.2f", u + s }')"
   # caisson's own account of its push: "wrote REF@DIGEST in X s (N blobs written, M mounted, K already there)".
   push="$(sed -n 's/^wrote .*(\([0-9]*\) blobs* written, \([0-9]*\) mounted, \([0-9]*\) already there).*/\1\/\2\/\3/p' "$WORK/command.log" | tail -n 1)"
   hits="$(cache_hits "$WORK/command.log")"
+  steal="$(steal_percent)"
   traffic="$(node bench/cache.mjs traffic "$REGISTRY_DIR/registry.log" "$REGISTRY_DIR/storage" "$start" "$end" "$details")"
-  echo "$round $wl $phase ok $seconds $rss $cpu ${push:--} ${hits:--} $traffic" >>"$RESULTS"
+  echo "$round $wl $phase ok $seconds $rss $cpu ${push:--} ${hits:--} $steal $traffic" >>"$RESULTS"
   local t=($traffic)
-  printf '  %-16s %-9s %7.2f s  %5d MiB  %6.2f s CPU  hits %-5s  GET layers %d (%d B), configs %d (%d B), manifests %d (%d B); uploaded %d (%d B), mounted %d; push %s\n' \
-    "$wl" "$phase" "$seconds" "$(( (rss + 512) / 1024 ))" "$cpu" "${hits:--}" "${t[0]}" "${t[1]}" "${t[2]}" "${t[3]}" "${t[4]}" "${t[5]}" "${t[6]}" "${t[7]}" "${t[8]}" "${push:--}"
+  printf '  %-16s %-9s %7.2f s  %5d MiB  %6.2f s CPU  steal %3d%%  hits %-5s  GET layers %d (%d B), configs %d (%d B), manifests %d (%d B); uploaded %d (%d B), mounted %d; push %s\n' \
+    "$wl" "$phase" "$seconds" "$(( (rss + 512) / 1024 ))" "$cpu" "$steal" "${hits:--}" "${t[0]}" "${t[1]}" "${t[2]}" "${t[3]}" "${t[4]}" "${t[5]}" "${t[6]}" "${t[7]}" "${t[8]}" "${push:--}"
+}
+
+# steal_percent: the share of the machine's CPU time its hypervisor took (steal, in /proc/stat)
+# between stat_before and stat_after, in percent: these VMs lose CPU in bursts, which adds wall time
+# (and CPU time, as the guest counts it) to whatever runs then.
+steal_percent() {
+  local i total=0
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + stat_after[i] - stat_before[i] )); done
+  [ "$total" -gt 0 ] && echo $(( 100 * (stat_after[8] - stat_before[8]) / total )) || echo 0
 }
 
 # cache_hits LOG: "HITS/STEPS" from caisson's per-step lines ("[stage-0 2/6] RUN ...", then
@@ -174,7 +196,7 @@ for round in $(seq "$RUNS"); do
     if timed "$round" "$wl" cold "${build[@]}" --cache-dir "$WORK/cache"; then
       timed "$round" "$wl" warm "${build[@]}" --cache-dir "$WORK/cache" || true
     else
-      echo "$round $wl warm failed 0 0 0 - -" >>"$RESULTS"
+      echo "$round $wl warm failed 0 0 0 - - 0" >>"$RESULTS"
     fi
     timed "$round" "$wl" fresh-pod "${build[@]}" --cache-dir "$WORK/cache-fresh" || true
     bench_unmount_under "$NAME" "$WORK/cache"
@@ -191,8 +213,10 @@ done
 echo
 node bench/cache.mjs summary "$RESULTS" "$RATIO_LIMIT" "$WARM_LIMIT_S" "${WORKLOADS[@]}"
 echo "(wall s, CPU s: medians of the rounds, build + push; RSS: peak of caisson's largest process, highest"
-echo " of the rounds; /cold: wall time over the cold build's; hits: steps logged as cache hits / steps;"
-echo " GETs, uploaded, mounted: count / bytes the registry served, received, cross-mounted during the build,"
-echo " highest of the rounds (a config is a blob some manifest names as its config; every other blob GET"
-echo " counts as a layer); push w/m/t: caisson's own count of blobs written / mounted / already there)"
+echo " of the rounds; steal: the machine's CPU time its hypervisor took during the build, highest of the"
+echo " rounds (it inflates wall and CPU time); /cold: wall time over the cold build's; hits: steps logged as"
+echo " cache hits / steps; GETs, uploaded, mounted: count / bytes the registry served, received,"
+echo " cross-mounted during the build, highest of the rounds (a config is a blob some manifest names as its"
+echo " config; every other blob GET counts as a layer); push w/m/t: caisson's own count of blobs written /"
+echo " mounted / already there)"
 [ "$FAILED" -eq 0 ] || { echo "$NAME: some builds failed (their output is above)" >&2; exit 1; }
