@@ -2,16 +2,19 @@
  * Content digests of build-context files, remembered across builds by path and stat (inode,
  * size, mtime, ctime), so an unchanged context is not read again. One JSON file per context
  * directory under `<cache-dir>/cache/files/`, written aside and renamed when the build ends.
- * Files changed in the last two seconds are hashed but not remembered: a write in the same
- * clock tick as the hash would otherwise go unnoticed.
+ * A file changed just before it was hashed is hashed but not remembered: a write in the same
+ * clock tick as its last change would leave its times as they were. The tick is a few
+ * milliseconds where the filesystem keeps sub-second times, and up to two seconds where it keeps
+ * whole seconds.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, type Stats } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Files whose mtime or ctime is this close to now are not remembered. */
-const RACY_MS = 2000;
+/** Files whose mtime or ctime is this close to now are not remembered: fine, then coarse timestamps. */
+const RACY_MS = 100;
+const RACY_COARSE_MS = 2000;
 const READ_CHUNK = 1 << 20;
 
 interface Remembered {
@@ -61,7 +64,8 @@ export class FileDigests {
     }
     const digest = `sha256:${hash.digest('hex')}`;
     const now = Date.now();
-    if (now - stats.mtimeMs > RACY_MS && now - stats.ctimeMs > RACY_MS) {
+    const racy = stats.mtimeMs % 1000 === 0 && stats.ctimeMs % 1000 === 0 ? RACY_COARSE_MS : RACY_MS;
+    if (now - stats.mtimeMs > racy && now - stats.ctimeMs > racy) {
       this.#known.set(path, { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, digest });
       this.#changed = true;
     } else if (known !== undefined) {

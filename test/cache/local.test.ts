@@ -2,7 +2,7 @@
 // does), differences and redaction for --cache-explain, and the local store's TTL, eviction of
 // corrupt entries and blobs, nearest-entry search and remembered file digests.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -121,8 +121,12 @@ describe('remembered file digests', () => {
     mkdirSync(join(root, 'context'), { recursive: true });
     writeFileSync(file, 'one');
     utimesSync(file, 1_000_000, 1_000_000);
-    // Files changed in the last two seconds are not remembered (a change in the same clock tick would go unseen).
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    // A file changed a moment ago is not remembered (a change in the same clock tick would go unseen).
+    const racy = new FileDigests({ root, directory: join(root, 'context') });
+    assert.equal(racy.digest(file, statSync(file)), sha256('one'));
+    await racy.save();
+    assert.equal(existsSync(join(root, 'cache', 'files')), false, 'nothing remembered yet');
+    await new Promise((resolve) => setTimeout(resolve, 150));
     const original = statSync(file);
     const first = new FileDigests({ root, directory: join(root, 'context') });
     await first.load();
