@@ -14,8 +14,8 @@
 #
 # cold: caisson with an empty --cache-dir, buildah with a fresh --root (both pull the base); warm:
 # the same build again on that cache dir / root. buildah runs with --layers both times, so its cold
-# build fills its layer cache and its warm build reuses it; caisson has no build cache yet (warm
-# only finds the base already extracted). Each round starts one registry per tool (neither finds
+# build fills its layer cache and its warm build reuses it; so does caisson's (its local build
+# cache, in the cache dir). Each round starts one registry per tool (neither finds
 # blobs the other pushed) holding the bases, copied in untimed; odd rounds run buildah first, even
 # rounds caisson. Wall time, CPU (user + system of the tool and its children) and peak RSS (of its
 # largest process) come from GNU time. Runs as root (caisson's RUN and buildah need it). Every file
@@ -294,5 +294,5 @@ awk -v limit="$RATIO_LIMIT" -v rsslimit="$RSS_LIMIT_MIB" -v rsswl="$RSS_WORKLOAD
   }' "$RESULTS"
 echo "(s: median wall time of the rounds, build + push; ratio: caisson / buildah; CPU s: median user + system time"
 echo " of the tool and its children; RSS: peak of its largest process, highest of the rounds. buildah runs"
-echo " bud --layers then push: cold fills its layer cache, warm reuses it; caisson has no build cache yet)"
+echo " bud --layers then push: cold fills its layer cache, warm reuses it; so does caisson's local build cache)"
 [ "$FAILED" -eq 0 ] || { echo "$NAME: some builds failed (their output is above)" >&2; exit 1; }
