@@ -90,7 +90,8 @@ bench_registry() {
     cat >"$dir/config.yml" <<CONFIG
 version: 0.1
 log:
-  level: warn
+  level: ${BENCH_REGISTRY_LOG_LEVEL:-warn}
+  formatter: ${BENCH_REGISTRY_LOG_FORMAT:-text}
   accesslog:
     disabled: true
 storage:
@@ -122,6 +123,13 @@ CONFIG
     cat "$dir/registry.log" >&2
     exit 1
   done
+}
+
+# bench_registry_logged NAME DIR: as bench_registry, but the registry logs every request it
+# answers, as one JSON line in DIR/registry.log ("msg":"response completed", http.request.method,
+# http.request.uri, http.response.status, http.response.written: the response's bytes).
+bench_registry_logged() {
+  BENCH_REGISTRY_LOG_LEVEL=info BENCH_REGISTRY_LOG_FORMAT=json bench_registry "$@"
 }
 
 # bench_stop_registry PID: stops a registry bench_registry started (by its PID) and waits for it.
@@ -199,50 +207,3 @@ bench_busybox_base() {
   rm -rf "$dir/busybox" "$dir/base-cache"
 }
 
-# bench_registry_logged NAME DIR: as bench_registry, but the registry logs every request it
-# answers, as one JSON line in DIR/registry.log ("msg":"response completed", http.request.method,
-# http.request.uri, http.response.status, http.response.written: the response's bytes).
-bench_registry_logged() {
-  local name="$1" dir="$2" attempt port var unset_vars=()
-  mkdir -p "$dir"
-  for var in $(compgen -e); do [[ "$var" == REGISTRY_* ]] && unset_vars+=(-u "$var"); done
-  for attempt in 1 2 3; do
-    port="$(bench_free_port)"
-    REGISTRY_HOST="127.0.0.1:$port"
-    cat >"$dir/config.yml" <<CONFIG
-version: 0.1
-log:
-  level: info
-  formatter: json
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/storage
-  delete:
-    enabled: true
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: $REGISTRY_HOST
-  secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-health:
-  storagedriver:
-    enabled: false
-CONFIG
-    env "${unset_vars[@]}" docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
-    REGISTRY_PID=$!
-    BENCH_REGISTRY_PIDS+=("$REGISTRY_PID")
-    for _ in $(seq 200); do
-      kill -0 "$REGISTRY_PID" 2>/dev/null || break
-      if curl -fsS -o /dev/null "http://$REGISTRY_HOST/v2/" 2>/dev/null; then return 0; fi
-      sleep 0.1
-    done
-    bench_stop_registry "$REGISTRY_PID"
-    grep -q 'address already in use' "$dir/registry.log" && [ "$attempt" -lt 3 ] && continue
-    echo "$name: docker-registry on $REGISTRY_HOST did not start; its output:" >&2
-    cat "$dir/registry.log" >&2
-    exit 1
-  done
-}
