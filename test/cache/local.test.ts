@@ -1,13 +1,15 @@
 // The cache package on its own: keys are canonical (input order does not matter, every value
-// does), differences and redaction for --cache-explain, and the local store's TTL, eviction of
-// corrupt entries and blobs, nearest-entry search and remembered file digests.
+// does), differences and redaction for --cache-explain, the local store's TTL, eviction of
+// corrupt entries and blobs, nearest-entry search and remembered file digests, and a cache
+// repository's entries (written to and read from an OCI layout, validated as images).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cacheKey, compareInputs, FileDigests, LocalCache, redactInputs, type CacheEntry } from '../../src/cache/index.js';
-import { digestHex, sha256, type Digest } from '../../src/image/index.js';
+import { Readable } from 'node:stream';
+import { cacheKey, compareInputs, FileDigests, LocalCache, RegistryCache, redactInputs, type CacheEntry } from '../../src/cache/index.js';
+import { digestHex, OciLayout, sha256, validateImage, type Digest } from '../../src/image/index.js';
 import { createLogger } from '../../src/log.js';
 
 let dir = '';
@@ -137,5 +139,31 @@ describe('remembered file digests', () => {
     writeFileSync(file, 'uno');
     assert.equal(second.digest(file, original), sha256('one'), 'the stat it was hashed with: not read again');
     assert.equal(second.digest(file, statSync(file)), sha256('uno'), 'a new ctime and mtime: read again');
+  });
+});
+
+describe('a cache repository (an OCI layout here)', () => {
+  test('an entry is one small image tagged with its key; a lookup reads it back; past the TTL it is a miss', async () => {
+    const layout = await OciLayout.openOrCreate(join(dir, 'repository'));
+    const warnings: string[] = [];
+    const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
+    const cache = new RegistryCache({ repository: layout, platform: { os: 'linux', architecture: 'arm64' }, logger });
+    const bytes = Buffer.from('a layer blob');
+    const layer = { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(bytes), size: bytes.length }, diffId: sha256('diff') };
+    const key = 'f'.repeat(64);
+    const stored = new Date(Date.now() - 60_000).toISOString();
+    await cache.save({ entry: entry(key, new Date(stored), { layer }), open: async () => Readable.from([bytes]) });
+    await cache.save({ entry: entry('0'.repeat(64), new Date(stored)) });
+    const reopened = new RegistryCache({ repository: await OciLayout.open(join(dir, 'repository')), platform: { os: 'linux', architecture: 'arm64' }, logger });
+    const hit = await reopened.lookup({ key, ttlMs: 3_600_000, now: Date.now() });
+    assert.deepEqual(hit?.entry, { key, stored, createdBy: 'RUN make # buildkit', created: '2026-01-01T00:00:00Z', layer });
+    assert.equal(hit?.blob?.kind, 'source');
+    const empty = await reopened.lookup({ key: '0'.repeat(64), ttlMs: 3_600_000, now: Date.now() });
+    assert.deepEqual(empty, { entry: { key: '0'.repeat(64), stored, createdBy: 'RUN make # buildkit', created: '2026-01-01T00:00:00Z' }, from: reopened.name });
+    assert.equal(await reopened.lookup({ key, ttlMs: 30_000, now: Date.now() }), undefined, 'stored a minute ago, TTL 30 s');
+    assert.equal(await reopened.lookup({ key: '9'.repeat(64), ttlMs: 3_600_000, now: Date.now() }), undefined, 'no such tag: a miss');
+    assert.deepEqual(warnings, [], 'a miss is no warning');
+    const validation = await validateImage({ source: await OciLayout.open(join(dir, 'repository')), root: await layout.resolve(key), diffIds: false });
+    assert.ok(validation.blobs >= 2, 'the cache image is a valid image: config and layer digests check out');
   });
 });
