@@ -130,6 +130,21 @@ function mode(options: TreeCopy, original: number, isDirectory: boolean): number
   return options.chmod === undefined ? original & 0o7777 : applyChmod({ spec: options.chmod, mode: original, isDirectory });
 }
 
+/**
+ * The children of a directory `source` that a copy brings: .dockerignore'd ones left out (unless
+ * a `!` pattern may bring back something below an excluded directory), and --exclude applied to
+ * their path relative to the copied source.
+ */
+export function copiedChildren(options: { readonly tree: SourceTree; readonly exclude: IgnoreMatcher | undefined; readonly source: string; readonly relative: string }): { readonly name: string; readonly source: string; readonly relative: string }[] {
+  const { tree } = options;
+  return tree.readdir(options.source).flatMap((name) => {
+    const source = options.source === '' ? name : `${options.source}/${name}`;
+    const relative = options.relative === '' ? name : `${options.relative}/${name}`;
+    if (tree.excluded(source) && !(tree.lstat(source)?.stats.isDirectory() === true && tree.mayIncludeChildren(source))) return [];
+    return options.exclude?.matches(relative) === true ? [] : [{ name, source, relative }];
+  });
+}
+
 /** Copies one entry of the tree (recursively for directories) to `target` (layer-relative). */
 export function copyEntry(options: TreeCopy & { readonly source: string; readonly target: string; readonly relative: string }): void {
   const entry = options.tree.lstat(options.source);
@@ -146,11 +161,7 @@ export function copyEntry(options: TreeCopy & { readonly source: string; readonl
     chmodSync(host, mode(options, stats.mode, true));
     chownSync(host, uid, gid);
     options.times.set(options.target, stats.mtimeMs / 1000);
-    for (const name of options.tree.readdir(options.source)) {
-      const source = options.source === '' ? name : `${options.source}/${name}`;
-      const relative = options.relative === '' ? name : `${options.relative}/${name}`;
-      if (options.tree.excluded(source) && !(options.tree.lstat(source)?.stats.isDirectory() === true && options.tree.mayIncludeChildren(source))) continue;
-      if (options.exclude?.matches(relative) === true) continue;
+    for (const { name, source, relative } of copiedChildren(options)) {
       copyEntry({ ...options, source, target: options.target === '' ? name : `${options.target}/${name}`, relative });
     }
     return;

@@ -11,7 +11,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FileDigests } from '../cache/index.js';
 import type { SourceLocation } from '../errors.js';
 import type { ContextTree } from './context-tree.js';
-import { matchSources } from './copy-files.js';
+import { copiedChildren, matchSources } from './copy-files.js';
 import type { IgnoreMatcher } from './patterns/index.js';
 import type { SourceIdentity } from './steps/step.js';
 
@@ -29,13 +29,7 @@ function walkEntry(walk: Walk, source: string, relative: string): void {
   const permissions = (stats.mode & 0o7777).toString(8);
   if (stats.isDirectory()) {
     walk.hash.update(`${relative}\0dir\0${permissions}\n`);
-    for (const name of walk.tree.readdir(source)) {
-      const child = source === '' ? name : `${source}/${name}`;
-      const childRelative = relative === '' ? name : `${relative}/${name}`;
-      if (walk.tree.excluded(child) && !(walk.tree.lstat(child)?.stats.isDirectory() === true && walk.tree.mayIncludeChildren(child))) continue;
-      if (walk.exclude?.matches(childRelative) === true) continue;
-      walkEntry(walk, child, childRelative);
-    }
+    for (const child of copiedChildren({ ...walk, source, relative })) walkEntry(walk, child.source, child.relative);
   } else if (stats.isSymbolicLink()) {
     walk.hash.update(`${relative}\0link\0${permissions}\0${readlinkSync(hostPath)}\n`);
   } else if (stats.isFile()) {

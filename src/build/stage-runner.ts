@@ -101,56 +101,56 @@ async function directoryBase(options: StageRunOptions, planned: PlannedStage, na
   if (copy?.kind !== 'copy') throw new Error(`${file}: the synthetic COPY did not parse`);
   const started = Date.now();
   const label = `[${planned.name} 1/${planned.stage.instructions.length + 1}]`;
-  const sources = { sourceTree: sourceTrees(options, state.platform), sourceIdentity: sourceIdentities(options, state.platform) };
+  const sources = stepSources(options, state.platform);
   const result = await STEPS.copy({ instruction: copy, state, session, stages: options.stages, ...sources, label, slot: `${planned.name} 1` });
   record({ state, result: { ...result, createdBy: `FROM ${name} # build context directory` }, session, label: `[${planned.name}] FROM ${name}`, started });
   return state;
 }
 
-/** COPY --from / RUN --mount from=: a stage (by name or index), or an image. */
-function sourceTrees(options: StageRunOptions, platform: StageState['platform']): (from: string | undefined) => Promise<SourceTree> {
-  const { session, plan } = options;
-  return async (from) => {
-    if (from === undefined) return session.context;
-    const named = session.options.namedContexts.get(from);
-    if (named?.kind === 'directory') return new ContextTree({ root: named.dir, ignore: IgnoreMatcher.empty, name: from });
-    if (named?.kind === 'image') {
-      const image = await session.baseImage({ reference: named.reference, platform, location: { file: plan.dockerfile.file, line: 1 } });
-      return viewTree({ view: await session.view(image.layers), what: `build context "${from}" (${image.name})` });
-    }
-    const byIndex = /^\d+$/.test(from) ? plan.stages[Number(from)] : undefined;
-    const planned = byIndex ?? plan.stages.find((candidate) => candidate.stage.name === from.toLowerCase());
-    if (planned !== undefined) {
-      const state = await options.stages(planned.stage.index);
-      return viewTree({ view: await session.view(state.layers), what: `stage "${planned.name}"` });
-    }
-    const image = await session.baseImage({ reference: from, platform, location: { file: plan.dockerfile.file, line: 1 } });
-    return viewTree({ view: await session.view(image.layers), what: `image ${image.name}` });
-  };
-}
+/** What COPY --from / RUN --mount from= names: the context or a named directory, or a stage's or image's layers. */
+type FromSource =
+  | { readonly kind: 'context'; readonly tree: ContextTree }
+  | { readonly kind: 'layers'; readonly layers: readonly StageLayer[]; readonly what: string; readonly of: 'stage' | 'image' };
 
-/** A stage's or image's filesystem named by its layers, for cache keys. */
-function layersIdentity(what: string, layers: readonly StageLayer[]): SourceIdentity {
-  return { kind: 'layers', identity: `${what} ${sha256(layers.map((layer) => layer.diffId).join('\n'))}` };
-}
-
-/** What `sourceTrees` would read, without extracting anything: a context directory, or layers by diffID. */
-function sourceIdentities(options: StageRunOptions, platform: StageState['platform']): (from: string | undefined) => Promise<SourceIdentity> {
+function resolveFrom(options: StageRunOptions, platform: StageState['platform']): (from: string | undefined) => Promise<FromSource> {
   const { session, plan } = options;
-  const image = async (reference: string): Promise<SourceIdentity> => {
+  const image = async (reference: string, what: (name: string) => string): Promise<FromSource> => {
     const base = await session.baseImage({ reference, platform, location: { file: plan.dockerfile.file, line: 1 } });
-    return layersIdentity('image', base.layers);
+    return { kind: 'layers', layers: base.layers, what: what(base.name), of: 'image' };
   };
   return async (from) => {
     if (from === undefined) return { kind: 'context', tree: session.context };
     const named = session.options.namedContexts.get(from);
     if (named?.kind === 'directory') return { kind: 'context', tree: new ContextTree({ root: named.dir, ignore: IgnoreMatcher.empty, name: from }) };
-    if (named?.kind === 'image') return image(named.reference);
+    if (named?.kind === 'image') return image(named.reference, (name) => `build context "${from}" (${name})`);
     const byIndex = /^\d+$/.test(from) ? plan.stages[Number(from)] : undefined;
     const planned = byIndex ?? plan.stages.find((candidate) => candidate.stage.name === from.toLowerCase());
-    if (planned !== undefined) return layersIdentity('stage', (await options.stages(planned.stage.index)).layers);
-    return image(from);
+    if (planned !== undefined) return { kind: 'layers', layers: (await options.stages(planned.stage.index)).layers, what: `stage "${planned.name}"`, of: 'stage' };
+    return image(from, (name) => `image ${name}`);
   };
+}
+
+/** COPY --from / RUN --mount from=: the files of the context, a named context, a stage or an image. */
+function sourceTrees(resolve: (from: string | undefined) => Promise<FromSource>, session: BuildSession): (from: string | undefined) => Promise<SourceTree> {
+  return async (from) => {
+    const source = await resolve(from);
+    return source.kind === 'context' ? source.tree : viewTree({ view: await session.view(source.layers), what: source.what });
+  };
+}
+
+/** What `sourceTrees` would read, without extracting anything: a context directory, or layers by diffID. */
+function sourceIdentities(resolve: (from: string | undefined) => Promise<FromSource>): (from: string | undefined) => Promise<SourceIdentity> {
+  return async (from) => {
+    const source = await resolve(from);
+    if (source.kind === 'context') return source;
+    return { kind: 'layers', identity: `${source.of} ${sha256(source.layers.map((layer) => layer.diffId).join('\n'))}` };
+  };
+}
+
+/** Both views of COPY --from and RUN --mount from= for a stage's steps. */
+function stepSources(options: StageRunOptions, platform: StageState['platform']): Pick<StepInput<StageInstruction>, 'sourceTree' | 'sourceIdentity'> {
+  const resolve = resolveFrom(options, platform);
+  return { sourceTree: sourceTrees(resolve, options.session), sourceIdentity: sourceIdentities(resolve) };
 }
 
 /** The instruction for progress lines: one line, credentials in URLs (`//user:token@`) hidden. */
@@ -177,7 +177,7 @@ export async function runStage(options: StageRunOptions): Promise<StageState> {
   const planned = plan.stages[index] as PlannedStage;
   const logger = session.options.logger;
   const { state, triggers } = await initialState(options, planned);
-  const sources = { sourceTree: sourceTrees(options, state.platform), sourceIdentity: sourceIdentities(options, state.platform) };
+  const sources = stepSources(options, state.platform);
   const steps = [...triggers.map((instruction) => ({ instruction, trigger: true })), ...planned.stage.instructions.map((instruction) => ({ instruction, trigger: false }))];
   const total = steps.length + 1;
   logger.info(`[${planned.name} 1/${total}] FROM ${planned.baseName}`);

@@ -89,7 +89,7 @@ async function store(input: StepInput<StageInstruction>, options: { readonly key
   const { session } = input;
   const { result } = options;
   const layer = result.layer === undefined || result.layer === 'empty' ? undefined : result.layer;
-  if (result.createdBy === undefined || layer?.blob.kind === 'source') return;
+  if (result.createdBy === undefined) return;
   const entry: CacheEntry = {
     key: options.key,
     stored: new Date().toISOString(),
