@@ -81,16 +81,7 @@ bench_node "$NAME"
 
 # The contexts, the base, one registry, two cache dirs of one workload.
 bench_workdir "$NAME" 2048
-cleanup() {
-  local pid
-  for pid in "${BENCH_REGISTRY_PIDS[@]}"; do bench_stop_registry "$pid"; done
-  bench_unmount_under "$NAME" "$WORK"
-  rm -rf --one-file-system "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir -p "$WORK/tmp"
-export TMPDIR="$WORK/tmp"
+bench_cleanup_on_exit "$NAME"
 
 CAISSON=(node bin/caisson.js)
 echo "cache bench: ${WORKLOADS[*]}; ${RUNS} round(s); cache flags: ${CACHE_FLAGS[*]:-(none)}; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); caisson $("${CAISSON[@]}" --version), $(git log -1 --format=%h 2>/dev/null || echo '?'), node $(node --version), $(docker-registry --version | awk '{print $2, $3}')"

@@ -132,6 +132,24 @@ bench_registry_logged() {
   BENCH_REGISTRY_LOG_LEVEL=info BENCH_REGISTRY_LOG_FORMAT=json bench_registry "$@"
 }
 
+# bench_cleanup_on_exit NAME: when the script exits, stops the registries bench_registry started
+# (by PID), unmounts what is left under WORK and removes WORK; SIGINT/SIGTERM exit 130. Every
+# temporary file the tools write goes under WORK/tmp (TMPDIR).
+bench_cleanup_on_exit() {
+  BENCH_CLEANUP_NAME="$1"
+  trap _bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  mkdir -p "$WORK/tmp"
+  export TMPDIR="$WORK/tmp"
+}
+
+_bench_cleanup() {
+  local pid
+  for pid in "${BENCH_REGISTRY_PIDS[@]}"; do bench_stop_registry "$pid"; done
+  bench_unmount_under "$BENCH_CLEANUP_NAME" "$WORK"
+  rm -rf --one-file-system "$WORK"
+}
+
 # bench_stop_registry PID: stops a registry bench_registry started (by its PID) and waits for it.
 bench_stop_registry() {
   if kill -0 "$1" 2>/dev/null; then kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi

@@ -79,17 +79,8 @@ WORKLOADS=("${KEEP[@]}")
 
 # The contexts, the bases, two registries, caisson's store and buildah's storage of one workload.
 bench_workdir "$NAME" $(( 4096 + NEED_DEBIAN * 2048 ))
-cleanup() {
-  local pid
-  for pid in "${BENCH_REGISTRY_PIDS[@]}"; do bench_stop_registry "$pid"; done
-  bench_unmount_under "$NAME" "$WORK"
-  rm -rf --one-file-system "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 # Both tools' temporary files (buildah's pulled and pushed blobs, caisson's scratch) stay in $WORK.
-mkdir -p "$WORK/tmp"
-export TMPDIR="$WORK/tmp"
+bench_cleanup_on_exit "$NAME"
 
 CAISSON=(node bin/caisson.js)
 echo "peers bench: ${WORKLOADS[*]}; ${RUNS} round(s), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); caisson $(node bin/caisson.js --version), node $(node --version), $(buildah --version | awk '{print $1, $3}'), $(docker-registry --version | awk '{print $2, $3}')"
