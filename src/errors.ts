@@ -72,6 +72,14 @@ export const EXIT_CODES = {
   ERR_BUILD_USER: 8,
   /** A build cache entry is unreadable or its blob does not match its digest (warned about, evicted, rebuilt). */
   ERR_CACHE_CORRUPT: 8,
+  /** A signing key cannot be read: a wrong password, an unknown PEM type, an unsupported algorithm. */
+  ERR_SIGNING_KEY: 9,
+  /** Signing failed: no key or identity given, Fulcio or Rekor refused, the signature cannot be stored. */
+  ERR_SIGNING: 9,
+  /** Signature or attestation is malformed: bad simple-signing payload, DSSE envelope, bundle or statement. */
+  ERR_SIGNATURE_INVALID: 10,
+  /** Verification failed: no signature, none verifies, a digest or claim does not match, a bad tlog entry. */
+  ERR_VERIFY_FAILED: 10,
   /**
    * The build was interrupted (a signal, an aborted step); 130 = 128 + SIGINT, as shells report it.
    * bin/caisson.js exits 128 + the signal received (143 for SIGTERM) when a signal caused it.
