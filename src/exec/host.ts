@@ -28,29 +28,35 @@ function executable(path: string): boolean {
   }
 }
 
-function findTool(name: string, path: string, debianPackage: string): string {
-  for (const dir of path.split(delimiter)) {
+function findTool(options: { readonly name: string; readonly path: string; readonly debianPackage: string; readonly why: string }): string {
+  for (const dir of options.path.split(delimiter)) {
     if (dir === '' || !isAbsolute(dir)) continue;
-    const candidate = join(dir, name);
+    const candidate = join(dir, options.name);
     if (executable(candidate)) return candidate;
   }
   throw new CaissonError({
     code: 'ERR_SANDBOX',
-    message: `RUN sandbox: ${name} is not on the host's PATH`,
-    hint: `install it (Debian package ${debianPackage}); the sandbox runs RUN steps with util-linux unshare and setpriv`,
+    message: `RUN sandbox: ${options.name} is not on the host's PATH`,
+    hint: `install it (Debian: apt-get install ${options.debianPackage}); ${options.why}`,
   });
 }
+
+const SANDBOX = 'the sandbox runs RUN steps with util-linux unshare and setpriv';
+/** What overlayfs writes is only visible through xattrs; attr's tools are checked before the step runs, not after. */
+const XATTRS = "caisson reads a RUN step's changes (opaque directories, file capabilities) with getfattr and setfattr";
 
 /** The host programs the sandbox runs, by absolute path. */
 export function findHostTools(hostPath: string): HostTools {
   if (!executable('/bin/sh')) {
     throw new CaissonError({ code: 'ERR_SANDBOX', message: 'RUN sandbox: the host has no /bin/sh', hint: 'the sandbox set-up script runs with the host shell' });
   }
+  findTool({ name: 'getfattr', path: hostPath, debianPackage: 'attr', why: XATTRS });
+  findTool({ name: 'setfattr', path: hostPath, debianPackage: 'attr', why: XATTRS });
   return {
     sh: '/bin/sh',
-    unshare: findTool('unshare', hostPath, 'util-linux'),
-    setpriv: findTool('setpriv', hostPath, 'util-linux'),
-    env: findTool('env', hostPath, 'coreutils'),
+    unshare: findTool({ name: 'unshare', path: hostPath, debianPackage: 'util-linux', why: SANDBOX }),
+    setpriv: findTool({ name: 'setpriv', path: hostPath, debianPackage: 'util-linux', why: SANDBOX }),
+    env: findTool({ name: 'env', path: hostPath, debianPackage: 'coreutils', why: SANDBOX }),
   };
 }
 

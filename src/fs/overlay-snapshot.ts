@@ -92,7 +92,7 @@ export interface CommittedLayer {
 
 /** Seals the upperdir as a layer (blob into the store) and adopts the directory as a lower. */
 export async function commitUpper(options: CommitUpperOptions): Promise<CommittedLayer> {
-  const xattrs = await readTreeXattrs({ root: options.upper, what: options.upper });
+  const xattrs = await readTreeXattrs({ root: options.upper });
   let entries = 0;
   async function* counted(): AsyncGenerator<TarInput> {
     for await (const entry of treeEntries({ root: options.upper, overlay: true, xattrs, ...(options.clampMtime === undefined ? {} : { clampMtime: options.clampMtime }) })) {

@@ -141,7 +141,7 @@ export interface WalkDiffOptions {
 export async function* walkDiffEntries(options: WalkDiffOptions): AsyncGenerator<TarInput> {
   const { root, diff } = options;
   const clamp = options.clampMtime === undefined ? {} : { clampMtime: options.clampMtime };
-  const xattrs = await readXattrs({ paths: diff.changed.map((path) => join(root, path)), what: root });
+  const xattrs = await readXattrs({ paths: diff.changed.map((path) => join(root, path)) });
   const whiteouts = diff.deleted.map((path) => ({ key: path, name: joinPath(parentOf(path), `${WHITEOUT_PREFIX}${baseName(path)}`) }));
   const entries = [...diff.changed.map((path) => ({ key: path, name: '' })), ...whiteouts].sort((a, b) => compareTreePaths(a.key, b.key));
   const firstPaths = new Map<string, string>();

@@ -4,6 +4,11 @@
  * a whole tree (or a list of paths), one `setfattr --restore` process applies a whole layer's
  * attributes. Neither follows symlinks. The dump format is attr's: `# file: <quoted path>` then
  * `name=0s<base64>` lines, names and paths quoted as `\ooo` octal escapes.
+ *
+ * A machine without the attr tools can still build: nothing then reads or sets an attribute
+ * (reads find none; writes report every path as refused, which callers warn about). Only what
+ * overlayfs writes (a RUN step's upperdir: opaque markers, capabilities) must be read, so RUN
+ * refuses to start without them (exec/host.ts).
  */
 import { relative } from 'node:path';
 import { CaissonError } from '../errors.js';
@@ -42,27 +47,19 @@ export function unquoteXattrText(text: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-function missingTool(tool: string, what: string): CaissonError {
-  return new CaissonError({
-    code: 'ERR_LAYER_UNSUPPORTED',
-    message: `${what}: extended attributes need ${tool}, which is not installed`,
-    hint: 'Install the attr tools (Debian: apt-get install attr); caisson calls getfattr and setfattr for xattrs.',
-  });
-}
-
 interface ToolRun {
   readonly command: 'getfattr' | 'setfattr';
   readonly args: readonly string[];
   readonly input?: string;
-  readonly what: string;
 }
 
-/** Runs one attr tool; resolves to its stdout. Per-file complaints on stderr are the caller's business. */
-async function runAttrTool(run: ToolRun): Promise<ProgramResult> {
+/** Runs one attr tool; `undefined` when it is not installed. Per-file complaints on stderr are the caller's business. */
+async function runAttrTool(run: ToolRun): Promise<ProgramResult | undefined> {
   try {
     return await runProgram({ command: run.command, args: run.args, ...(run.input === undefined ? {} : { input: run.input }) });
   } catch (error) {
-    throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? missingTool(run.command, run.what) : error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 
@@ -92,18 +89,18 @@ const PATHS_PER_CALL = 512;
  * Every attribute under `root` (recursive, root included), keyed by path relative to `root`
  * (`''` for the root itself). Paths without attributes are absent.
  */
-export async function readTreeXattrs(options: { readonly root: string; readonly what: string }): Promise<Map<string, Xattrs>> {
-  const run = await runAttrTool({ command: 'getfattr', args: ['--absolute-names', '-R', '-h', '-d', '-m', '-', '-e', 'base64', '--', options.root], what: options.what });
-  return relativeTo(options.root, parseXattrDump(run.stdout));
+export async function readTreeXattrs(options: { readonly root: string }): Promise<Map<string, Xattrs>> {
+  const run = await runAttrTool({ command: 'getfattr', args: ['--absolute-names', '-R', '-h', '-d', '-m', '-', '-e', 'base64', '--', options.root] });
+  return relativeTo(options.root, parseXattrDump(run?.stdout ?? ''));
 }
 
 /** The attributes of each of `paths` (absolute); paths without any are absent. */
-export async function readXattrs(options: { readonly paths: readonly string[]; readonly what: string }): Promise<Map<string, Xattrs>> {
+export async function readXattrs(options: { readonly paths: readonly string[] }): Promise<Map<string, Xattrs>> {
   const result = new Map<string, Xattrs>();
   for (let i = 0; i < options.paths.length; i += PATHS_PER_CALL) {
     const batch = options.paths.slice(i, i + PATHS_PER_CALL);
-    const run = await runAttrTool({ command: 'getfattr', args: ['--absolute-names', '-h', '-d', '-m', '-', '-e', 'base64', '--', ...batch], what: options.what });
-    for (const [path, xattrs] of parseXattrDump(run.stdout)) result.set(path, xattrs);
+    const run = await runAttrTool({ command: 'getfattr', args: ['--absolute-names', '-h', '-d', '-m', '-', '-e', 'base64', '--', ...batch] });
+    for (const [path, xattrs] of parseXattrDump(run?.stdout ?? '')) result.set(path, xattrs);
   }
   return result;
 }
@@ -134,11 +131,12 @@ export function formatXattrDump(assignments: readonly XattrAssignment[]): string
 /**
  * Sets every attribute of `assignments` in one setfattr process. Resolves to the attributes the
  * kernel refused (unprivileged `trusted.*`, a filesystem without `user.*` on symlinks), each with
- * setfattr's complaint; other failures throw.
+ * setfattr's complaint, or one complaint for all when setfattr is not installed; other failures throw.
  */
 export async function writeXattrs(options: { readonly assignments: readonly XattrAssignment[]; readonly what: string }): Promise<readonly string[]> {
   if (options.assignments.length === 0) return [];
-  const run = await runAttrTool({ command: 'setfattr', args: ['-h', '--restore=-'], input: formatXattrDump(options.assignments), what: options.what });
+  const run = await runAttrTool({ command: 'setfattr', args: ['-h', '--restore=-'], input: formatXattrDump(options.assignments) });
+  if (run === undefined) return [`setfattr is not installed (Debian: apt-get install attr): ${options.assignments.length} path(s) keep no extended attributes`];
   const complaints = run.stderr.split('\n').filter((line) => line.trim() !== '');
   if (run.code !== 0 && complaints.length === 0) throw new CaissonError({ code: 'ERR_LAYER_UNSUPPORTED', message: `${options.what}: setfattr failed with exit ${run.code}`, hint: 'Check that the target filesystem supports extended attributes.' });
   return complaints;

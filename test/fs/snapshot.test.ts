@@ -119,7 +119,7 @@ async function unpackWithUmoci(options: { readonly name: string; readonly layers
 }
 
 async function lowerLayer(options: { readonly tree: string; readonly blobs: string }): Promise<WrittenLayer> {
-  return writeLayer({ tar: writeTar(treeEntries({ root: options.tree, xattrs: await readTreeXattrs({ root: options.tree, what: options.tree }) })), compression: 'gzip', format: 'oci', blobs: options.blobs });
+  return writeLayer({ tar: writeTar(treeEntries({ root: options.tree, xattrs: await readTreeXattrs({ root: options.tree }) })), compression: 'gzip', format: 'oci', blobs: options.blobs });
 }
 
 const compareOptions = { mtimes: true, directoryMtimes: false, owners: root, xattrs: true } as const;

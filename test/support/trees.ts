@@ -27,7 +27,7 @@ export interface DescribeOptions {
 }
 
 export async function describeTree(path: string, options: DescribeOptions): Promise<TreeRecord[]> {
-  const xattrs = options.xattrs === true ? await readTreeXattrs({ root: path, what: path }) : new Map();
+  const xattrs = options.xattrs === true ? await readTreeXattrs({ root: path }) : new Map();
   const records: TreeRecord[] = [];
   const inodes = new Map<number, string>();
   const walk = (directory: string, prefix: string): void => {
