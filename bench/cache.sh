@@ -76,7 +76,7 @@ done
 WORKLOADS=("${KEEP[@]}")
 
 bench_apt "$NAME" docker-registry=docker-registry /bin/busybox=busybox-static /usr/bin/time=time curl=curl \
-  openssl=openssl findmnt=util-linux
+  openssl=openssl findmnt=util-linux getfattr=attr
 bench_node "$NAME"
 
 # The contexts, the base, one registry, two cache dirs of one workload.

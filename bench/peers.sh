@@ -57,7 +57,7 @@ if [ -n "$LOGS" ]; then mkdir -p "$LOGS" && LOGS="$(cd "$LOGS" && pwd)"; fi
 bench_select_workloads "$NAME" "$DOCKERFILES" "$SELECTED"
 
 bench_apt "$NAME" docker-registry=docker-registry /bin/busybox=busybox-static /usr/bin/time=time curl=curl \
-  openssl=openssl findmnt=util-linux unshare=util-linux buildah=buildah
+  openssl=openssl findmnt=util-linux unshare=util-linux getfattr=attr buildah=buildah
 bench_node "$NAME"
 
 # A workload FROM the Debian base needs debootstrap to make that base.
