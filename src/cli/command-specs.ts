@@ -100,5 +100,16 @@ export const WARM_COMMAND: CommandSpec = {
   load: () => import('./commands/warm.js'),
 };
 
+export const GENERATE_KEY_PAIR_COMMAND: CommandSpec = {
+  name: 'generate-key-pair',
+  describe: "Make a cosign key pair: <prefix>.key (ECDSA P-256, encrypted as cosign's) and <prefix>.pub",
+  options: [
+    { name: 'output-key-prefix', type: 'string', placeholder: 'PREFIX', default: 'cosign', describe: 'write PREFIX.key (mode 0600) and PREFIX.pub' },
+    { name: 'key-password-file', type: 'string', placeholder: 'FILE', describe: 'the password to encrypt the key with, as the bytes of FILE (default: $COSIGN_PASSWORD, else the empty password)' },
+    { name: 'force', short: 'f', type: 'boolean', describe: 'replace existing key files' },
+  ],
+  load: () => import('./commands/generate-key-pair.js'),
+};
+
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND];
