@@ -1,0 +1,83 @@
+/**
+ * The one HTTP call Fulcio and Rekor clients make: POST a JSON body, read the answer as text.
+ * Connection failures and 429/502/503/504 are retried twice with a short backoff; what is still
+ * failing becomes ERR_SIGNING naming the service and its URL. Bodies quoted in messages are
+ * shortened, redacted, and stripped of `secret` (the identity token) before they reach an error.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { request, type Dispatcher } from 'undici';
+import { CaissonError } from '../errors.js';
+import { redactSecrets } from '../registry/index.js';
+
+export interface PostJsonOptions {
+  /** `Fulcio` or `Rekor`, for messages. */
+  readonly service: string;
+  readonly url: string;
+  readonly body: unknown;
+  readonly dispatcher?: Dispatcher;
+  /** A value that must never appear in a message (the identity token). */
+  readonly secret?: string;
+  /** Retries of transient failures; default 2. */
+  readonly retries?: number;
+}
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly text: string;
+}
+
+const TRANSIENT: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+
+/** The response of the last attempt: any status; ERR_SIGNING only when the service cannot be reached. */
+export async function postJson(options: PostJsonOptions): Promise<JsonResponse> {
+  const payload = JSON.stringify(options.body);
+  const retries = options.retries ?? 2;
+  for (let attempt = 0; ; attempt++) {
+    let response: JsonResponse | undefined;
+    let failure: unknown;
+    try {
+      const answer = await request(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'caisson' },
+        body: payload,
+        ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+      });
+      response = { status: answer.statusCode, text: await answer.body.text() };
+    } catch (error) {
+      failure = error;
+    }
+    const transient = response === undefined || TRANSIENT.has(response.status);
+    if (transient && attempt < retries) {
+      await delay(250 * 2 ** attempt);
+      continue;
+    }
+    if (response !== undefined) return response;
+    const reason = scrub(failure instanceof Error ? describeNetworkError(failure) : String(failure), options.secret);
+    throw new CaissonError({
+      code: 'ERR_SIGNING',
+      message: `cannot reach ${options.service} at ${redactSecrets(options.url)}: ${reason}`,
+      hint: `check the ${options.service} URL and that it is reachable from here`,
+    });
+  }
+}
+
+/** ERR_SIGNING for an answer the service gave that is not what was asked for. */
+export function refusal(options: { readonly service: string; readonly url: string; readonly response: JsonResponse; readonly action: string; readonly secret?: string; readonly hint?: string }): CaissonError {
+  const detail = scrub(options.response.text.replace(/\s+/g, ' ').trim(), options.secret).slice(0, 300);
+  return new CaissonError({
+    code: 'ERR_SIGNING',
+    message: `${options.service} at ${redactSecrets(options.url)} refused to ${options.action}: HTTP ${options.response.status}${detail === '' ? '' : ` ${detail}`}`,
+    ...(options.hint === undefined ? {} : { hint: options.hint }),
+  });
+}
+
+function describeNetworkError(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return [typeof code === 'string' ? code : undefined, cause ?? error.message].filter((part) => part !== undefined).join(' ');
+}
+
+function scrub(text: string, secret: string | undefined): string {
+  const without = secret === undefined || secret === '' ? text : text.split(secret).join('[REDACTED]');
+  return redactSecrets(without);
+}

@@ -1,0 +1,158 @@
+/**
+ * Test helper (never a test itself): Sigstore's own mock Fulcio, Rekor and TSA
+ * (`@sigstore/mock`'s `initializeCA`/`initializeTLog`/`initializeTSA` behind `fulcioHandler`/
+ * `rekorHandler`/`tsaHandler`), each served by a real HTTP server on 127.0.0.1 with a free port,
+ * so caisson's undici clients talk to them over sockets (the package's nock interceptors cannot
+ * see undici). Also mints the unsigned OIDC tokens the mock Fulcio accepts: it decodes the JWT
+ * without verifying it and certifies `sub` (a URI SAN) with `iss` in the issuer extensions.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+
+export type MockService = 'fulcio' | 'rekor' | 'tsa';
+
+/** One request a mock received. */
+export interface MockRequest {
+  readonly service: MockService;
+  readonly method: string;
+  readonly path: string;
+  readonly body: string;
+}
+
+/** The running mocks and the trust material a verifier needs for them. */
+export interface SigstoreMock {
+  readonly fulcioURL: string;
+  readonly rekorURL: string;
+  readonly tsaURL: string;
+  /** The mock CA's self-signed root (it issues leaves directly), PEM. */
+  readonly caRootPem: string;
+  /** The CT log key that signs the SCTs embedded in the leaves, SPKI PEM. */
+  readonly ctlogPublicKeyPem: string;
+  readonly rekorPublicKeyPem: string;
+  /** sha256 of the Rekor key's DER SPKI (the log ID). */
+  readonly rekorLogId: Buffer;
+  /** The TSA's intermediate then root, PEM. */
+  readonly tsaChainPem: string;
+  /** Every request so far, in order. */
+  readonly requests: readonly MockRequest[];
+  /** The next POST to `service` is answered `status` with `body` instead of being handled. */
+  refuseNext(options: { readonly service: MockService; readonly status: number; readonly body: string }): void;
+  close(): Promise<void>;
+}
+
+export interface SigstoreMockOptions {
+  /** The token claim Fulcio puts in the SAN; default `sub` (as Fulcio does for non-email issuers). */
+  readonly subjectClaim?: string;
+}
+
+/** Starts the three mocks on loopback; call `close()` in `after`. */
+export async function startSigstoreMock(options: SigstoreMockOptions = {}): Promise<SigstoreMock> {
+  const requests: MockRequest[] = [];
+  const refusals = new Map<MockService, { readonly status: number; readonly body: string }>();
+  const servers: Server[] = [];
+  const serve = async (service: MockService, handler: () => { readonly path: string; readonly fn: HandlerFn } | undefined): Promise<string> => {
+    const server = createServer((request, response) => {
+      void readBody(request).then(async (body) => {
+        const path = request.url ?? '/';
+        requests.push({ service, method: request.method ?? '', path, body });
+        const refusal = refusals.get(service);
+        const mounted = handler();
+        if (refusal !== undefined && request.method === 'POST') {
+          refusals.delete(service);
+          response.writeHead(refusal.status, { 'content-type': 'application/json' }).end(refusal.body);
+          return;
+        }
+        if (mounted === undefined || request.method !== 'POST' || path !== mounted.path) {
+          response.writeHead(404, { 'content-type': 'application/json' }).end('{"code":404,"message":"not found"}');
+          return;
+        }
+        const result = await mounted.fn(body);
+        const payload = typeof result.response === 'string' ? result.response : Buffer.from(result.response.buffer, result.response.byteOffset, result.response.byteLength);
+        response.writeHead(result.statusCode, { 'content-type': result.contentType ?? 'text/plain' }).end(payload);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+
+  const caKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ctlogKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const rekorKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const tsaKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ca = await initializeCA(caKeys, await initializeCTLog(ctlogKeys));
+  const fulcio = fulcioHandler(ca, { subjectClaim: options.subjectClaim ?? 'sub' });
+  const tsa = await initializeTSA(tsaKeys);
+  const tsaMounted = tsaHandler(tsa);
+  let rekor: { readonly path: string; readonly fn: HandlerFn } | undefined;
+  const fulcioURL = await serve('fulcio', () => fulcio);
+  const rekorURL = await serve('rekor', () => rekor);
+  const tsaURL = await serve('tsa', () => tsaMounted);
+  // The log's checkpoint names its host, so it is made once the port is known.
+  rekor = rekorHandler(await initializeTLog(rekorURL, rekorKeys));
+
+  const spki = (key: KeyObject): Buffer => key.export({ format: 'der', type: 'spki' });
+  return {
+    fulcioURL,
+    rekorURL,
+    tsaURL,
+    caRootPem: new X509Certificate(Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength)).toString(),
+    ctlogPublicKeyPem: ctlogKeys.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    rekorPublicKeyPem: rekorKeys.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    rekorLogId: createHash('sha256').update(spki(rekorKeys.publicKey)).digest(),
+    tsaChainPem: [tsa.intCertificate, tsa.rootCertificate].map((der) => new X509Certificate(Buffer.from(der.buffer, der.byteOffset, der.byteLength)).toString()).join(''),
+    requests,
+    refuseNext: (refusal) => {
+      refusals.set(refusal.service, { status: refusal.status, body: refusal.body });
+    },
+    close: async () => {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/** Claims for a fake token; unset ones are left out (aud defaults to `sigstore`). */
+export interface FakeTokenClaims {
+  readonly iss?: string;
+  readonly sub?: string;
+  readonly email?: string;
+  readonly aud?: string;
+}
+
+/**
+ * An unsigned JWT (`alg: none`) with the claims, `email_verified` when there is an email, and a
+ * one-hour lifetime. Only for the mock Fulcio: a real one verifies the issuer's signature.
+ */
+export function fakeIdentityToken(claims: FakeTokenClaims): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const payload = {
+    ...(claims.iss === undefined ? {} : { iss: claims.iss }),
+    ...(claims.sub === undefined ? {} : { sub: claims.sub }),
+    ...(claims.email === undefined ? {} : { email: claims.email, email_verified: true }),
+    aud: claims.aud ?? 'sigstore',
+    iat: now,
+    nbf: now,
+    exp: now + 3600,
+  };
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
