@@ -9,9 +9,10 @@
  * would not be our layer's bytes) and answers in protobuf shapes; this is one POST on undici.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { json } from '@sigstore/core';
 import type { Dispatcher } from 'undici';
 import { CaissonError } from '../errors.js';
+import { rekorBundleOf, rekorSetPayload } from './cosign-annotations.js';
+import { dsseRekorRequest, hashedRekordRequest } from './rekor-entries.js';
 import { postJson, refusal } from './sigstore-http.js';
 import type { SignerIdentity } from './signer.js';
 import type { TlogEntry } from './tlog.js';
@@ -24,31 +25,13 @@ export type TlogProposal =
   | { readonly kind: 'hashedrekord'; readonly payload: Buffer; readonly signature: Buffer; readonly identity: SignerIdentity }
   | { readonly kind: 'dsse'; readonly envelope: string; readonly identity: SignerIdentity };
 
-/** The PEM Rekor records as the verifier: the public key, or the leaf certificate. */
-export function verifierPem(identity: SignerIdentity): string {
-  switch (identity.kind) {
-    case 'key':
-      return identity.publicKeyPem;
-    case 'certificate':
-      return identity.certificatePem;
-  }
-}
-
-/** The proposed entry body (rekor `pkg/types/{hashedrekord,dsse}/v0.0.1`). */
-export function proposedEntry(proposal: TlogProposal): Record<string, unknown> {
-  const verifier = Buffer.from(verifierPem(proposal.identity), 'utf8').toString('base64');
+/** The request body (rekor `pkg/types/{hashedrekord,dsse}/v0.0.1`). */
+function proposedEntry(proposal: TlogProposal): Buffer {
   switch (proposal.kind) {
     case 'hashedrekord':
-      return {
-        apiVersion: '0.0.1',
-        kind: 'hashedrekord',
-        spec: {
-          data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(proposal.payload).digest('hex') } },
-          signature: { content: proposal.signature.toString('base64'), publicKey: { content: verifier } },
-        },
-      };
+      return hashedRekordRequest({ payload: proposal.payload, signature: { signature: proposal.signature, identity: proposal.identity } });
     case 'dsse':
-      return { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: proposal.envelope, verifiers: [verifier] } } };
+      return dsseRekorRequest({ envelope: Buffer.from(proposal.envelope, 'utf8'), identity: proposal.identity });
   }
 }
 
@@ -108,14 +91,8 @@ export function verifySet(entry: TlogEntry, rekorPublicKeyPem: string): boolean 
   }
   const logId = createHash('sha256').update(key.export({ format: 'der', type: 'spki' })).digest();
   if (!logId.equals(entry.logId)) return false;
-  const payload = json.canonicalize({
-    body: entry.canonicalizedBody.toString('base64'),
-    integratedTime: entry.integratedTime,
-    logID: entry.logId.toString('hex'),
-    logIndex: entry.logIndex,
-  });
   try {
-    return verify('sha256', Buffer.from(payload, 'utf8'), key, entry.signedEntryTimestamp);
+    return verify('sha256', rekorSetPayload(rekorBundleOf(entry).payload), key, entry.signedEntryTimestamp);
   } catch {
     return false;
   }

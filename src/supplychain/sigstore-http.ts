@@ -13,7 +13,8 @@ export interface PostJsonOptions {
   /** `Fulcio` or `Rekor`, for messages. */
   readonly service: string;
   readonly url: string;
-  readonly body: unknown;
+  /** The JSON document, or its exact bytes (a Rekor entry whose envelope string must not change). */
+  readonly body: Buffer | object;
   readonly dispatcher?: Dispatcher;
   /** A value that must never appear in a message (the identity token). */
   readonly secret?: string;
@@ -30,7 +31,7 @@ const TRANSIENT: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 /** The response of the last attempt: any status; ERR_SIGNING only when the service cannot be reached. */
 export async function postJson(options: PostJsonOptions): Promise<JsonResponse> {
-  const payload = JSON.stringify(options.body);
+  const payload = Buffer.isBuffer(options.body) ? options.body : Buffer.from(JSON.stringify(options.body), 'utf8');
   const retries = options.retries ?? 2;
   for (let attempt = 0; ; attempt++) {
     let response: JsonResponse | undefined;

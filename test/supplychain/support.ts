@@ -1,0 +1,41 @@
+/**
+ * Test helper (never a test itself): P-256 keys and a `PayloadSigner` over them, and running
+ * `openssl dgst -sha256 -verify` on a signature as an independent check.
+ */
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PayloadSigner } from '../../src/supplychain/index.js';
+
+export interface TestKey {
+  readonly privateKey: KeyObject;
+  readonly publicKeyPem: string;
+  readonly signer: PayloadSigner;
+}
+
+export function p256Key(): TestKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  return {
+    privateKey,
+    publicKeyPem,
+    signer: { sign: async (data: Buffer) => ({ signature: sign('sha256', data, privateKey), identity: { kind: 'key', publicKeyPem } }) },
+  };
+}
+
+/** `openssl dgst -sha256 -verify pub.pem -signature sig.der data`: true when openssl says "Verified OK". */
+export function opensslVerifies(options: { readonly publicKeyPem: string; readonly signature: Buffer; readonly data: Buffer }): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'caisson-openssl-'));
+  try {
+    writeFileSync(join(dir, 'pub.pem'), options.publicKeyPem);
+    writeFileSync(join(dir, 'sig.der'), options.signature);
+    writeFileSync(join(dir, 'data'), options.data);
+    const result = spawnSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig.der'), join(dir, 'data')], { encoding: 'utf8' });
+    if (result.error) throw result.error;
+    return result.status === 0 && result.stdout.includes('Verified OK');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
