@@ -14,7 +14,7 @@ import { pullBaseImage, type BaseImage } from './base-image.js';
 import { BuildCache } from './build-cache.js';
 import type { ContextTree } from './context-tree.js';
 import { LayerView } from './layer-view.js';
-import type { BuildOptions } from './options.js';
+import type { BuildOptions, ReadImage } from './options.js';
 import type { StageLayer } from './stage-state.js';
 
 export class BuildSession {
@@ -53,6 +53,18 @@ export class BuildSession {
       this.#images.set(key, image);
     }
     return image;
+  }
+
+  /** The images FROM and `--from` resolved so far, each once (`registry/repository` and manifest digest). */
+  async readImages(): Promise<ReadImage[]> {
+    const images = await Promise.all([...this.#images.values()].map((image) => image.catch(() => undefined)));
+    const seen = new Map<string, ReadImage>();
+    for (const image of images) {
+      if (image === undefined) continue;
+      const name = image.name.slice(0, image.name.lastIndexOf('@'));
+      seen.set(`${name}@${image.manifest.digest}`, { name, digest: image.manifest.digest });
+    }
+    return [...seen.values()];
   }
 
   /** The layer extracted in the store (once per build, and once ever per cache directory). */

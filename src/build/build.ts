@@ -7,13 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { CaissonError } from '../errors.js';
 import { join } from 'node:path';
 import { loadDockerfile, planBuild, type BuildPlan } from '../dockerfile/index.js';
-import { copyImage, DockerArchiveWriter, formatReference, OciLayout, parseReference, type ImageTarget } from '../image/index.js';
+import { copyImage, DockerArchiveWriter, formatReference, OciLayout, parseReference, type Digest, type ImageTarget } from '../image/index.js';
 import { BuildSession } from './build-session.js';
 import { BuiltImage } from './built-image.js';
 import { ContextTree } from './context-tree.js';
 import type { BuildOptions, BuildOutput, BuildResult, BuiltOutput } from './options.js';
 import { IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 import { squashAddedLayers } from './single-snapshot.js';
+import { contextSourceDigest } from './source-digest.js';
 import { runStage } from './stage-runner.js';
 import type { StageState } from './stage-state.js';
 
@@ -57,6 +58,14 @@ function buildStages(options: { readonly session: BuildSession; readonly plan: B
   return stages;
 }
 
+/** The context as COPY . would see it (.dockerignore applied), as one digest: provenance's record of the source. */
+async function digestWholeContext(options: { readonly session: BuildSession; readonly plan: BuildPlan }): Promise<Digest> {
+  const { session } = options;
+  const digests = await session.cache.fileDigests(session.context.root);
+  const input = contextSourceDigest({ tree: session.context, source: '.', location: { file: options.plan.dockerfile.file, line: 1 }, exclude: undefined, digests });
+  return input.slice(input.lastIndexOf(' ') + 1) as Digest;
+}
+
 export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.path });
   const plan = planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: options.platform, targets: options.targets, namedContexts: new Set(options.namedContexts.keys()) });
@@ -89,6 +98,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
       outputs.push({ output, name: opened.name });
     }
     const imageBytes = image.config.size + state.layers.reduce((sum, layer) => sum + layer.descriptor.size, 0);
+    const contextDigest = options.digestContext === true ? await digestWholeContext({ session, plan }) : undefined;
     return {
       digest: image.manifest.digest,
       mediaType: image.manifest.mediaType,
@@ -99,6 +109,8 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
       outputs,
       config: image.configBytes,
       manifest: image.manifestBytes,
+      images: await session.readImages(),
+      ...(contextDigest === undefined ? {} : { contextDigest }),
     };
   } finally {
     await session.close();

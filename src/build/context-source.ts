@@ -24,6 +24,8 @@ export interface PreparedContext {
   readonly description: string;
   /** git: the commit checked out. */
   readonly commit?: string;
+  /** git: where it came from (no credentials), for provenance. */
+  readonly git?: { readonly url: string; readonly ref?: string; readonly subdir?: string };
   /** Removes what was unpacked or cloned (read-only directories included); nothing for a directory. */
   readonly cleanup: () => Promise<void>;
 }
@@ -145,6 +147,7 @@ export async function prepareContext(options: PrepareContextOptions): Promise<Pr
   let root: string;
   let description: string;
   let commit: string | undefined;
+  let git: PreparedContext['git'];
   let owned = false;
   switch (spec.kind) {
     case 'unsupported':
@@ -169,6 +172,8 @@ export async function prepareContext(options: PrepareContextOptions): Promise<Pr
       const fetched = await fetchGitContext({ source: spec.source, ...(options.git === undefined ? {} : { git: options.git }), scratch: options.scratch, env: options.env, ...(options.signal === undefined ? {} : { signal: options.signal }) });
       owned = true;
       commit = fetched.commit;
+      const subdir = [spec.source.subdir, options.subPath].filter((part) => part !== undefined && part !== '' && part !== '.').join('/');
+      git = { url: spec.source.url, ...(spec.source.ref === undefined ? {} : { ref: spec.source.ref }), ...(subdir === '' ? {} : { subdir }) };
       description = `git:${spec.source.shown}#${fetched.commit}${spec.source.subdir === undefined ? '' : `:${spec.source.subdir}`}`;
       try {
         root = spec.source.subdir === undefined ? fetched.dir : enterSubdirectory({ root: fetched.dir, sub: spec.source.subdir, label: `subdirectory "${spec.source.subdir}"`, what: description });
@@ -191,5 +196,5 @@ export async function prepareContext(options: PrepareContextOptions): Promise<Pr
     if (spec.kind === 'dir') description = `dir:${dir}`;
     else description = `${description} (sub-path ${options.subPath})`;
   }
-  return { dir, description, ...(commit === undefined ? {} : { commit }), cleanup };
+  return { dir, description, ...(commit === undefined ? {} : { commit }), ...(git === undefined ? {} : { git }), cleanup };
 }

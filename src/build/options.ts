@@ -2,7 +2,7 @@
  * What one build is asked to do, resolved once by the CLI (flags, environment, files) and passed
  * down as one object. Nothing below reads argv or the environment.
  */
-import type { Compression, Platform } from '../image/index.js';
+import type { Compression, Digest, Platform } from '../image/index.js';
 import type { Logger } from '../log.js';
 import type { RegistrySession } from '../registry/index.js';
 
@@ -71,6 +71,15 @@ export interface BuildOptions {
   readonly signal?: AbortSignal;
   /** The time the build started (for `created` and history), injected for tests. */
   readonly now?: () => Date;
+  /** Digest the whole context as the build sees it (.dockerignore applied), for provenance. */
+  readonly digestContext?: boolean;
+}
+
+/** An image the build read (a FROM base, `COPY --from`/`--mount from=` an image), by manifest digest. */
+export interface ReadImage {
+  /** `registry/repository`. */
+  readonly name: string;
+  readonly digest: Digest;
 }
 
 export interface BuiltOutput {
@@ -94,4 +103,8 @@ export interface BuildResult {
   /** The image's config and manifest bytes (for digest files and provenance). */
   readonly config: Buffer;
   readonly manifest: Buffer;
+  /** Every image the build read, each once, in the order first asked for. */
+  readonly images: readonly ReadImage[];
+  /** With `digestContext`: a digest over every entry of the context (path, type, mode, content or link). */
+  readonly contextDigest?: Digest;
 }

@@ -5,6 +5,7 @@
  */
 import type { SnapshotMode } from '../fs/index.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
+import { BUILD_SIGNING_OPTIONS } from './sign-flags.js';
 import type { OptionSpec } from './spec.js';
 
 /** --snapshot-mode's choices (declared here, not imported, so that parsing flags loads no fs code). */
@@ -51,6 +52,7 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'no-push-cache', type: 'boolean', describe: 'with --cache: look entries up in the cache repository but push none' },
   { name: 'compressed-caching', type: 'boolean', default: 'true', describe: "accepted for kaniko: caisson never holds a layer in memory, so there is nothing to turn off" },
   { name: 'cache-explain', type: 'boolean', describe: 'for each step that misses the cache, print its key inputs and which differ from the nearest stored entry' },
+  ...BUILD_SIGNING_OPTIONS,
   ...REGISTRY_OPTIONS,
   refused('use-new-run', 'boolean', 'caisson always runs RUN in its own sandbox with overlay snapshots'),
   refused('ignore-var-run', 'boolean', "RUN never touches caisson's own filesystem; there is nothing to ignore"),

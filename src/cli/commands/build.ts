@@ -7,12 +7,14 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
-import { buildImage, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext } from '../../build/index.js';
+import { buildImage, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext, type PreparedContext } from '../../build/index.js';
 import { CaissonError } from '../../errors.js';
 import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js';
-import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Platform } from '../../image/index.js';
+import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
 import { parseBuildArgs } from '../build-args.js';
+import { provenanceInput, provenanceStatement } from '../build-provenance.js';
+import { serializeStatement } from '../../supplychain/index.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
@@ -38,7 +40,7 @@ function pairs(flag: string, values: readonly string[]): Map<string, string> {
  * tar://stdin, a git URL), made into a directory under a scratch directory that is removed after
  * the build, also when it fails.
  */
-async function withContext(args: ParsedArgs, context: CommandContext, build: (contextDir: string) => Promise<void>): Promise<void> {
+async function withContext(args: ParsedArgs, context: CommandContext, build: (prepared: PreparedContext) => Promise<void>): Promise<void> {
   const spec = args.string('context') ?? args.positional ?? '.';
   if (spec === 'tar://stdin' && args.string('dockerfile') === '-') {
     throw usage('--context tar://stdin and --dockerfile - both read standard input', 'Put the Dockerfile in the archive (-f PATH inside it), or give the context another way.');
@@ -66,7 +68,7 @@ async function withContext(args: ParsedArgs, context: CommandContext, build: (co
     });
     context.logger.info(`context: ${prepared.description}`);
     try {
-      await build(prepared.dir);
+      await build(prepared);
     } finally {
       await prepared.cleanup();
     }
@@ -197,10 +199,11 @@ function outputs(args: ParsedArgs, context: CommandContext, destinations: readon
 }
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
-  await withContext(args, context, (contextDir) => buildIn(args, context, contextDir));
+  await withContext(args, context, (prepared) => buildIn(args, context, prepared));
 }
 
-async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: string): Promise<void> {
+async function buildIn(args: ParsedArgs, context: CommandContext, prepared: PreparedContext): Promise<void> {
+  const contextDir = prepared.dir;
   const absolute = dockerfilePath(args, context, contextDir);
   const shown = absolute === '-' ? '-' : relative(context.cwd, absolute);
   const dockerfile = await readDockerfile(context, shown.startsWith('..') ? absolute : shown);
@@ -214,16 +217,22 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
   const pushHosts = [...destinations, ...(cacheRepo === undefined || cacheRepo.startsWith('oci:') ? [] : [cacheRepo])].map((text) => parseReference(text).registry);
   const registry = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts, pullHosts: [] } }));
   const clamp = clampTime(args, context);
-  const started = Date.now();
+  const provenanceFile = args.string('provenance-file');
+  const wantsProvenance = args.bool('provenance') || provenanceFile !== undefined;
+  const buildArgs = parseBuildArgs(args.strings('build-arg'), context.env);
+  const platform = platformFlag(args);
+  const dockerfileAt = dockerfile.file === '<stdin>' ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file);
+  const startedOn = new Date();
+  const started = startedOn.getTime();
   try {
     const result = await buildImage({
-      dockerfile: { path: dockerfile.file === '<stdin>' ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file), text: dockerfile.text },
+      dockerfile: { path: dockerfileAt, text: dockerfile.text },
       contextDir,
-      buildArgs: parseBuildArgs(args.strings('build-arg'), context.env),
+      buildArgs,
       secrets: secrets(args, context),
       namedContexts: namedContexts(args, context),
       targets: args.strings('target'),
-      platform: platformFlag(args),
+      platform,
       labels: pairs('label', args.strings('label')),
       annotations: pairs('annotation', args.strings('annotation')),
       outputs: outputs(args, context, destinations),
@@ -238,10 +247,16 @@ async function buildIn(args: ParsedArgs, context: CommandContext, contextDir: st
       registry,
       logger: context.logger,
       ...(context.signal === undefined ? {} : { signal: context.signal }),
+      ...(wantsProvenance ? { digestContext: true } : {}),
     });
+    const pushed = args.bool('no-push') ? [] : destinations;
+    if (wantsProvenance) {
+      const input = provenanceInput({ args, context, prepared, dockerfile: { path: dockerfileAt, text: dockerfile.text }, buildArgs, platform, result, startedOn, finishedOn: new Date() });
+      const statement = provenanceStatement({ input, pushed, digest: result.digest as Digest });
+      if (provenanceFile !== undefined) await writeFile(resolve(context.cwd, provenanceFile), serializeStatement(statement));
+    }
     const digestFile = args.string('digest-file');
     if (digestFile !== undefined) await writeFile(resolve(context.cwd, digestFile), result.digest);
-    const pushed = args.bool('no-push') ? [] : destinations;
     const withDigest = args.string('image-name-with-digest-file');
     if (withDigest !== undefined) {
       await writeFile(resolve(context.cwd, withDigest), pushed.map((name) => `${formatReference({ ...parseReference(name), tag: undefined })}@${result.digest}\n`).join(''));
