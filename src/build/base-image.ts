@@ -17,7 +17,7 @@ import type { StageLayer } from './stage-state.js';
 import { StoreFirstSource, storedManifest } from './store-image.js';
 
 export interface BaseImage {
-  /** `registry/repository@sha256:…` of the platform's manifest. */
+  /** The reference as given, normalized (`registry/repository:tag` or `@digest`); `manifest` is the platform's. */
   readonly name: string;
   readonly manifest: Descriptor;
   readonly config: ImageConfig;

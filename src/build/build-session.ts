@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import { LayerStore, type StoredLayer } from '../fs/index.js';
-import { BLOB_STREAM_BUFFER, type Platform } from '../image/index.js';
+import { BLOB_STREAM_BUFFER, parseReference, type Platform } from '../image/index.js';
 import { pullBaseImage, type BaseImage } from './base-image.js';
 import { BuildCache } from './build-cache.js';
 import type { ContextTree } from './context-tree.js';
@@ -61,7 +61,8 @@ export class BuildSession {
     const seen = new Map<string, ReadImage>();
     for (const image of images) {
       if (image === undefined) continue;
-      const name = image.name.slice(0, image.name.lastIndexOf('@'));
+      const { registry, repository } = parseReference(image.name);
+      const name = `${registry}/${repository}`;
       seen.set(`${name}@${image.manifest.digest}`, { name, digest: image.manifest.digest });
     }
     return [...seen.values()];

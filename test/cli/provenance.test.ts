@@ -1,0 +1,118 @@
+// `caisson build --provenance-file`: the SLSA v1 statement of a real build pushed to a real
+// docker-registry FROM a busybox base: subjects are the pushed repositories at the digest skopeo
+// reads back, resolvedDependencies hold the Dockerfile's and the context's sha256 and the base by
+// its manifest digest, build args under secret-looking names are redacted (their values appear
+// nowhere in the file), and the context digest depends on content, not on where the context is.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pushBusyboxBase } from '../support/busybox.js';
+import { runCaisson } from '../support/cli.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { missingTool, runTool } from '../support/tools.js';
+
+const skip =
+  (process.getuid?.() !== 0 ? 'needs uid 0: the busybox base COPYs root-owned files' : undefined) ??
+  missingTool('docker-registry', 'docker-registry') ??
+  missingTool('skopeo', 'skopeo') ??
+  (existsSync('/bin/busybox') ? undefined : 'needs /bin/busybox (Debian package busybox-static)');
+
+interface Provenance {
+  readonly _type: string;
+  readonly subject: readonly { readonly name?: string; readonly digest: { readonly sha256: string } }[];
+  readonly predicateType: string;
+  readonly predicate: {
+    readonly buildDefinition: {
+      readonly buildType: string;
+      readonly externalParameters: { readonly dockerfile: string; readonly context: { readonly digest?: string }; readonly targets: readonly string[]; readonly buildArgs: Record<string, string>; readonly platforms: readonly string[] };
+      readonly resolvedDependencies: readonly { readonly name?: string; readonly uri?: string; readonly digest: Record<string, string> }[];
+    };
+    readonly runDetails: { readonly builder: { readonly id: string; readonly version: Record<string, string> }; readonly metadata: { readonly invocationId: string; readonly startedOn: string; readonly finishedOn: string } };
+  };
+}
+
+describe('caisson build --provenance-file', { skip }, () => {
+  let dir = '';
+  let registry: RunningRegistry;
+  let base = '';
+  let baseDigest = '';
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caisson-provenance-'));
+    registry = await startRegistry({ setup: 'plain' });
+    base = `${registry.host}/base/busybox:1`;
+    await pushBusyboxBase({ dir: join(dir, 'busybox'), reference: base, cacheDir: join(dir, 'cache') });
+    baseDigest = runTool('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${base}`]);
+    baseDigest = `sha256:${createHash('sha256').update(baseDigest).digest('hex')}`;
+  });
+
+  after(async () => {
+    await registry?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function context(name: string): string {
+    const path = join(dir, name);
+    mkdirSync(join(path, 'src'), { recursive: true });
+    writeFileSync(join(path, 'Dockerfile'), `FROM ${base}\nARG GREETING\nARG NPM_TOKEN\nCOPY src/ /app/\n`);
+    writeFileSync(join(path, 'src', 'a.txt'), 'a\n');
+    writeFileSync(join(path, '.dockerignore'), 'ignored.txt\n');
+    return path;
+  }
+
+  async function build(ctx: string, tag: string, extra: readonly string[] = []): Promise<{ provenance: Provenance; text: string; digest: string }> {
+    const file = join(dir, `${tag}.provenance.json`);
+    const result = await runCaisson(['build', ctx, '-d', `${registry.host}/app:${tag}`, '-d', `${registry.host}/mirror/app:${tag}`, '--cache-dir', join(dir, 'cache'), '--provenance-file', file,
+      '--build-arg', 'GREETING=hello', '--build-arg', 'NPM_TOKEN=s3cr3t-value', '--builder-id', 'https://tekton.example/tasks/caisson@v1', '--invocation-id', 'taskrun-uid-1', ...extra], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    const raw = runTool('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${registry.host}/app:${tag}`]);
+    const text = readFileSync(file, 'utf8');
+    return { provenance: JSON.parse(text) as Provenance, text, digest: createHash('sha256').update(raw).digest('hex') };
+  }
+
+  test('subjects, parameters, dependencies and run details of a pushed build', async () => {
+    const ctx = context('ctx-one');
+    const { provenance, text, digest } = await build(ctx, 'one');
+    assert.equal(provenance._type, 'https://in-toto.io/Statement/v1');
+    assert.equal(provenance.predicateType, 'https://slsa.dev/provenance/v1');
+    assert.deepEqual(provenance.subject, [
+      { name: `${registry.host}/app`, digest: { sha256: digest } },
+      { name: `${registry.host}/mirror/app`, digest: { sha256: digest } },
+    ]);
+    const definition = provenance.predicate.buildDefinition;
+    assert.equal(definition.buildType, 'https://caisson.dev/build/v1');
+    assert.equal(definition.externalParameters.dockerfile, 'Dockerfile');
+    assert.deepEqual(definition.externalParameters.buildArgs, { GREETING: 'hello', NPM_TOKEN: '[REDACTED]' });
+    assert.deepEqual(definition.externalParameters.targets, []);
+    assert.match(definition.externalParameters.platforms[0] ?? '', /^linux\//);
+    assert.ok(!text.includes('s3cr3t-value'), 'the secret build arg value is nowhere in the file');
+    const dockerfileDigest = createHash('sha256').update(readFileSync(join(ctx, 'Dockerfile'))).digest('hex');
+    assert.deepEqual(definition.resolvedDependencies[0], { name: 'dockerfile', digest: { sha256: dockerfileDigest } });
+    assert.equal(definition.resolvedDependencies[1]?.name, 'context');
+    assert.equal(`sha256:${definition.resolvedDependencies[1]?.digest['sha256']}`, definition.externalParameters.context.digest);
+    assert.deepEqual(definition.resolvedDependencies[2], { uri: `oci://${registry.host}/base/busybox`, digest: { sha256: baseDigest.slice('sha256:'.length) } });
+    assert.equal(definition.resolvedDependencies.length, 3);
+    const run = provenance.predicate.runDetails;
+    assert.equal(run.builder.id, 'https://tekton.example/tasks/caisson@v1');
+    assert.match(run.builder.version['caisson'] ?? '', /^\d+\.\d+\.\d+/);
+    assert.equal(run.metadata.invocationId, 'taskrun-uid-1');
+    assert.match(run.metadata.startedOn, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.ok(run.metadata.finishedOn >= run.metadata.startedOn);
+  });
+
+  test('the context digest follows content, .dockerignore applied, not the directory it lives in', async () => {
+    const first = context('ctx-a');
+    const second = join(dir, 'elsewhere', 'ctx-b');
+    cpSync(first, second, { recursive: true });
+    writeFileSync(join(second, 'ignored.txt'), 'not in the context\n');
+    const a = await build(first, 'a');
+    const b = await build(second, 'b');
+    assert.equal(a.provenance.predicate.buildDefinition.externalParameters.context.digest, b.provenance.predicate.buildDefinition.externalParameters.context.digest);
+    writeFileSync(join(second, 'src', 'a.txt'), 'changed\n');
+    const c = await build(second, 'c');
+    assert.notEqual(c.provenance.predicate.buildDefinition.externalParameters.context.digest, a.provenance.predicate.buildDefinition.externalParameters.context.digest);
+  });
+});
