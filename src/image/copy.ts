@@ -3,6 +3,7 @@
  * blobs first, several at a time, then manifests bottom-up, then the root under its tags. Digests
  * are kept: manifests are copied byte for byte.
  */
+import { startBufferReclaimer } from './buffer-reclaimer.js';
 import type { Descriptor } from './manifest.js';
 import { isForeignLayer } from './media-types.js';
 import type { ImageSource, ImageTarget } from './store.js';
@@ -81,7 +82,12 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyResult> 
   };
 
   const tags = options.tags ?? [];
-  await copyManifest(options.root, tags[0], true);
+  const reclaimer = startBufferReclaimer();
+  try {
+    await copyManifest(options.root, tags[0], true);
+  } finally {
+    reclaimer.stop();
+  }
   for (const tag of tags.slice(1)) {
     const parsed = await source.readManifest(options.root);
     await target.writeManifest({ descriptor: options.root, bytes: parsed.bytes, tag, root: true });
