@@ -117,7 +117,7 @@ export const SIGN_COMMAND: CommandSpec = {
   describe: "Sign an image in a registry, as cosign does: its digest's sha256-<hex>.sig tag (or a Sigstore bundle referrer)",
   positionals: [{ name: 'image', required: true, describe: 'docker://REF or REF: a tag is resolved, the signature is for the digest' }],
   options: [
-    { name: 'annotation', short: 'a', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'an annotation in the signed payload (cosign -a); repeatable' },
+    { name: 'annotation', short: 'a', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'an annotation in the signed payload (cosign -a)' },
     ...SIGNING_OPTIONS,
     ...REGISTRY_OPTIONS,
   ],
