@@ -5,6 +5,7 @@
  */
 import { BUILD_OPTIONS } from './build-flags.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
+import { SIGNING_OPTIONS } from './sign-flags.js';
 import type { CommandSpec } from './spec.js';
 
 /** `caisson cache gc`'s default --max-age (kaniko's --cache-ttl default). */
@@ -111,5 +112,17 @@ export const GENERATE_KEY_PAIR_COMMAND: CommandSpec = {
   load: () => import('./commands/generate-key-pair.js'),
 };
 
+export const SIGN_COMMAND: CommandSpec = {
+  name: 'sign',
+  describe: "Sign an image in a registry, as cosign does: its digest's sha256-<hex>.sig tag (or a Sigstore bundle referrer)",
+  positionals: [{ name: 'image', required: true, describe: 'docker://REF or REF: a tag is resolved, the signature is for the digest' }],
+  options: [
+    { name: 'annotation', short: 'a', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'an annotation in the signed payload (cosign -a)' },
+    ...SIGNING_OPTIONS,
+    ...REGISTRY_OPTIONS,
+  ],
+  load: () => import('./commands/sign.js'),
+};
+
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND, SIGN_COMMAND];

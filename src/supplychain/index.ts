@@ -13,6 +13,10 @@
  *   `identityTokenSource`); `RekorClient` adds hashedrekord/dsse entries (`TlogEntry`), and
  *   `verifySet` checks their signed entry timestamps offline.
  *
+ * - Publishing: `signImage` / `attestImage` write a signature or an attestation next to an image in
+ *   its registry, as cosign's `.sig`/`.att` tags (read, dedupe or replace, append) or as a cosign
+ *   v3 Sigstore bundle v0.3 referrer (`sigstoreBundleJson`).
+ *
  * Every signature goes through a `PayloadSigner` (`KeySigner`, `KeylessSigner`).
  *
  * May import: ../errors.js, ../log.js, ../image/index.js, ../registry/index.js.
@@ -55,3 +59,5 @@ export { decodeTokenClaims, IDENTITY_TOKEN_ENV, identityTokenSource, tokenSubjec
 export { DEFAULT_FULCIO_URL, requestSigningCertificate, type IssuedCertificate, type SigningCertificateRequest } from './fulcio.js';
 export { KeylessSigner, type KeylessSignerOptions } from './keyless-signer.js';
 export { DEFAULT_REKOR_URL, RekorClient, verifySet, type RekorClientOptions, type TlogProposal } from './rekor.js';
+export { publicKeyHint, sigstoreBundleJson, tlogEntryToProtoJson } from './sigstore-bundle.js';
+export { attestImage, signImage, type PublishedArtifact, type PublishOptions } from './publish.js';

@@ -1,0 +1,54 @@
+/**
+ * `caisson sign <image> [--key K | --signing-secrets DIR | keyless] [-a KEY=VALUE]…`: cosign's
+ * `sign`. A tag is resolved first: the signature is always made for, and stored at, the digest
+ * (an index's digest for a multi-platform image). Prints where the signature went: the
+ * `sha256-<hex>.sig` tag, or the bundle referrer's digest with --signature-format bundle.
+ */
+import { CaissonError } from '../../errors.js';
+import { formatReference, referenceIdentifier } from '../../image/index.js';
+import { RegistrySession } from '../../registry/index.js';
+import { dockerReferenceOf, signImage } from '../../supplychain/index.js';
+import type { CommandContext } from '../context.js';
+import { parseLocation } from '../locations.js';
+import { resolveRegistryOptions } from '../registry-settings.js';
+import { signingFromArgs } from '../signing.js';
+import type { ParsedArgs } from '../spec.js';
+
+/** `-a KEY=VALUE` pairs (cosign's `--annotations`), in the simple-signing payload's `optional`. */
+export function annotationFlags(values: readonly string[]): Record<string, string> {
+  const annotations: Record<string, string> = {};
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    if (equals <= 0) throw new CaissonError({ code: 'ERR_USAGE', message: `--annotation "${value}": expected KEY=VALUE`, hint: 'e.g. -a env=prod; repeat -a for more.' });
+    annotations[value.slice(0, equals)] = value.slice(equals + 1);
+  }
+  return annotations;
+}
+
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const text = args.positional ?? '';
+  const location = parseLocation({ text, cwd: context.cwd });
+  if (location.kind !== 'registry') {
+    throw new CaissonError({ code: 'ERR_USAGE', message: `"${text}": caisson sign signs images in a registry`, hint: 'Push the image first (caisson copy), then sign docker://REF.' });
+  }
+  const annotations = annotationFlags(args.strings('annotation'));
+  const signing = await signingFromArgs(args, context);
+  const { reference } = location;
+  const session = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts: [reference.registry], pullHosts: [reference.registry] } }));
+  try {
+    const repository = session.repository(reference);
+    const root = await repository.resolve(referenceIdentifier(reference));
+    const published = await signImage({
+      repository,
+      image: { name: dockerReferenceOf(reference), digest: root.digest, mediaType: root.mediaType, size: root.size },
+      signer: signing.signer,
+      format: signing.format,
+      ...(signing.tlog === undefined ? {} : { tlog: signing.tlog }),
+      ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+    });
+    context.logger.info(`signed ${formatReference(reference)} (${root.digest}) with ${signing.description}${signing.tlog === undefined ? ', not logged in Rekor' : ` and logged in ${signing.tlog.rekorURL}`}`);
+    context.stdout(`${published.reference}\n`);
+  } finally {
+    await session.close();
+  }
+}
