@@ -1,8 +1,11 @@
-// `caisson build --provenance-file`: the SLSA v1 statement of a real build pushed to a real
-// docker-registry FROM a busybox base: subjects are the pushed repositories at the digest skopeo
-// reads back, resolvedDependencies hold the Dockerfile's and the context's sha256 and the base by
-// its manifest digest, build args under secret-looking names are redacted (their values appear
-// nowhere in the file), and the context digest depends on content, not on where the context is.
+// `caisson build --provenance-file`, `--sign` and `--provenance`: the SLSA v1 statement of a real
+// build pushed to a real docker-registry FROM a busybox base: subjects are the pushed repositories
+// at the digest skopeo reads back, resolvedDependencies hold the Dockerfile's and the context's
+// sha256 and the base by its manifest digest, build args under secret-looking names are redacted
+// (their values appear nowhere in the file), and the context digest depends on content, not on
+// where the context is. With a key from `caisson generate-key-pair`, every pushed repository gets
+// a .sig and an .att, checked with openssl over the payload and the recomputed DSSE PAE; a wrong
+// password fails before anything is built or pushed.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,11 +16,13 @@ import { pushBusyboxBase } from '../support/busybox.js';
 import { runCaisson } from '../support/cli.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
+import { opensslVerifies } from '../supplychain/support.js';
 
 const skip =
   (process.getuid?.() !== 0 ? 'needs uid 0: the busybox base COPYs root-owned files' : undefined) ??
   missingTool('docker-registry', 'docker-registry') ??
   missingTool('skopeo', 'skopeo') ??
+  missingTool('openssl', 'openssl') ??
   (existsSync('/bin/busybox') ? undefined : 'needs /bin/busybox (Debian package busybox-static)');
 
 interface Provenance {
@@ -63,10 +68,10 @@ describe('caisson build --provenance-file', { skip }, () => {
     return path;
   }
 
-  async function build(ctx: string, tag: string, extra: readonly string[] = []): Promise<{ provenance: Provenance; text: string; digest: string }> {
+  async function build(ctx: string, tag: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<{ provenance: Provenance; text: string; digest: string }> {
     const file = join(dir, `${tag}.provenance.json`);
     const result = await runCaisson(['build', ctx, '-d', `${registry.host}/app:${tag}`, '-d', `${registry.host}/mirror/app:${tag}`, '--cache-dir', join(dir, 'cache'), '--provenance-file', file,
-      '--build-arg', 'GREETING=hello', '--build-arg', 'NPM_TOKEN=s3cr3t-value', '--builder-id', 'https://tekton.example/tasks/caisson@v1', '--invocation-id', 'taskrun-uid-1', ...extra], { cwd: dir });
+      '--build-arg', 'GREETING=hello', '--build-arg', 'NPM_TOKEN=s3cr3t-value', '--builder-id', 'https://tekton.example/tasks/caisson@v1', '--invocation-id', 'taskrun-uid-1', ...extra], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
     const raw = runTool('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${registry.host}/app:${tag}`]);
     const text = readFileSync(file, 'utf8');
@@ -114,5 +119,63 @@ describe('caisson build --provenance-file', { skip }, () => {
     writeFileSync(join(second, 'src', 'a.txt'), 'changed\n');
     const c = await build(second, 'c');
     assert.notEqual(c.provenance.predicate.buildDefinition.externalParameters.context.digest, a.provenance.predicate.buildDefinition.externalParameters.context.digest);
+  });
+
+  async function blob(repo: string, digest: string): Promise<Buffer> {
+    return Buffer.from(await (await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`)).arrayBuffer());
+  }
+
+  interface CosignLayer {
+    readonly mediaType: string;
+    readonly digest: string;
+    readonly annotations: Record<string, string>;
+  }
+
+  function cosignLayers(repo: string, tag: string): CosignLayer[] {
+    return (JSON.parse(runTool('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${registry.host}/${repo}:${tag}`])) as { layers: CosignLayer[] }).layers;
+  }
+
+  test('--sign --provenance: a .sig and a SLSA .att next to the image in every pushed repository, checked with openssl', async () => {
+    const keys = await runCaisson(['generate-key-pair'], { cwd: dir, env: { COSIGN_PASSWORD: 'pw for the build' } });
+    assert.equal(keys.code, 0, keys.stderr);
+    const publicKeyPem = readFileSync(join(dir, 'cosign.pub'), 'utf8');
+    const ctx = context('ctx-signed');
+    const { provenance, text, digest } = await build(ctx, 'signed', ['--sign', '--provenance', '--key', 'cosign.key', '--tlog-upload=false'], { COSIGN_PASSWORD: 'pw for the build' });
+    for (const repo of ['app', 'mirror/app']) {
+      const [signature, ...moreSignatures] = cosignLayers(repo, `sha256-${digest}.sig`);
+      assert.ok(signature !== undefined && moreSignatures.length === 0, `${repo}: one signature`);
+      const payload = await blob(repo, signature.digest);
+      assert.equal((JSON.parse(payload.toString('utf8')) as { critical: { image: { 'docker-manifest-digest': string } } }).critical.image['docker-manifest-digest'], `sha256:${digest}`);
+      assert.ok(opensslVerifies({ publicKeyPem, signature: Buffer.from(signature.annotations['dev.cosignproject.cosign/signature'] ?? '', 'base64'), data: payload }), `${repo}: openssl verifies the .sig`);
+
+      const [attestation, ...moreAttestations] = cosignLayers(repo, `sha256-${digest}.att`);
+      assert.ok(attestation !== undefined && moreAttestations.length === 0, `${repo}: one attestation`);
+      assert.equal(attestation.annotations['predicateType'], 'https://slsa.dev/provenance/v1');
+      const envelope = JSON.parse((await blob(repo, attestation.digest)).toString('utf8')) as { payload: string; payloadType: string; signatures: { sig: string }[] };
+      const body = Buffer.from(envelope.payload, 'base64');
+      const type = Buffer.from(envelope.payloadType);
+      const pae = Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${body.length} `), body]);
+      assert.ok(opensslVerifies({ publicKeyPem, signature: Buffer.from(envelope.signatures[0]?.sig ?? '', 'base64'), data: pae }), `${repo}: openssl verifies the DSSE PAE`);
+      assert.deepEqual(JSON.parse(body.toString('utf8')), provenance, 'the attested statement is the one written to --provenance-file');
+    }
+    assert.ok(!text.includes('pw for the build'));
+  });
+
+  test('a wrong key password fails before the build: exit 9, nothing pushed, the password not echoed', async () => {
+    const ctx = context('ctx-wrong-password');
+    const result = await runCaisson(['build', ctx, '-d', `${registry.host}/app:never`, '--cache-dir', join(dir, 'cache'), '--sign', '--key', 'cosign.key', '--tlog-upload=false'], { cwd: dir, env: { COSIGN_PASSWORD: 'not the password' } });
+    assert.equal(result.code, 9, result.stderr);
+    assert.match(result.stderr, /cosign\.key/);
+    assert.match(result.stderr, /ERR_SIGNING_KEY/);
+    assert.ok(!result.stderr.includes('not the password'));
+    assert.doesNotMatch(result.stderr, /\[stage-0/, 'no step ran');
+    const tags = (await (await fetch(`${registry.url}/v2/app/tags/list`)).json()) as { tags: string[] };
+    assert.ok(!tags.tags.includes('never'));
+  });
+
+  test('--sign without a pushed image is a usage error that points at --provenance-file', async () => {
+    const result = await runCaisson(['build', context('ctx-no-push'), '--no-push', '--sign', '--key', 'cosign.key'], { cwd: dir });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--sign needs a pushed image/);
   });
 });

@@ -14,7 +14,8 @@ import { formatReference, hostPlatform, parsePlatform, parseReference, type Comp
 import { RegistrySession } from '../../registry/index.js';
 import { parseBuildArgs } from '../build-args.js';
 import { provenanceInput, provenanceStatement } from '../build-provenance.js';
-import { serializeStatement } from '../../supplychain/index.js';
+import { serializeStatement, type Statement } from '../../supplychain/index.js';
+import { buildSigning, signBuild } from '../build-signing.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
@@ -222,6 +223,8 @@ async function buildIn(args: ParsedArgs, context: CommandContext, prepared: Prep
   const buildArgs = parseBuildArgs(args.strings('build-arg'), context.env);
   const platform = platformFlag(args);
   const dockerfileAt = dockerfile.file === '<stdin>' ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file);
+  const pushed = args.bool('no-push') ? [] : destinations;
+  const signing = await buildSigning({ args, context, pushed });
   const startedOn = new Date();
   const started = startedOn.getTime();
   try {
@@ -249,11 +252,14 @@ async function buildIn(args: ParsedArgs, context: CommandContext, prepared: Prep
       ...(context.signal === undefined ? {} : { signal: context.signal }),
       ...(wantsProvenance ? { digestContext: true } : {}),
     });
-    const pushed = args.bool('no-push') ? [] : destinations;
+    let statement: Statement | undefined;
     if (wantsProvenance) {
       const input = provenanceInput({ args, context, prepared, dockerfile: { path: dockerfileAt, text: dockerfile.text }, buildArgs, platform, result, startedOn, finishedOn: new Date() });
-      const statement = provenanceStatement({ input, pushed, digest: result.digest as Digest });
+      statement = provenanceStatement({ input, pushed, digest: result.digest as Digest });
       if (provenanceFile !== undefined) await writeFile(resolve(context.cwd, provenanceFile), serializeStatement(statement));
+    }
+    if (signing !== undefined) {
+      await signBuild({ setup: signing, registry, pushed, image: { digest: result.digest as Digest, mediaType: result.mediaType, size: result.size }, statement, logger: context.logger });
     }
     const digestFile = args.string('digest-file');
     if (digestFile !== undefined) await writeFile(resolve(context.cwd, digestFile), result.digest);
