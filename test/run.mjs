@@ -34,6 +34,7 @@ const needs = [
   ['bzip2', 'bzip2'],
   ['xz', 'xz-utils'],
   ['git', 'git'],
+  ['/usr/sbin/dockerd', 'docker.io'],
 ];
 
 function executable(file) {
