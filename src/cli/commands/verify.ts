@@ -1,0 +1,43 @@
+/**
+ * `caisson verify <image> (--key cosign.pub | --certificate-identity SAN --certificate-oidc-issuer URL)
+ * [--trusted-root F] [--insecure-ignore-tlog] [-a KEY=VALUE]…`: cosign's `verify`. The tag is
+ * resolved to its digest, then every signature — cosign's `sha256-<hex>.sig` layers and cosign
+ * v3's Sigstore-bundle referrers — is checked; one valid signature is enough. Prints each
+ * verified payload as one JSON line on stdout (as cosign does) and a "Verified OK" line per
+ * signature on stderr; exit 10 (ERR_VERIFY_FAILED) naming each rejected signature otherwise.
+ */
+import { CaissonError } from '../../errors.js';
+import { verifyImageSignatures } from '../../supplychain/index.js';
+import type { CommandContext } from '../context.js';
+import type { ParsedArgs } from '../spec.js';
+import { describeSigner, imageArgument, resolveSignedImage, resolveVerificationTrust, withImageSession } from '../verify-trust.js';
+
+function annotationFlags(values: readonly string[]): Record<string, string> {
+  const annotations: Record<string, string> = {};
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    if (equals <= 0) throw new CaissonError({ code: 'ERR_USAGE', message: `--annotation "${value}": expected KEY=VALUE`, hint: 'e.g. -a tag=v1.2 (each must be among the signed annotations).' });
+    annotations[value.slice(0, equals)] = value.slice(equals + 1);
+  }
+  return annotations;
+}
+
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const reference = imageArgument(args.positional);
+  const annotations = annotationFlags(args.strings('annotation'));
+  const trust = await resolveVerificationTrust({ args, context });
+  await withImageSession({
+    args,
+    context,
+    reference,
+    run: async (session) => {
+      const { repository, image } = await resolveSignedImage({ reference, session });
+      const verified = await verifyImageSignatures({ repository, image, trust, annotations });
+      for (const signature of verified) {
+        const logged = signature.tlogEntry === undefined ? 'no transparency-log entry (--insecure-ignore-tlog)' : `Rekor entry ${signature.tlogEntry.logIndex} at ${new Date(signature.tlogEntry.integratedTime * 1000).toISOString()}`;
+        context.stderr(`Verified OK: ${image.name}@${image.digest} (${signature.where}) signed by ${describeSigner(signature.signer)}; ${logged}\n`);
+        context.stdout(`${JSON.stringify(JSON.parse(signature.payload.toString('utf8')))}\n`);
+      }
+    },
+  });
+}
