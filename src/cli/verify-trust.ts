@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { CaissonError } from '../errors.js';
 import { parseReference, referenceIdentifier, repositoryName, type Reference } from '../image/index.js';
 import { RegistrySession, type RegistryRepository } from '../registry/index.js';
-import { readTrustedRoot, transparencyLogKeyFromPem, type SignedImage, type SignerTrust, type TransparencyLogKey, type TrustedRoot, type VerificationTrust, type VerifiedSigner } from '../supplychain/index.js';
+import { readTrustedRoot, transparencyLogKeyFromPem, type SignedImage, type SignerTrust, type TransparencyLogKey, type TlogEntry, type TrustedRoot, type VerificationTrust, type VerifiedSigner } from '../supplychain/index.js';
 import type { CommandContext } from './context.js';
 import { resolveRegistryOptions } from './registry-settings.js';
 import type { ParsedArgs } from './spec.js';
@@ -89,11 +89,36 @@ export async function resolveSignedImage(options: { readonly reference: Referenc
   return { repository, image: { name: repositoryName(options.reference), digest: root.digest } };
 }
 
-/** Runs `run` with a registry session for the image's host (closed afterwards). */
-export async function withImageSession<T>(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly reference: Reference; readonly run: (session: RegistrySession) => Promise<T> }): Promise<T> {
-  const session = new RegistrySession(resolveRegistryOptions({ args: options.args, context: options.context, roles: { pushHosts: [], pullHosts: [options.reference.registry] } }));
+/** What both commands print about one verified item. */
+export interface VerifiedItem {
+  readonly signer: VerifiedSigner;
+  readonly tlogEntry?: TlogEntry;
+}
+
+/**
+ * Both commands' course: trust from the flags, a registry session for the image's host (closed
+ * afterwards), the tag resolved to its digest, `verify`, then per verified item its `stdout` line
+ * and a "Verified OK: <what> signed by …; <Rekor entry>" line on stderr.
+ */
+export async function runVerification<T extends VerifiedItem>(options: {
+  readonly args: ParsedArgs;
+  readonly context: CommandContext;
+  readonly reference: Reference;
+  readonly verify: (options: { readonly repository: RegistryRepository; readonly image: SignedImage; readonly trust: VerificationTrust }) => Promise<readonly T[]>;
+  readonly describe: (item: T, image: SignedImage) => string;
+  readonly stdout: (item: T) => string;
+}): Promise<void> {
+  const { args, context } = options;
+  const trust = await resolveVerificationTrust({ args, context });
+  const session = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts: [], pullHosts: [options.reference.registry] } }));
   try {
-    return await options.run(session);
+    const { repository, image } = await resolveSignedImage({ reference: options.reference, session });
+    for (const item of await options.verify({ repository, image, trust })) {
+      const entry = item.tlogEntry;
+      const logged = entry === undefined ? 'no transparency-log entry (--insecure-ignore-tlog)' : `Rekor entry ${entry.logIndex} at ${new Date(entry.integratedTime * 1000).toISOString()}`;
+      context.stderr(`Verified OK: ${options.describe(item, image)} signed by ${describeSigner(item.signer)}; ${logged}\n`);
+      context.stdout(`${options.stdout(item)}\n`);
+    }
   } finally {
     await session.close();
   }

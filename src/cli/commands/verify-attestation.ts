@@ -11,7 +11,7 @@ import { CaissonError } from '../../errors.js';
 import { DEFAULT_PREDICATE_TYPE, PREDICATE_TYPE_NAMES, predicateTypeOf, verifyImageAttestations } from '../../supplychain/index.js';
 import type { CommandContext } from '../context.js';
 import type { ParsedArgs } from '../spec.js';
-import { describeSigner, imageArgument, resolveSignedImage, resolveVerificationTrust, withImageSession } from '../verify-trust.js';
+import { imageArgument, runVerification } from '../verify-trust.js';
 
 function predicateTypeFlag(value: string): string {
   if (PREDICATE_TYPE_NAMES[value] === undefined && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(value)) {
@@ -23,19 +23,12 @@ function predicateTypeFlag(value: string): string {
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const reference = imageArgument(args.positional);
   const predicateType = predicateTypeFlag(args.string('type') ?? DEFAULT_PREDICATE_TYPE);
-  const trust = await resolveVerificationTrust({ args, context });
-  await withImageSession({
+  await runVerification({
     args,
     context,
     reference,
-    run: async (session) => {
-      const { repository, image } = await resolveSignedImage({ reference, session });
-      const verified = await verifyImageAttestations({ repository, image, trust, predicateType });
-      for (const attestation of verified) {
-        const logged = attestation.tlogEntry === undefined ? 'no transparency-log entry (--insecure-ignore-tlog)' : `Rekor entry ${attestation.tlogEntry.logIndex} at ${new Date(attestation.tlogEntry.integratedTime * 1000).toISOString()}`;
-        context.stderr(`Verified OK: ${attestation.statement.predicateType} attestation of ${image.name}@${image.digest} (${attestation.where}) signed by ${describeSigner(attestation.signer)}; ${logged}\n`);
-        context.stdout(`${attestation.envelope.toString('utf8').trim()}\n`);
-      }
-    },
+    verify: ({ repository, image, trust }) => verifyImageAttestations({ repository, image, trust, predicateType }),
+    describe: (attestation, image) => `${attestation.statement.predicateType} attestation of ${image.name}@${image.digest} (${attestation.where})`,
+    stdout: (attestation) => attestation.envelope.toString('utf8').trim(),
   });
 }

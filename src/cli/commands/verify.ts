@@ -10,7 +10,7 @@ import { CaissonError } from '../../errors.js';
 import { verifyImageSignatures } from '../../supplychain/index.js';
 import type { CommandContext } from '../context.js';
 import type { ParsedArgs } from '../spec.js';
-import { describeSigner, imageArgument, resolveSignedImage, resolveVerificationTrust, withImageSession } from '../verify-trust.js';
+import { imageArgument, runVerification } from '../verify-trust.js';
 
 function annotationFlags(values: readonly string[]): Record<string, string> {
   const annotations: Record<string, string> = {};
@@ -25,19 +25,12 @@ function annotationFlags(values: readonly string[]): Record<string, string> {
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const reference = imageArgument(args.positional);
   const annotations = annotationFlags(args.strings('annotation'));
-  const trust = await resolveVerificationTrust({ args, context });
-  await withImageSession({
+  await runVerification({
     args,
     context,
     reference,
-    run: async (session) => {
-      const { repository, image } = await resolveSignedImage({ reference, session });
-      const verified = await verifyImageSignatures({ repository, image, trust, annotations });
-      for (const signature of verified) {
-        const logged = signature.tlogEntry === undefined ? 'no transparency-log entry (--insecure-ignore-tlog)' : `Rekor entry ${signature.tlogEntry.logIndex} at ${new Date(signature.tlogEntry.integratedTime * 1000).toISOString()}`;
-        context.stderr(`Verified OK: ${image.name}@${image.digest} (${signature.where}) signed by ${describeSigner(signature.signer)}; ${logged}\n`);
-        context.stdout(`${JSON.stringify(JSON.parse(signature.payload.toString('utf8')))}\n`);
-      }
-    },
+    verify: ({ repository, image, trust }) => verifyImageSignatures({ repository, image, trust, annotations }),
+    describe: (signature, image) => `${image.name}@${image.digest} (${signature.where})`,
+    stdout: (signature) => JSON.stringify(JSON.parse(signature.payload.toString('utf8'))),
   });
 }
