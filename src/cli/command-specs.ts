@@ -5,7 +5,7 @@
  */
 import { BUILD_OPTIONS } from './build-flags.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
-import { SIGNING_OPTIONS } from './sign-flags.js';
+import { SIGNING_OPTIONS, VERIFY_OPTIONS } from './sign-flags.js';
 import type { CommandSpec } from './spec.js';
 
 /** `caisson cache gc`'s default --max-age (kaniko's --cache-ttl default). */
@@ -124,5 +124,35 @@ export const SIGN_COMMAND: CommandSpec = {
   load: () => import('./commands/sign.js'),
 };
 
+export const VERIFY_COMMAND: CommandSpec = {
+  name: 'verify',
+  describe: "Check an image's signatures (cosign .sig tags, Sigstore bundle referrers), as cosign verify does",
+  positionals: [{ name: 'image', required: true, describe: 'the image: [docker://]REGISTRY/REPO[:TAG|@DIGEST] (a tag is resolved to its digest first)' }],
+  options: [
+    ...VERIFY_OPTIONS,
+    { name: 'annotation', short: 'a', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'a signed annotation the signature must carry (in its payload\'s "optional")' },
+    ...REGISTRY_OPTIONS,
+  ],
+  load: () => import('./commands/verify.js'),
+};
+
+export const VERIFY_ATTESTATION_COMMAND: CommandSpec = {
+  name: 'verify-attestation',
+  describe: "Check an image's in-toto attestations (.att tags, bundle referrers), as cosign verify-attestation does",
+  positionals: [{ name: 'image', required: true, describe: 'the image: [docker://]REGISTRY/REPO[:TAG|@DIGEST] (a tag is resolved to its digest first)' }],
+  options: [
+    ...VERIFY_OPTIONS,
+    {
+      name: 'type',
+      type: 'string',
+      placeholder: 'TYPE',
+      default: 'slsaprovenance1',
+      describe: "the predicate type: slsaprovenance1, slsaprovenance (v0.2), custom, link, spdx, cyclonedx, vuln, openvex, or a URI (cosign's default is custom)",
+    },
+    ...REGISTRY_OPTIONS,
+  ],
+  load: () => import('./commands/verify-attestation.js'),
+};
+
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND, SIGN_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND, SIGN_COMMAND, VERIFY_COMMAND, VERIFY_ATTESTATION_COMMAND];

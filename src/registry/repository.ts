@@ -5,11 +5,11 @@
  * tag up to date when the registry lacks the referrers API.
  */
 import type { Readable } from 'node:stream';
-import { isDigest, repositoryName, type Descriptor, type ImageSource, type ImageTarget, type ParsedManifest, type Reference, type WriteBlobOptions, type WriteManifestOptions } from '../image/index.js';
+import { isDigest, repositoryName, type Descriptor, type Digest, type ImageSource, type ImageTarget, type ParsedManifest, type Reference, type WriteBlobOptions, type WriteManifestOptions } from '../image/index.js';
 import { uploadBlob, openBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
 import { getManifest, putManifest } from './manifests.js';
-import { addToFallbackIndex } from './referrers.js';
+import { addToFallbackIndex, listReferrers } from './referrers.js';
 
 export interface RegistryRepositoryOptions {
   readonly client: RegistryClient;
@@ -46,6 +46,11 @@ export class RegistryRepository implements ImageSource, ImageTarget {
     const { parsed } = await getManifest({ ...this.#target, reference: descriptor.digest });
     this.#manifests.set(descriptor.digest, parsed);
     return parsed;
+  }
+
+  /** The manifests whose `subject` is `subject`: the referrers API, else the `sha256-<hex>` fallback tag. */
+  referrers(options: { readonly subject: Digest; readonly artifactType?: string }): Promise<readonly Descriptor[]> {
+    return listReferrers({ ...this.#target, ...options });
   }
 
   async openBlob(descriptor: Descriptor): Promise<Readable> {

@@ -59,5 +59,11 @@ export { decodeTokenClaims, IDENTITY_TOKEN_ENV, identityTokenSource, tokenSubjec
 export { DEFAULT_FULCIO_URL, requestSigningCertificate, type IssuedCertificate, type SigningCertificateRequest } from './fulcio.js';
 export { KeylessSigner, type KeylessSignerOptions } from './keyless-signer.js';
 export { DEFAULT_REKOR_URL, RekorClient, verifySet, type RekorClientOptions, type TlogProposal } from './rekor.js';
-export { publicKeyHint, sigstoreBundleJson, tlogEntryToProtoJson } from './sigstore-bundle.js';
+export { parseSigstoreBundle, publicKeyHint, sigstoreBundleJson, tlogEntryToProtoJson, type BundleContent, type SigstoreBundle } from './sigstore-bundle.js';
 export { attestImage, signImage, type PublishedArtifact, type PublishOptions } from './publish.js';
+export { parseTrustedRoot, readTrustedRoot, transparencyLogKeyFromPem, logIdOf, TRUSTED_ROOT_MEDIA_TYPES, type CertificateAuthority, type SignerTrust, type TransparencyLogKey, type TrustedRoot, type ValidFor, type VerificationTrust } from './trust.js';
+export { fulcioIssuer, subjectAltNames } from './der.js';
+export { hasReferrers, type ReferrerSource } from './verify-bundle.js';
+export type { SignedImage } from './verify-legacy.js';
+export { VerificationError, type Rejection, type RejectionReason, type SignatureLayout, type VerifiedAttestation, type VerifiedSignature, type VerifiedSigner } from './verify-result.js';
+export { DEFAULT_PREDICATE_TYPE, predicateTypeOf, PREDICATE_TYPE_NAMES, verifyImageAttestations, verifyImageSignatures, type VerifyAttestationsOptions, type VerifySignaturesOptions } from './verify.js';

@@ -1,14 +1,19 @@
 /**
- * Sigstore bundle v0.3 JSON (protobuf-specs `sigstore_bundle.proto`, `sigstore_rekor.proto`;
- * shared/specs/supply-chain.md §3 "Sigstore bundle v0.3 JSON") for one DSSE envelope, as cosign v3
- * stores it in a referrer: protojson (camelCase, standard base64 bytes, int64 as strings, empty
- * fields omitted). Pure.
+ * Sigstore bundle JSON (protobuf-specs `sigstore_bundle.proto`, `sigstore_rekor.proto`;
+ * shared/specs/supply-chain.md §3 "Sigstore bundle v0.3 JSON"), both ways, pure:
+ * - writing v0.3 for one DSSE envelope, as cosign v3 stores it in a referrer: protojson (camelCase,
+ *   standard base64 bytes, int64 as strings, empty fields omitted);
+ * - reading v0.1–v0.3 for verification: the signing certificate or key hint, the tlog entries, and
+ *   the content (a DSSE envelope or a message signature). Malformed bundles are
+ *   `SignatureFormatError`s naming the problem.
  */
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { SIGSTORE_BUNDLE_V03_MEDIA_TYPE } from './bundle-referrer.js';
-import type { DsseEnvelope } from './dsse.js';
+import { SIGSTORE_BUNDLE_V03_MEDIA_TYPE, sigstoreBundleVersion } from './bundle-referrer.js';
+import { parseEnvelope, type DsseEnvelope } from './dsse.js';
+import { SignatureFormatError } from './format-error.js';
 import type { SignerIdentity } from './signer.js';
-import type { TlogEntry } from './tlog.js';
+import { tlogEntryFromProtoJson, type TlogEntry } from './tlog.js';
+import { decodeBase64, isObject, parseJsonObject } from './wire.js';
 
 /**
  * The `publicKey.hint` of a keyed bundle: standard base64 of sha256(SPKI DER), as sigstore-go
@@ -77,4 +82,68 @@ export function sigstoreBundleJson(options: { readonly envelope: DsseEnvelope; r
       },
     }),
   );
+}
+
+/** What a bundle signs. */
+export type BundleContent =
+  | { readonly kind: 'dsse'; readonly envelope: DsseEnvelope }
+  /** A signature over an artifact whose SHA-256 is `digest`. */
+  | { readonly kind: 'message-signature'; readonly digest: Buffer; readonly signature: Buffer };
+
+export interface SigstoreBundle {
+  /** `0.1`, `0.2` or `0.3`. */
+  readonly version: string;
+  /** The signing certificate (DER), when keyless; absent for a key (its hint is not trusted). */
+  readonly certificate?: Buffer;
+  readonly tlogEntries: readonly TlogEntry[];
+  readonly content: BundleContent;
+}
+
+function bad(what: string, detail: string): SignatureFormatError {
+  return new SignatureFormatError({ problem: 'not-object', what, detail: `the Sigstore bundle ${detail}` });
+}
+
+function certificateOf(material: Record<string, unknown>, what: string): Buffer | undefined {
+  const single = material['certificate'];
+  const chain = material['x509CertificateChain'];
+  const first = isObject(chain) && Array.isArray(chain['certificates']) ? chain['certificates'][0] : undefined;
+  const holder = isObject(single) ? single : isObject(first) ? first : undefined;
+  if (holder === undefined) return undefined;
+  const der = typeof holder['rawBytes'] === 'string' ? decodeBase64(holder['rawBytes']) : undefined;
+  if (der === undefined || der.length === 0) throw bad(what, 'certificate has no base64 rawBytes');
+  return der;
+}
+
+function contentOf(root: Record<string, unknown>, what: string): BundleContent {
+  const envelope = root['dsseEnvelope'];
+  if (isObject(envelope)) return { kind: 'dsse', envelope: parseEnvelope({ bytes: Buffer.from(JSON.stringify(envelope)), what }) };
+  const message = root['messageSignature'];
+  if (isObject(message)) {
+    const digest = message['messageDigest'];
+    const value = isObject(digest) && digest['algorithm'] === 'SHA2_256' && typeof digest['digest'] === 'string' ? decodeBase64(digest['digest']) : undefined;
+    const signature = typeof message['signature'] === 'string' ? decodeBase64(message['signature']) : undefined;
+    if (value === undefined || value.length !== 32 || signature === undefined || signature.length === 0) throw bad(what, 'messageSignature needs a SHA2_256 messageDigest and a base64 signature');
+    return { kind: 'message-signature', digest: value, signature };
+  }
+  throw bad(what, 'has neither dsseEnvelope nor messageSignature');
+}
+
+/** Parses a bundle's JSON bytes. */
+export function parseSigstoreBundle(options: { readonly bytes: Buffer; readonly what: string }): SigstoreBundle {
+  const { what } = options;
+  const root = parseJsonObject({ bytes: options.bytes, what, kind: 'Sigstore bundle' });
+  const mediaType = root['mediaType'];
+  const version = typeof mediaType === 'string' ? sigstoreBundleVersion(mediaType) : undefined;
+  if (version === undefined) throw bad(what, `mediaType ${JSON.stringify(mediaType ?? null)} is not a Sigstore bundle type`);
+  const material = root['verificationMaterial'];
+  if (!isObject(material)) throw bad(what, 'has no verificationMaterial');
+  const entries = material['tlogEntries'] ?? [];
+  if (!Array.isArray(entries)) throw bad(what, 'tlogEntries is not a list');
+  const certificate = certificateOf(material, what);
+  return {
+    version,
+    ...(certificate === undefined ? {} : { certificate }),
+    tlogEntries: entries.map((value: unknown) => tlogEntryFromProtoJson({ value, what })),
+    content: contentOf(root, what),
+  };
 }

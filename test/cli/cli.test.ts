@@ -157,7 +157,7 @@ describe('bin/caisson.js as a process', () => {
     assert.equal(result.status, 0);
     assert.match(
       result.stdout,
-      /^Commands:\n {2}build \[context\] +Build an image from a Dockerfile and a context, and push it or write it locally\n {2}parse \[dockerfile\] +Parse a Dockerfile: stage summary, AST dump \(--dump\), typed JSON \(--json\)\n {2}lint \[dockerfile\] +Check a Dockerfile: syntax errors and BuildKit build-check warnings\n {2}inspect <image> +Show an image: .*\n {2}copy <source> <destination> +Copy an image .*\n {2}cache <action> +Show \(du\) or trim \(gc\) the local layer store .*\n {2}warm +Pre-pull base images into the cache directory's layer store .*\n {2}generate-key-pair +Make a cosign key pair: .*\n {2}sign <image> +Sign an image in a registry, .*\n\n/m,
+      /^Commands:\n {2}build \[context\] +Build an image from a Dockerfile and a context, and push it or write it locally\n {2}parse \[dockerfile\] +Parse a Dockerfile: stage summary, AST dump \(--dump\), typed JSON \(--json\)\n {2}lint \[dockerfile\] +Check a Dockerfile: syntax errors and BuildKit build-check warnings\n {2}inspect <image> +Show an image: .*\n {2}copy <source> <destination> +Copy an image .*\n {2}cache <action> +Show \(du\) or trim \(gc\) the local layer store .*\n {2}warm +Pre-pull base images into the cache directory's layer store .*\n {2}generate-key-pair +Make a cosign key pair: .*\n {2}sign <image> +Sign an image in a registry, .*\n {2}verify <image> +Check an image's signatures .*\n {2}verify-attestation <image> +Check an image's in-toto attestations .*\n\n/m,
     );
     const command = run(['parse', '--help']);
     assert.equal(command.status, 0);
