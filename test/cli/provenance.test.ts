@@ -17,6 +17,8 @@ import { runCaisson } from '../support/cli.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
 import { opensslVerifies } from '../supplychain/support.js';
+import { mockTrustedRoot } from '../supplychain/verify-support.js';
+import { fakeIdentityToken, startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock.js';
 
 const skip =
   (process.getuid?.() !== 0 ? 'needs uid 0: the busybox base COPYs root-owned files' : undefined) ??
@@ -44,10 +46,13 @@ describe('caisson build --provenance-file', { skip }, () => {
   let registry: RunningRegistry;
   let base = '';
   let baseDigest = '';
+  let mock: SigstoreMock;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'caisson-provenance-'));
     registry = await startRegistry({ setup: 'plain' });
+    mock = await startSigstoreMock();
+    writeFileSync(join(dir, 'trusted_root.json'), mockTrustedRoot(mock));
     base = `${registry.host}/base/busybox:1`;
     await pushBusyboxBase({ dir: join(dir, 'busybox'), reference: base, cacheDir: join(dir, 'cache') });
     baseDigest = runTool('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${base}`]);
@@ -56,6 +61,7 @@ describe('caisson build --provenance-file', { skip }, () => {
 
   after(async () => {
     await registry?.stop();
+    await mock?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -177,5 +183,36 @@ describe('caisson build --provenance-file', { skip }, () => {
     const result = await runCaisson(['build', context('ctx-no-push'), '--no-push', '--sign', '--key', 'cosign.key'], { cwd: dir });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /--sign needs a pushed image/);
+  });
+
+  test('caisson verify and verify-attestation accept what build --sign --provenance wrote, and only for that key', async () => {
+    const ref = `${registry.host}/app:signed`;
+    const verified = await runCaisson(['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', ref], { cwd: dir });
+    assert.equal(verified.code, 0, verified.stderr);
+    const attested = await runCaisson(['verify-attestation', '--key', 'cosign.pub', '--insecure-ignore-tlog', ref], { cwd: dir });
+    assert.equal(attested.code, 0, attested.stderr);
+    const envelope = JSON.parse(attested.stdout.trim().split('\n')[0] ?? '') as { payload: string };
+    assert.deepEqual(JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')), JSON.parse(readFileSync(join(dir, 'signed.provenance.json'), 'utf8')));
+    const keys = await runCaisson(['generate-key-pair', '--output-key-prefix', 'other'], { cwd: dir, env: { COSIGN_PASSWORD: '' } });
+    assert.equal(keys.code, 0, keys.stderr);
+    const wrong = await runCaisson(['verify', '--key', 'other.pub', '--insecure-ignore-tlog', ref], { cwd: dir });
+    assert.equal(wrong.code, 10, wrong.stderr);
+  });
+
+  test('keyless, bundle format: Fulcio certificate and Rekor entries (mocks on loopback), verified by identity with the trusted root', async () => {
+    const token = join(dir, 'oidc-token');
+    writeFileSync(token, fakeIdentityToken({ sub: 'builder@example.com', email: 'builder@example.com', iss: 'https://issuer.example.com' }));
+    const ctx = context('ctx-keyless');
+    writeFileSync(join(ctx, 'src', 'keyless.txt'), 'an image of its own: no other test signed this digest\n');
+    const { digest } = await build(ctx, 'keyless', ['--sign', '--provenance', '--identity-token-file', token, '--fulcio-url', mock.fulcioURL, '--rekor-url', mock.rekorURL, '--signature-format', 'bundle']);
+    const ref = `${registry.host}/app@sha256:${digest}`;
+    const identity = ['--certificate-identity', 'builder@example.com', '--certificate-oidc-issuer', 'https://issuer.example.com', '--trusted-root', 'trusted_root.json'];
+    const verified = await runCaisson(['verify', ...identity, ref], { cwd: dir });
+    assert.equal(verified.code, 0, verified.stderr);
+    const attested = await runCaisson(['verify-attestation', ...identity, ref], { cwd: dir });
+    assert.equal(attested.code, 0, attested.stderr);
+    const other = await runCaisson(['verify', '--certificate-identity', 'someone@example.com', '--certificate-oidc-issuer', 'https://issuer.example.com', '--trusted-root', 'trusted_root.json', ref], { cwd: dir });
+    assert.equal(other.code, 10, other.stderr);
+    assert.ok(!runTool('skopeo', ['list-tags', '--tls-verify=false', `docker://${registry.host}/app`]).includes(`sha256-${digest}.sig`), 'bundle format writes no .sig tag');
   });
 });
