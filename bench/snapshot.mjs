@@ -2,12 +2,12 @@
 // next to find(1) and tar(1) on the same tree and blob in the same run, prints ratios and verdicts.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { commitUpper, commitWalk, extractLayer, LayerStore, overlayMountData, scanTree } from '../dist/src/fs/index.js';
 
-const [work, filesText, sizeText] = process.argv.slice(2);
+const [work, filesText, sizeText, shmDir] = process.argv.slice(2);
 const FILES = Number(filesText);
 const SIZE = Number(sizeText) * 1024 * 1024;
 const CHANGED = 10;
@@ -108,22 +108,48 @@ sh(`tar -C ${JSON.stringify(tree)} -cf - . | gzip -6 > ${JSON.stringify(blob)}`)
 const diffHash = createHash('sha256');
 for await (const chunk of createReadStream(blob).pipe(createGunzip())) diffHash.update(chunk);
 const diffId = `sha256:${diffHash.digest('hex')}`;
-let tarMs = Infinity;
-let caissonMs = Infinity;
-for (let round = 0; round < 2; round += 1) {
-  const order = round % 2 === 0 ? ['tar', 'caisson'] : ['caisson', 'tar'];
-  for (const tool of order) {
-    const target = join(work, `x-${tool}`);
-    rmSync(target, { recursive: true, force: true });
-    mkdirSync(target);
-    sh(`sync -f ${JSON.stringify(work)}`);
-    if (tool === 'tar') tarMs = Math.min(tarMs, (await timed(() => sh(`tar -xzf ${JSON.stringify(blob)} -C ${JSON.stringify(target)}`))).ms);
-    else caissonMs = Math.min(caissonMs, (await timed(() => extractLayer({ source: createReadStream(blob, { highWaterMark: 1 << 16 }), target, what: blob }))).ms);
-    rmSync(target, { recursive: true, force: true });
+/**
+ * Both tools extract into the same directory root, in alternating order, best of two rounds each.
+ * The verdict is measured in a tmpfs (/dev/shm) when there is room: on these VMs' ext4, creating a
+ * file costs 250-400 us of kernel time and that cost swings 2x from one minute to the next, which
+ * buries both tools' own work (tar's time for the same blob has varied 6-10 s between runs). The
+ * work directory's figures are printed next to it, without a verdict.
+ */
+async function extractionRace(parent) {
+  let tarMs = Infinity;
+  let caissonMs = Infinity;
+  for (let round = 0; round < 2; round += 1) {
+    const order = round % 2 === 0 ? ['tar', 'caisson'] : ['caisson', 'tar'];
+    for (const tool of order) {
+      const target = join(parent, `x-${tool}`);
+      rmSync(target, { recursive: true, force: true });
+      mkdirSync(target, { recursive: true });
+      sh(`sync -f ${JSON.stringify(work)}`);
+      if (tool === 'tar') tarMs = Math.min(tarMs, (await timed(() => sh(`tar -xzf ${JSON.stringify(blob)} -C ${JSON.stringify(target)}`))).ms);
+      else caissonMs = Math.min(caissonMs, (await timed(() => extractLayer({ source: createReadStream(blob, { highWaterMark: 1 << 16 }), target, what: blob }))).ms);
+      rmSync(target, { recursive: true, force: true });
+    }
   }
+  return { tarMs, caissonMs };
 }
-console.log(`  tar -xzf ${tarMs.toFixed(0)} ms; caisson ${caissonMs.toFixed(0)} ms`);
-verdict("extraction at least 80% of tar -xzf's speed", tarMs / caissonMs >= 0.8, `speed ratio ${(tarMs / caissonMs).toFixed(2)}`);
+
+const treeBytes = Number(sh(`du -sb ${JSON.stringify(tree)}`).split('\t')[0]);
+const shmFree = shmDir !== undefined && existsSync('/dev/shm') ? statfsSync('/dev/shm').bavail * statfsSync('/dev/shm').bsize : 0;
+const onDisk = await extractionRace(join(work, 'extract'));
+console.log(`  work directory: tar -xzf ${onDisk.tarMs.toFixed(0)} ms; caisson ${onDisk.caissonMs.toFixed(0)} ms (speed ratio ${(onDisk.tarMs / onDisk.caissonMs).toFixed(2)}; file creation cost on this disk decides it)`);
+if (shmFree > treeBytes * 3) {
+  const scratch = shmDir;
+  mkdirSync(scratch, { recursive: true });
+  try {
+    const inMemory = await extractionRace(scratch);
+    console.log(`  tmpfs: tar -xzf ${inMemory.tarMs.toFixed(0)} ms; caisson ${inMemory.caissonMs.toFixed(0)} ms`);
+    verdict("extraction at least 80% of tar -xzf's speed (tmpfs)", inMemory.tarMs / inMemory.caissonMs >= 0.8, `speed ratio ${(inMemory.tarMs / inMemory.caissonMs).toFixed(2)}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+} else {
+  verdict("extraction at least 80% of tar -xzf's speed (work directory; /dev/shm lacks room)", onDisk.tarMs / onDisk.caissonMs >= 0.8, `speed ratio ${(onDisk.tarMs / onDisk.caissonMs).toFixed(2)}`);
+}
 
 const store = new LayerStore({ root: join(work, 'store') });
 const open = async () => createReadStream(blob);

@@ -3,7 +3,8 @@
 #   - a rootfs of --files files / --size-mib MiB (default 100,000 / 1024), a step that changes 10;
 #   - walk path: caisson's scan within 2x of `find -printf` over the tree;
 #   - overlay path (as root): the snapshot under 1% of a full walk and under 50 ms;
-#   - extraction of the tree as one gzip layer at least 80% of `tar -xzf`'s speed;
+#   - extraction of the tree as one gzip layer at least 80% of `tar -xzf`'s speed (in a tmpfs when
+#     /dev/shm has room: this VM's ext4 file creation cost swings too much; disk figures shown too);
 #   - the layer store: a second build on the same base extracts nothing.
 #
 # Usage: bench/snapshot.sh [--files N] [--size-mib N]   (--files 5000 --size-mib 64 for a smoke run)
@@ -29,8 +30,10 @@ bench_tools bench/snapshot.sh "apt-get install findutils tar gzip attr util-linu
 bench_node bench/snapshot.sh
 # The tree, its blob, two extracted copies and the store's.
 bench_workdir bench/snapshot.sh $(( SIZE_MIB * 5 + 512 ))
-trap 'rm -rf "$WORK"' EXIT
+# The extraction race's tmpfs directory (see snapshot.mjs), removed with the work dir.
+SHM_DIR="/dev/shm/$(basename "$WORK")"
+trap 'rm -rf "$WORK" "$SHM_DIR"' EXIT
 trap 'exit 130' INT TERM
 
 echo "snapshot bench: ${FILES} files, ${SIZE_MIB} MiB, $(nproc) cores; node $(node --version), $(find --version | head -1), $(tar --version | head -1)"
-node bench/snapshot.mjs "$WORK" "$FILES" "$SIZE_MIB"
+node bench/snapshot.mjs "$WORK" "$FILES" "$SIZE_MIB" "$SHM_DIR"
