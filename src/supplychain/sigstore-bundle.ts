@@ -60,17 +60,19 @@ export function tlogEntryToProtoJson(entry: TlogEntry): Record<string, unknown> 
 
 /**
  * The bundle's bytes: `mediaType` v0.3, `verificationMaterial` (the key hint or the leaf
- * certificate, and the tlog entry when there is one), `dsseEnvelope` with its one signature
- * (`keyid` only when the envelope has one; cosign v3 leaves it out).
+ * certificate, the tlog entry and the RFC 3161 timestamp — a DER `TimeStampResp` over the DSSE
+ * signature — when there are), `dsseEnvelope` with its one signature (`keyid` only when the
+ * envelope has one; cosign v3 leaves it out).
  */
-export function sigstoreBundleJson(options: { readonly envelope: DsseEnvelope; readonly identity: SignerIdentity; readonly tlogEntry?: TlogEntry }): Buffer {
-  const { envelope, tlogEntry } = options;
+export function sigstoreBundleJson(options: { readonly envelope: DsseEnvelope; readonly identity: SignerIdentity; readonly tlogEntry?: TlogEntry; readonly rfc3161Timestamp?: Buffer }): Buffer {
+  const { envelope, tlogEntry, rfc3161Timestamp } = options;
   return Buffer.from(
     JSON.stringify({
       mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
       verificationMaterial: {
         ...verificationContent(options.identity),
         ...(tlogEntry === undefined ? {} : { tlogEntries: [tlogEntryToProtoJson(tlogEntry)] }),
+        ...(rfc3161Timestamp === undefined ? {} : { timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: rfc3161Timestamp.toString('base64') }] } }),
       },
       dsseEnvelope: {
         payload: envelope.payload.toString('base64'),

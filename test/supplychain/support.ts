@@ -1,6 +1,7 @@
 /**
  * Test helper (never a test itself): P-256 keys and a `PayloadSigner` over them, and running
- * `openssl dgst -sha256 -verify` on a signature as an independent check.
+ * `openssl dgst -sha256 -verify` on a signature (and `openssl ts -verify` on an RFC 3161
+ * timestamp) as an independent check.
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
@@ -35,6 +36,25 @@ export function opensslVerifies(options: { readonly publicKeyPem: string; readon
     const result = spawnSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig.der'), join(dir, 'data')], { encoding: 'utf8' });
     if (result.error) throw result.error;
     return result.status === 0 && result.stdout.includes('Verified OK');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `openssl ts -verify -data data -in resp.tsr -CAfile chain.pem`: true when openssl says
+ * "Verification: OK" (the token's imprint is sha256(data), its CMS signature verifies, and its
+ * signing certificate chains to the PEM chain).
+ */
+export function opensslTimestampVerifies(options: { readonly response: Buffer; readonly data: Buffer; readonly chainPem: string }): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'caisson-openssl-ts-'));
+  try {
+    writeFileSync(join(dir, 'resp.tsr'), options.response);
+    writeFileSync(join(dir, 'data'), options.data);
+    writeFileSync(join(dir, 'chain.pem'), options.chainPem);
+    const result = spawnSync('openssl', ['ts', '-verify', '-data', join(dir, 'data'), '-in', join(dir, 'resp.tsr'), '-CAfile', join(dir, 'chain.pem')], { encoding: 'utf8' });
+    if (result.error) throw result.error;
+    return result.status === 0 && result.stdout.includes('Verification: OK');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

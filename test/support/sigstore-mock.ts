@@ -5,11 +5,20 @@
  * so caisson's undici clients talk to them over sockets (the package's nock interceptors cannot
  * see undici). Also mints the unsigned OIDC tokens the mock Fulcio accepts: it decodes the JWT
  * without verifying it and certifies `sub` (a URI SAN) with `iss` in the issuer extensions.
+ * The mock TSA reads only Sigstore's JSON request form; a DER `application/timestamp-query` (what
+ * cosign and caisson send) is read by `openssl ts -query -text` and handed to it in that form.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+
+const execFileAsync = promisify(execFile);
 
 export type MockService = 'fulcio' | 'rekor' | 'tsa';
 
@@ -35,7 +44,7 @@ export interface SigstoreMock {
   readonly rekorLogId: Buffer;
   /** The TSA's intermediate then root, PEM. */
   readonly tsaChainPem: string;
-  /** Every request so far, in order. */
+  /** Every request so far, in order (a DER timestamp query's body in base64). */
   readonly requests: readonly MockRequest[];
   /** The next POST to `service` is answered `status` with `body` instead of being handled. */
   refuseNext(options: { readonly service: MockService; readonly status: number; readonly body: string }): void;
@@ -54,8 +63,10 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
   const servers: Server[] = [];
   const serve = async (service: MockService, handler: () => { readonly path: string; readonly fn: HandlerFn } | undefined): Promise<string> => {
     const server = createServer((request, response) => {
-      void readBody(request).then(async (body) => {
+      void readBody(request).then(async (bytes) => {
         const path = request.url ?? '/';
+        const timestampQuery = request.headers['content-type'] === 'application/timestamp-query';
+        const body = timestampQuery ? bytes.toString('base64') : bytes.toString('utf8');
         requests.push({ service, method: request.method ?? '', path, body });
         const refusal = refusals.get(service);
         const mounted = handler();
@@ -68,7 +79,7 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
           response.writeHead(404, { 'content-type': 'application/json' }).end('{"code":404,"message":"not found"}');
           return;
         }
-        const result = await mounted.fn(body);
+        const result = await mounted.fn(timestampQuery ? await timestampQueryAsJson(bytes) : body);
         const payload = typeof result.response === 'string' ? result.response : Buffer.from(result.response.buffer, result.response.byteOffset, result.response.byteLength);
         response.writeHead(result.statusCode, { 'content-type': result.contentType ?? 'text/plain' }).end(payload);
       });
@@ -148,11 +159,38 @@ export function fakeIdentityToken(claims: FakeTokenClaims): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+/**
+ * A DER TimeStampReq in the JSON form the mock TSA reads (sigstore timestamp-authority's
+ * `{artifactHash, hashAlgorithm, nonce, certificates}`), as `openssl ts -query -text` reads it.
+ */
+async function timestampQueryAsJson(der: Buffer): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'caisson-tsq-'));
+  let text: string;
+  try {
+    await writeFile(join(directory, 'query.tsq'), der);
+    text = (await execFileAsync('openssl', ['ts', '-query', '-in', join(directory, 'query.tsq'), '-text'])).stdout;
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+  const hex = text
+    .split('\n')
+    .filter((line) => /^\s+[0-9a-f]{4} - /.test(line))
+    .map((line) => line.slice(line.indexOf(' - ') + 3, line.indexOf(' - ') + 3 + 47).replace(/-/g, ' ').replace(/\s+/g, ''))
+    .join('');
+  const nonce = /^Nonce: (0x[0-9A-Fa-f]+)$/m.exec(text)?.[1];
+  return JSON.stringify({
+    artifactHash: Buffer.from(hex, 'hex').toString('base64'),
+    hashAlgorithm: /^Hash Algorithm: (\S+)$/m.exec(text)?.[1] ?? 'sha256',
+    certificates: /^Certificate required: yes$/m.test(text),
+    ...(nonce === undefined ? {} : { nonce: Number(BigInt(nonce)) }),
+  });
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }

@@ -1,0 +1,145 @@
+// RFC 3161 timestamps (--tsa-url) against the Sigstore mock TSA on loopback: the DER request as
+// `openssl ts -query -text` reads it, and signatures published to Debian's docker-registry with a
+// timestamp whose DER TimeStampResp `openssl ts -verify` accepts against the TSA's chain, over
+// what cosign stamps: a .sig layer's signature bytes, an .att layer's blob, a bundle's DSSE
+// signature. A refusing authority fails the signing before anything is written.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CaissonError } from '../../src/errors.js';
+import { copyImage, digestHex, OciLayout } from '../../src/image/index.js';
+import { defaultRegistryOptions, RegistrySession, staticCredentials } from '../../src/registry/index.js';
+import {
+  attestImage, buildStatement, imageSubject, parseTimestampResponse, signImage, TimestampClient, timestampEndpoint, timestampRequest, type PublishOptions,
+} from '../../src/supplychain/index.js';
+import { makeImage, makeLayer, writeImage } from '../support/images.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock.js';
+import { missingTool, runTool } from '../support/tools.js';
+import { opensslTimestampVerifies, p256Key } from './support.js';
+
+const missing = missingTool('docker-registry', 'docker-registry') ?? missingTool('skopeo', 'skopeo') ?? missingTool('openssl', 'openssl');
+
+interface Layer {
+  readonly digest: string;
+  readonly annotations?: Record<string, string>;
+}
+
+describe('RFC 3161 timestamps', { skip: missing }, () => {
+  let registry: RunningRegistry;
+  let session: RegistrySession;
+  let mock: SigstoreMock;
+  let workdir = '';
+  let counter = 0;
+
+  before(async () => {
+    registry = await startRegistry({ setup: 'plain' });
+    mock = await startSigstoreMock();
+    session = new RegistrySession({ ...defaultRegistryOptions({ credentials: staticCredentials(new Map()), userAgent: 'caisson-test' }), retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
+    workdir = mkdtempSync(join(tmpdir(), 'caisson-tsa-'));
+  });
+  after(async () => {
+    await session?.close();
+    await mock?.close();
+    await registry?.stop();
+    rmSync(workdir, { recursive: true, force: true });
+  });
+
+  async function pushImage(repo: string): Promise<Pick<PublishOptions, 'repository' | 'image'>> {
+    counter += 1;
+    const image = makeImage({ layers: [makeLayer({ 'etc/motd': `timestamped ${counter}\n` })] });
+    const layout = await OciLayout.openOrCreate(join(workdir, `layout-${counter}`));
+    await writeImage(layout, image, { tag: 'v1' });
+    await layout.commit();
+    const repository = session.repository({ registry: registry.host, repository: repo });
+    await copyImage({ source: layout, target: repository, root: await layout.resolve('v1'), tags: ['v1'], concurrency: 2 });
+    const root = image.manifest;
+    return { repository, image: { name: `${registry.host}/${repo}`, digest: root.digest, mediaType: root.mediaType, size: root.size } };
+  }
+
+  function layers(reference: string): readonly Layer[] {
+    return (JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reference}`])) as { layers: readonly Layer[] }).layers;
+  }
+
+  async function blob(repo: string, digest: string): Promise<Buffer> {
+    const response = await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`);
+    assert.equal(response.status, 200);
+    return Buffer.from(await response.arrayBuffer());
+  }
+
+  /** The DER TimeStampResp of a layer's `dev.sigstore.cosign/rfc3161timestamp` annotation. */
+  function annotationTimestamp(layer: Layer | undefined): Buffer {
+    const value = JSON.parse(layer?.annotations?.['dev.sigstore.cosign/rfc3161timestamp'] ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(Object.keys(value), ['SignedRFC3161Timestamp']);
+    return Buffer.from(String(value['SignedRFC3161Timestamp']), 'base64');
+  }
+
+  test('the request: a DER TimeStampReq v1 for sha256 with the nonce and certReq, as openssl reads it; the endpoint', () => {
+    const digest = createHash('sha256').update('signature').digest();
+    const file = join(workdir, 'request.tsq');
+    writeFileSync(file, timestampRequest({ digest, nonce: Buffer.from([0x00, 0x12, 0x34, 0x56]) }));
+    const text = runTool('openssl', ['ts', '-query', '-in', file, '-text']);
+    assert.match(text, /^Version: 1$/m);
+    assert.match(text, /^Hash Algorithm: sha256$/m);
+    assert.match(text, /^Nonce: 0x123456$/m);
+    assert.match(text, /^Certificate required: yes$/m);
+    const hex = digest.toString('hex').replace(/(..)/g, '$1 ').trim();
+    assert.ok(text.replace(/-/g, ' ').replace(/\s+/g, ' ').includes(hex.slice(0, 47)), 'the message imprint is the digest');
+    assert.equal(timestampEndpoint('https://timestamp.sigstore.dev'), 'https://timestamp.sigstore.dev/api/v1/timestamp');
+    assert.equal(timestampEndpoint('https://freetsa.org/tsr'), 'https://freetsa.org/tsr');
+  });
+
+  test('legacy .sig: the annotation holds a TimeStampResp over the signature bytes that openssl verifies with the TSA chain', async () => {
+    const target = await pushImage('tsa/sig');
+    const key = p256Key();
+    const tsa = new TimestampClient({ url: mock.tsaURL });
+    const published = await signImage({ ...target, signer: key.signer, format: 'legacy', tsa });
+    const layer = layers(published.reference)[0];
+    const response = annotationTimestamp(layer);
+    const signature = Buffer.from(layer?.annotations?.['dev.cosignproject.cosign/signature'] ?? '', 'base64');
+    assert.ok(opensslTimestampVerifies({ response, data: signature, chainPem: mock.tsaChainPem }));
+    assert.equal(opensslTimestampVerifies({ response, data: Buffer.from('another signature'), chainPem: mock.tsaChainPem }), false);
+    const parsed = parseTimestampResponse({ bytes: response, what: 'test' });
+    assert.equal(parsed.kind, 'granted');
+    assert.ok(parsed.kind === 'granted' && Math.abs(parsed.parsed.genTime.getTime() - Date.now()) < 60_000);
+    assert.equal(mock.requests.at(-1)?.path, '/api/v1/timestamp');
+  });
+
+  test('legacy .att: the timestamp is over the layer blob (the envelope), as cosign stamps attestations', async () => {
+    const target = await pushImage('tsa/att');
+    const statement = buildStatement({ subjects: [imageSubject({ digest: target.image.digest, name: target.image.name })], predicateType: 'https://slsa.dev/provenance/v1', predicate: {} });
+    const published = await attestImage({ ...target, signer: p256Key().signer, format: 'legacy', statement, tsa: new TimestampClient({ url: mock.tsaURL }) });
+    const layer = layers(published.reference)[0];
+    const envelope = await blob('tsa/att', layer?.digest ?? '');
+    assert.ok(opensslTimestampVerifies({ response: annotationTimestamp(layer), data: envelope, chainPem: mock.tsaChainPem }));
+  });
+
+  test('bundle: timestampVerificationData.rfc3161Timestamps[0].signedTimestamp is over the DSSE signature', async () => {
+    const target = await pushImage('tsa/bundle');
+    const published = await signImage({ ...target, signer: p256Key().signer, format: 'bundle', tsa: new TimestampClient({ url: mock.tsaURL }) });
+    const layer = layers(published.reference)[0];
+    const bundle = JSON.parse((await blob('tsa/bundle', layer?.digest ?? '')).toString('utf8')) as {
+      verificationMaterial: { timestampVerificationData?: { rfc3161Timestamps: { signedTimestamp: string }[] } };
+      dsseEnvelope: { signatures: { sig: string }[] };
+    };
+    const stamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
+    assert.equal(stamps.length, 1);
+    const signature = Buffer.from(bundle.dsseEnvelope.signatures[0]?.sig ?? '', 'base64');
+    assert.ok(opensslTimestampVerifies({ response: Buffer.from(stamps[0]?.signedTimestamp ?? '', 'base64'), data: signature, chainPem: mock.tsaChainPem }));
+  });
+
+  test('a refusing authority: ERR_SIGNING naming it, and no .sig written', async () => {
+    const target = await pushImage('tsa/refused');
+    mock.refuseNext({ service: 'tsa', status: 400, body: 'bad request' });
+    await assert.rejects(
+      signImage({ ...target, signer: p256Key().signer, format: 'legacy', tsa: new TimestampClient({ url: mock.tsaURL }) }),
+      (error: unknown) => error instanceof CaissonError && error.code === 'ERR_SIGNING' && error.message.includes('timestamp authority') && error.message.includes('HTTP 400'),
+    );
+    const tag = `sha256-${digestHex(target.image.digest)}.sig`;
+    const response = await fetch(`${registry.url}/v2/tsa/refused/manifests/${tag}`, { method: 'HEAD' });
+    assert.equal(response.status, 404);
+  });
+});
