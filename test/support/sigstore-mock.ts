@@ -54,6 +54,13 @@ export interface SigstoreMock {
 export interface SigstoreMockOptions {
   /** The token claim Fulcio puts in the SAN; default `sub` (as Fulcio does for non-email issuers). */
   readonly subjectClaim?: string;
+  /**
+   * How the mock Rekor logs a dsse entry: `as-proposed` (default; the mock's own behaviour, the
+   * request's `proposedContent` canonicalized as is) or `canonical`, the body the real Rekor logs
+   * (rekor `pkg/types/dsse/v0.0.1` Canonicalize: `envelopeHash`, `payloadHash`, `signatures[]`),
+   * which is what @sigstore/verify compares a DSSE bundle with.
+   */
+  readonly rekorDsse?: 'as-proposed' | 'canonical';
 }
 
 /** Starts the three mocks on loopback; call `close()` in `after`. */
@@ -79,7 +86,8 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
           response.writeHead(404, { 'content-type': 'application/json' }).end('{"code":404,"message":"not found"}');
           return;
         }
-        const result = await mounted.fn(timestampQuery ? await timestampQueryAsJson(bytes) : body);
+        const forwarded = timestampQuery ? await timestampQueryAsJson(bytes) : service === 'rekor' && options.rekorDsse === 'canonical' ? canonicalDsseEntry(body) : body;
+        const result = await mounted.fn(forwarded);
         const payload = typeof result.response === 'string' ? result.response : Buffer.from(result.response.buffer, result.response.byteOffset, result.response.byteLength);
         response.writeHead(result.statusCode, { 'content-type': result.contentType ?? 'text/plain' }).end(payload);
       });
@@ -157,6 +165,30 @@ export function fakeIdentityToken(claims: FakeTokenClaims): string {
     exp: now + 3600,
   };
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
+}
+
+/** A dsse v0.0.1 proposed entry as the real Rekor canonicalizes it; any other body unchanged. */
+function canonicalDsseEntry(body: string): string {
+  let entry: { kind?: unknown; apiVersion?: unknown; spec?: { proposedContent?: { envelope?: unknown; verifiers?: unknown } } };
+  try {
+    entry = JSON.parse(body) as typeof entry;
+  } catch {
+    return body;
+  }
+  const proposed = entry.spec?.proposedContent;
+  if (entry.kind !== 'dsse' || typeof proposed?.envelope !== 'string' || !Array.isArray(proposed.verifiers)) return body;
+  const envelope = JSON.parse(proposed.envelope) as { payload: string; signatures: { sig: string }[] };
+  const verifier: unknown = proposed.verifiers[0];
+  const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+  return JSON.stringify({
+    apiVersion: entry.apiVersion,
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256(Buffer.from(proposed.envelope, 'utf8')) },
+      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(envelope.payload, 'base64')) },
+      signatures: envelope.signatures.map((signature) => ({ signature: signature.sig, verifier })),
+    },
+  });
 }
 
 /**
