@@ -18,6 +18,9 @@
  *   its registry, as cosign's `.sig`/`.att` tags (read, dedupe or replace, append) or as a cosign
  *   v3 Sigstore bundle v0.3 referrer (`sigstoreBundleJson`).
  *
+ * - Verification: `verifyImageSignatures` / `verifyImageAttestations`, offline against a
+ *   `VerificationTrust` (keys, Fulcio CAs, Rekor keys, RFC 3161 timestamp authorities).
+ *
  * Every signature goes through a `PayloadSigner` (`KeySigner`, `KeylessSigner`).
  *
  * May import: ../errors.js, ../log.js, ../image/index.js, ../registry/index.js.
@@ -38,7 +41,7 @@ export {
 export { tlogEntryFromProtoJson, type InclusionProof, type TlogEntry } from './tlog.js';
 export { dsseRekorRequest, hashedRekordRequest, verifierPem } from './rekor-entries.js';
 export {
-  CosignAnnotation, cosignLayerAnnotations, parseRekorBundleAnnotation, rekorBundleAnnotation, rekorBundleOf, rekorSetPayload,
+  CosignAnnotation, cosignLayerAnnotations, parseRekorBundleAnnotation, parseTimestampAnnotation, rekorBundleAnnotation, rekorBundleOf, rekorSetPayload,
   type LayerAnnotationOptions, type RekorBundle, type RekorBundlePayload,
 } from './cosign-annotations.js';
 export { GO_ZERO_TIME, ggcrManifestBytes, goTime } from './ggcr-json.js';

@@ -2,9 +2,11 @@
 // `openssl ts -query -text` reads it, and signatures published to Debian's docker-registry with a
 // timestamp whose DER TimeStampResp `openssl ts -verify` accepts against the TSA's chain, over
 // what cosign stamps: a .sig layer's signature bytes, an .att layer's blob, a bundle's DSSE
-// signature. A refusing authority fails the signing before anything is written.
+// signature. A refusing authority fails the signing before anything is written. Verification
+// (verifyImageSignatures / verifyImageAttestations) checks each timestamp against the trusted
+// timestamp authorities and refuses one without a trusted TSA, from another TSA, or over other data.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,13 +15,14 @@ import { CaissonError } from '../../src/errors.js';
 import { copyImage, digestHex, OciLayout } from '../../src/image/index.js';
 import { defaultRegistryOptions, RegistrySession, staticCredentials } from '../../src/registry/index.js';
 import {
-  attestImage, buildStatement, imageSubject, parseTimestampResponse, signImage, TimestampClient, timestampEndpoint, timestampRequest, type PublishOptions,
+  attestImage, buildStatement, imageSubject, parseTimestampResponse, parseTrustedRoot, signImage, TimestampClient, timestampEndpoint, timestampRequest, VerificationError,
+  verifyImageAttestations, verifyImageSignatures, type CertificateAuthority, type PublishOptions, type VerificationTrust,
 } from '../../src/supplychain/index.js';
 import { makeImage, makeLayer, writeImage } from '../support/images.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock.js';
 import { missingTool, runTool } from '../support/tools.js';
-import { opensslTimestampVerifies, p256Key } from './support.js';
+import { opensslTimestampVerifies, p256Key, type TestKey } from './support.js';
 
 const missing = missingTool('docker-registry', 'docker-registry') ?? missingTool('skopeo', 'skopeo') ?? missingTool('openssl', 'openssl');
 
@@ -129,6 +132,65 @@ describe('RFC 3161 timestamps', { skip: missing }, () => {
     assert.equal(stamps.length, 1);
     const signature = Buffer.from(bundle.dsseEnvelope.signatures[0]?.sig ?? '', 'base64');
     assert.ok(opensslTimestampVerifies({ response: Buffer.from(stamps[0]?.signedTimestamp ?? '', 'base64'), data: signature, chainPem: mock.tsaChainPem }));
+  });
+
+  function tsaAuthority(chainPem: string): CertificateAuthority {
+    return { certificates: (chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem)) };
+  }
+
+  function trust(key: TestKey, timestampAuthorities: readonly CertificateAuthority[]): VerificationTrust {
+    return { signer: { kind: 'key', publicKeyPem: key.publicKeyPem }, rekorKeys: [], ignoreTlog: true, timestampAuthorities };
+  }
+
+  async function rejection(promise: Promise<unknown>): Promise<string> {
+    try {
+      await promise;
+    } catch (error) {
+      assert.ok(error instanceof VerificationError, String(error));
+      return error.rejections.map((entry) => `${entry.reason}: ${entry.detail}`).join('; ');
+    }
+    assert.fail('verification passed');
+  }
+
+  test('verification: legacy .sig and .att and a bundle verify with the TSA trusted (the stamped time returned); without it, or with another TSA, they are refused', async () => {
+    const key = p256Key();
+    const tsa = new TimestampClient({ url: mock.tsaURL });
+    const legacy = await pushImage('tsa/verify-legacy');
+    await signImage({ ...legacy, signer: key.signer, format: 'legacy', tsa });
+    const statement = buildStatement({ subjects: [imageSubject({ digest: legacy.image.digest, name: legacy.image.name })], predicateType: 'https://slsa.dev/provenance/v1', predicate: {} });
+    await attestImage({ ...legacy, signer: key.signer, format: 'legacy', statement, tsa });
+    const bundled = await pushImage('tsa/verify-bundle');
+    await signImage({ ...bundled, signer: key.signer, format: 'bundle', tsa });
+    // The authorities as a trusted_root.json lists them.
+    const root = parseTrustedRoot({
+      what: 'trusted_root.json',
+      bytes: Buffer.from(JSON.stringify({
+        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+        timestampAuthorities: [{ certChain: { certificates: tsaAuthority(mock.tsaChainPem).certificates.map((certificate) => ({ rawBytes: certificate.raw.toString('base64') })) }, validFor: { start: '2020-01-01T00:00:00Z' } }],
+      })),
+    });
+    assert.equal(root.timestampAuthorities.length, 1);
+    const trusted = trust(key, root.timestampAuthorities);
+
+    for (const target of [legacy, bundled]) {
+      const [verified] = await verifyImageSignatures({ repository: target.repository, image: target.image, trust: trusted });
+      assert.ok(verified?.timestamp !== undefined && Math.abs(verified.timestamp.getTime() - Date.now()) < 60_000);
+    }
+    const [attested] = await verifyImageAttestations({ repository: legacy.repository, image: legacy.image, trust: trusted, predicateType: 'https://slsa.dev/provenance/v1' });
+    assert.ok(attested?.timestamp !== undefined);
+
+    assert.match(await rejection(verifyImageSignatures({ repository: legacy.repository, image: legacy.image, trust: trust(key, []) })), /^timestamp: .*no timestamp authority is trusted/);
+    // The Fulcio mock's root is a CA, not this TSA: the token's signature does not verify with it.
+    assert.match(await rejection(verifyImageSignatures({ repository: bundled.repository, image: bundled.image, trust: trust(key, [tsaAuthority(mock.caRootPem)]) })), /^timestamp: .*does not verify with a trusted timestamp authority/);
+  });
+
+  test('verification: a timestamp over other data (moved from another signature) is refused', async () => {
+    const key = p256Key();
+    const target = await pushImage('tsa/moved');
+    const foreign = await new TimestampClient({ url: mock.tsaURL }).timestamp(Buffer.from('another signature'));
+    const stamped = { timestamp: async () => foreign } as unknown as TimestampClient;
+    await signImage({ ...target, signer: key.signer, format: 'legacy', tsa: stamped });
+    assert.match(await rejection(verifyImageSignatures({ repository: target.repository, image: target.image, trust: trust(key, [tsaAuthority(mock.tsaChainPem)]) })), /^timestamp: .*for other data than this signature/);
   });
 
   test('a refusing authority: ERR_SIGNING naming it, and no .sig written', async () => {

@@ -103,7 +103,10 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
   const tsaKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ca = await initializeCA(caKeys, await initializeCTLog(ctlogKeys));
   const fulcio = fulcioHandler(ca, { subjectClaim: options.subjectClaim ?? 'sub' });
-  const tsa = await initializeTSA(tsaKeys);
+  // The mock TSA writes genTime's fraction without trailing zeros (".45"), which @sigstore/core
+  // cannot read (it wants exactly three digits) and rejects as "invalid time"; so every timestamp
+  // carries one fixed time with three: just after its certificates' notBefore second.
+  const tsa = await initializeTSA(tsaKeys, new Date(Math.floor(Date.now() / 1000) * 1000 + 1123));
   const tsaMounted = tsaHandler(tsa);
   let rekor: { readonly path: string; readonly fn: HandlerFn } | undefined;
   const fulcioURL = await serve('fulcio', () => fulcio);
