@@ -1,9 +1,9 @@
 /**
  * What a verifier trusts: who may have signed (a public key, or a Fulcio certificate for one
  * identity and OIDC issuer under trusted CAs), the Rekor keys whose signed entry timestamps
- * count, the RFC 3161 timestamp authorities, and whether a transparency-log entry is required. The CAs and Rekor keys come from a
- * Sigstore `trusted_root.json` (protobuf-specs `sigstore_trustroot.proto`;
- * shared/specs/supply-chain.md §3 "Custom Rekor, Fulcio or TSA") and/or a Rekor key PEM file
+ * count, the RFC 3161 timestamp authorities, and whether a transparency-log entry is required.
+ * The CAs, Rekor keys and TSAs come from a Sigstore `trusted_root.json` (protobuf-specs
+ * `sigstore_trustroot.proto`; shared/specs/supply-chain.md §3 "Custom Rekor, Fulcio or TSA") and/or a Rekor key PEM file
  * (cosign's `SIGSTORE_REKOR_PUBLIC_KEY`).
  */
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
