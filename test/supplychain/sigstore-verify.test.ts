@@ -8,19 +8,15 @@
 // the wrong key are refused, so a pass means something.
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier, type KeyFinderFunc, type VerifierOptions } from '@sigstore/verify';
-import { copyImage, digestHex, OciLayout, type Digest } from '../../src/image/index.js';
-import { defaultRegistryOptions, RegistrySession, staticCredentials } from '../../src/registry/index.js';
+import { digestHex, type Digest } from '../../src/image/index.js';
 import {
-  attestImage, buildStatement, identityTokenSource, imageSubject, KeylessSigner, publicKeyHint, RekorClient, signImage, TimestampClient, type PublishOptions,
+  attestImage, buildStatement, identityTokenSource, imageSubject, KeylessSigner, publicKeyHint, RekorClient, signImage, TimestampClient,
 } from '../../src/supplychain/index.js';
-import { makeImage, makeLayer, writeImage } from '../support/images.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import type { RunningRegistry } from '../support/registry.js';
+import { startPublishFixture, type PublishFixture } from './publish-fixture.js';
 import { fakeIdentityToken, startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock.js';
 import { missingTool, runTool } from '../support/tools.js';
 import { p256Key, type TestKey } from './support.js';
@@ -64,36 +60,21 @@ function splitPem(chain: string): string[] {
 }
 
 describe('caisson bundles verified by @sigstore/verify', { skip: missing }, () => {
+  let fixture: PublishFixture;
   let registry: RunningRegistry;
-  let session: RegistrySession;
   let mock: SigstoreMock;
-  let workdir = '';
-  let counter = 0;
 
   before(async () => {
-    registry = await startRegistry({ setup: 'plain' });
+    fixture = await startPublishFixture();
+    registry = fixture.registry;
     mock = await startSigstoreMock({ rekorDsse: 'canonical' });
-    session = new RegistrySession({ ...defaultRegistryOptions({ credentials: staticCredentials(new Map()), userAgent: 'caisson-test' }), retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    workdir = mkdtempSync(join(tmpdir(), 'caisson-sigstore-verify-'));
   });
   after(async () => {
-    await session?.close();
     await mock?.close();
-    await registry?.stop();
-    rmSync(workdir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
-  async function pushImage(repo: string): Promise<Pick<PublishOptions, 'repository' | 'image'>> {
-    counter += 1;
-    const image = makeImage({ layers: [makeLayer({ 'etc/motd': `verified ${counter}\n` })] });
-    const layout = await OciLayout.openOrCreate(join(workdir, `layout-${counter}`));
-    await writeImage(layout, image, { tag: 'v1' });
-    await layout.commit();
-    const repository = session.repository({ registry: registry.host, repository: repo });
-    await copyImage({ source: layout, target: repository, root: await layout.resolve('v1'), tags: ['v1'], concurrency: 2 });
-    const root = image.manifest;
-    return { repository, image: { name: `${registry.host}/${repo}`, digest: root.digest, mediaType: root.mediaType, size: root.size } };
-  }
+  const pushImage = (repo: string): ReturnType<PublishFixture['pushImage']> => fixture.pushImage(repo);
 
   function raw(reference: string): { layers?: { mediaType: string; digest: string }[]; manifests?: { digest: string; artifactType?: string }[] } {
     return JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reference}`])) as ReturnType<typeof raw>;
@@ -106,9 +87,7 @@ describe('caisson bundles verified by @sigstore/verify', { skip: missing }, () =
     for (const referrer of index.manifests ?? []) {
       const layer = raw(`${registry.host}/${repo}@${referrer.digest}`).layers?.[0];
       assert.equal(layer?.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
-      const response = await fetch(`${registry.url}/v2/${repo}/blobs/${layer.digest}`);
-      assert.equal(response.status, 200);
-      bundles.push(await response.json());
+      bundles.push(JSON.parse((await fixture.blob(repo, layer.digest)).toString('utf8')));
     }
     return bundles;
   }

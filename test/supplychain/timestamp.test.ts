@@ -12,14 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CaissonError } from '../../src/errors.js';
-import { copyImage, digestHex, OciLayout } from '../../src/image/index.js';
-import { defaultRegistryOptions, RegistrySession, staticCredentials } from '../../src/registry/index.js';
+import { digestHex } from '../../src/image/index.js';
 import {
   attestImage, buildStatement, imageSubject, parseTimestampResponse, parseTrustedRoot, signImage, TimestampClient, timestampEndpoint, timestampRequest, VerificationError,
-  verifyImageAttestations, verifyImageSignatures, type CertificateAuthority, type PublishOptions, type VerificationTrust,
+  verifyImageAttestations, verifyImageSignatures, type CertificateAuthority, type VerificationTrust,
 } from '../../src/supplychain/index.js';
-import { makeImage, makeLayer, writeImage } from '../support/images.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import type { RunningRegistry } from '../support/registry.js';
+import { startPublishFixture, type PublishFixture } from './publish-fixture.js';
 import { startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock.js';
 import { missingTool, runTool } from '../support/tools.js';
 import { opensslTimestampVerifies, p256Key, type TestKey } from './support.js';
@@ -32,46 +31,27 @@ interface Layer {
 }
 
 describe('RFC 3161 timestamps', { skip: missing }, () => {
+  let fixture: PublishFixture;
   let registry: RunningRegistry;
-  let session: RegistrySession;
   let mock: SigstoreMock;
-  let workdir = '';
-  let counter = 0;
 
   before(async () => {
-    registry = await startRegistry({ setup: 'plain' });
+    fixture = await startPublishFixture();
+    registry = fixture.registry;
     mock = await startSigstoreMock();
-    session = new RegistrySession({ ...defaultRegistryOptions({ credentials: staticCredentials(new Map()), userAgent: 'caisson-test' }), retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    workdir = mkdtempSync(join(tmpdir(), 'caisson-tsa-'));
   });
   after(async () => {
-    await session?.close();
     await mock?.close();
-    await registry?.stop();
-    rmSync(workdir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
-  async function pushImage(repo: string): Promise<Pick<PublishOptions, 'repository' | 'image'>> {
-    counter += 1;
-    const image = makeImage({ layers: [makeLayer({ 'etc/motd': `timestamped ${counter}\n` })] });
-    const layout = await OciLayout.openOrCreate(join(workdir, `layout-${counter}`));
-    await writeImage(layout, image, { tag: 'v1' });
-    await layout.commit();
-    const repository = session.repository({ registry: registry.host, repository: repo });
-    await copyImage({ source: layout, target: repository, root: await layout.resolve('v1'), tags: ['v1'], concurrency: 2 });
-    const root = image.manifest;
-    return { repository, image: { name: `${registry.host}/${repo}`, digest: root.digest, mediaType: root.mediaType, size: root.size } };
-  }
+  const pushImage = (repo: string): ReturnType<PublishFixture['pushImage']> => fixture.pushImage(repo);
 
   function layers(reference: string): readonly Layer[] {
     return (JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reference}`])) as { layers: readonly Layer[] }).layers;
   }
 
-  async function blob(repo: string, digest: string): Promise<Buffer> {
-    const response = await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`);
-    assert.equal(response.status, 200);
-    return Buffer.from(await response.arrayBuffer());
-  }
+  const blob = (repo: string, digest: string): Promise<Buffer> => fixture.blob(repo, digest);
 
   /** The DER TimeStampResp of a layer's `dev.sigstore.cosign/rfc3161timestamp` annotation. */
   function annotationTimestamp(layer: Layer | undefined): Buffer {
@@ -82,9 +62,15 @@ describe('RFC 3161 timestamps', { skip: missing }, () => {
 
   test('the request: a DER TimeStampReq v1 for sha256 with the nonce and certReq, as openssl reads it; the endpoint', () => {
     const digest = createHash('sha256').update('signature').digest();
-    const file = join(workdir, 'request.tsq');
-    writeFileSync(file, timestampRequest({ digest, nonce: Buffer.from([0x00, 0x12, 0x34, 0x56]) }));
-    const text = runTool('openssl', ['ts', '-query', '-in', file, '-text']);
+    const directory = mkdtempSync(join(tmpdir(), 'caisson-tsq-'));
+    let text: string;
+    try {
+      const file = join(directory, 'request.tsq');
+      writeFileSync(file, timestampRequest({ digest, nonce: Buffer.from([0x00, 0x12, 0x34, 0x56]) }));
+      text = runTool('openssl', ['ts', '-query', '-in', file, '-text']);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
     assert.match(text, /^Version: 1$/m);
     assert.match(text, /^Hash Algorithm: sha256$/m);
     assert.match(text, /^Nonce: 0x123456$/m);
