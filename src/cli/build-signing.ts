@@ -53,9 +53,9 @@ export async function signBuild(options: {
   }));
   const signatures: PublishedArtifact[] = [];
   const attestations: PublishedArtifact[] = [];
-  logger.info(`signing with ${setup.description}${setup.tlog === undefined ? ', no transparency log' : ''}`);
+  logger.info(`signing with ${setup.description}${setup.tlog === undefined ? ', no transparency log' : ''}${setup.tsa === undefined ? '' : `, timestamps from ${setup.tsa.url}`}`);
   for (const [name, reference] of repositories) {
-    const common = { repository: options.registry.repository(reference), image: { name, ...options.image }, signer: setup.signer, format: setup.format, ...(setup.tlog === undefined ? {} : { tlog: setup.tlog }) };
+    const common = { repository: options.registry.repository(reference), image: { name, ...options.image }, signer: setup.signer, format: setup.format, ...(setup.tlog === undefined ? {} : { tlog: setup.tlog }), ...(setup.tsa === undefined ? {} : { tsa: setup.tsa }) };
     if (setup.sign) {
       const signature = await signImage(common);
       logger.info(`signed ${name}@${options.image.digest}: ${signature.reference}`);

@@ -13,6 +13,7 @@ export const SIGNING_OPTIONS: readonly OptionSpec[] = [
   { name: 'identity-token-file', type: 'string', placeholder: 'PATH', describe: 'keyless: an OIDC token file, read when signing (e.g. a projected ServiceAccount token; default: $SIGSTORE_ID_TOKEN)' },
   { name: 'fulcio-url', type: 'string', placeholder: 'URL', default: 'https://fulcio.sigstore.dev', describe: 'keyless: the Fulcio certificate authority' },
   { name: 'rekor-url', type: 'string', placeholder: 'URL', default: 'https://rekor.sigstore.dev', describe: 'the Rekor transparency log' },
+  { name: 'tsa-url', type: 'string', placeholder: 'URL', describe: "an RFC 3161 timestamp authority to countersign each signature (cosign's --timestamp-server-url; a URL without a path gets /api/v1/timestamp, Sigstore's TSA path)" },
   { name: 'tlog-upload', type: 'boolean', default: 'true', describe: 'record each signature in Rekor (--tlog-upload=false for air-gapped keyed signing)' },
   { name: 'signature-format', type: 'string', choices: ['legacy', 'bundle'], default: 'legacy', describe: "legacy: cosign's sha256-<hex>.sig and .att tags (what cosign and Tekton Chains verify); bundle: Sigstore bundle v0.3 referrers, as cosign v3 writes them" },
 ];

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { CaissonError } from '../errors.js';
 import {
-  IDENTITY_TOKEN_ENV, identityTokenSource, KeylessSigner, KeySigner, loadSigningSecrets, readSigningKey, RekorClient, resolveKeyPassword,
+  IDENTITY_TOKEN_ENV, identityTokenSource, KeylessSigner, KeySigner, loadSigningSecrets, readSigningKey, RekorClient, resolveKeyPassword, TimestampClient,
   type PayloadSigner,
 } from '../supplychain/index.js';
 import type { CommandContext } from './context.js';
@@ -18,6 +18,8 @@ export interface SigningSetup {
   readonly signer: PayloadSigner;
   /** Absent with --tlog-upload=false. */
   readonly tlog?: RekorClient;
+  /** The RFC 3161 timestamp authority of --tsa-url; absent without it. */
+  readonly tsa?: TimestampClient;
   readonly format: 'legacy' | 'bundle';
   /** Which source was used, for logs: `key cosign.key`, `signing secrets DIR`, `keyless ($SIGSTORE_ID_TOKEN)`. */
   readonly description: string;
@@ -51,7 +53,7 @@ async function signerFromArgs(args: ParsedArgs, context: CommandContext): Promis
 }
 
 /**
- * The signer, Rekor client and format the flags select. Keys are read (and decrypted) here, so a
+ * The signer, Rekor client, timestamp authority and format the flags select. Keys are read (and decrypted) here, so a
  * missing file or a wrong password fails before anything is pushed; a keyless certificate is
  * requested on the first signature.
  */
@@ -67,5 +69,13 @@ export async function signingFromArgs(args: ParsedArgs, context: CommandContext)
   }
   const rekorURL = args.string('rekor-url');
   const format = args.string('signature-format') === 'bundle' ? 'bundle' : 'legacy';
-  return { signer, format, description, ...(tlogUpload ? { tlog: new RekorClient(rekorURL === undefined ? {} : { rekorURL }) } : {}) };
+  const tsaURL = args.string('tsa-url');
+  if (tsaURL !== undefined && !URL.canParse(tsaURL)) throw new CaissonError({ code: 'ERR_USAGE', message: `--tsa-url ${tsaURL} is not a URL`, hint: 'e.g. --tsa-url https://timestamp.sigstore.dev' });
+  return {
+    signer,
+    format,
+    description,
+    ...(tlogUpload ? { tlog: new RekorClient(rekorURL === undefined ? {} : { rekorURL }) } : {}),
+    ...(tsaURL === undefined ? {} : { tsa: new TimestampClient({ url: tsaURL }) }),
+  };
 }

@@ -73,7 +73,7 @@ export async function resolveVerificationTrust(options: { readonly args: ParsedA
   if (!ignoreTlog && rekorKeys.length === 0) {
     throw usage('no Rekor public key to check transparency-log entries with', `Give --trusted-root (its tlogs) or $${REKOR_PUBLIC_KEY_ENV}, or --insecure-ignore-tlog for signatures made without Rekor.`);
   }
-  return { signer, rekorKeys, ignoreTlog };
+  return { signer, rekorKeys, ignoreTlog, timestampAuthorities: root?.timestampAuthorities ?? [] };
 }
 
 /** The image argument: a registry reference, with or without `docker://`. */

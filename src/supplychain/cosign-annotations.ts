@@ -88,6 +88,14 @@ export function parseRekorBundleAnnotation(options: { readonly text: string; rea
   };
 }
 
+/** The DER `TimeStampResp` of a `dev.sigstore.cosign/rfc3161timestamp` annotation (`{"SignedRFC3161Timestamp":"<b64>"}`). */
+export function parseTimestampAnnotation(options: { readonly text: string; readonly what: string }): Buffer {
+  const root = parseJsonObject({ bytes: options.text, what: options.what, kind: 'RFC 3161 timestamp annotation' });
+  const der = typeof root['SignedRFC3161Timestamp'] === 'string' ? decodeBase64(root['SignedRFC3161Timestamp']) : undefined;
+  if (der === undefined || der.length === 0) throw new SignatureFormatError({ problem: 'timestamp-malformed', what: options.what, detail: 'the RFC 3161 timestamp annotation has no base64 SignedRFC3161Timestamp' });
+  return der;
+}
+
 /** What goes on one layer besides its descriptor: who signed, the tlog entry, a timestamp. */
 export interface LayerAnnotationOptions {
   /** The signature and identity; an attestation layer's signature annotation is `""` (the signature lives in the envelope). */

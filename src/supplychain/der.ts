@@ -1,19 +1,24 @@
 /**
  * Just enough DER (ITU-T X.690) to read what node's `X509Certificate` does not expose: a
  * certificate's extensions by OID, its subjectAltName entries, and Fulcio's OIDC-issuer
- * extensions (1.3.6.1.4.1.57264.1.8, UTF8String; the legacy 1.3.6.1.4.1.57264.1.1, raw bytes).
+ * extensions (1.3.6.1.4.1.57264.1.8, UTF8String; the legacy 1.3.6.1.4.1.57264.1.1, raw bytes);
+ * and the reading and writing primitives the RFC 3161 timestamp client (tsa.ts) builds on.
  * Anything malformed reads as absent; the certificate itself was parsed by node first.
  */
 
-interface Tlv {
+/** One DER element. */
+export interface Tlv {
   readonly tag: number;
   /** The contents, without tag and length. */
   readonly value: Buffer;
+  /** The whole element: tag, length and contents. */
+  readonly raw: Buffer;
   /** Where the next element starts. */
   readonly end: number;
 }
 
-function readTlv(bytes: Buffer, offset: number): Tlv | undefined {
+/** The element at `offset`; undefined when it is malformed or runs past the end. */
+export function readTlv(bytes: Buffer, offset: number): Tlv | undefined {
   const tag = bytes[offset];
   const first = bytes[offset + 1];
   if (tag === undefined || first === undefined || (tag & 0x1f) === 0x1f) return undefined;
@@ -27,10 +32,11 @@ function readTlv(bytes: Buffer, offset: number): Tlv | undefined {
     start += count;
   }
   if (start + length > bytes.length) return undefined;
-  return { tag, value: bytes.subarray(start, start + length), end: start + length };
+  return { tag, value: bytes.subarray(start, start + length), raw: bytes.subarray(offset, start + length), end: start + length };
 }
 
-function children(bytes: Buffer): Tlv[] {
+/** The elements inside a constructed element's contents, in order (stopping at the first malformed one). */
+export function children(bytes: Buffer): Tlv[] {
   const list: Tlv[] = [];
   let offset = 0;
   while (offset < bytes.length) {
@@ -43,7 +49,7 @@ function children(bytes: Buffer): Tlv[] {
 }
 
 /** The dotted form of an OBJECT IDENTIFIER's contents. */
-function oidText(value: Buffer): string {
+export function oidText(value: Buffer): string {
   const arcs: number[] = [];
   let current = 0;
   for (const byte of value) {
@@ -56,6 +62,41 @@ function oidText(value: Buffer): string {
   const [first = 0, ...rest] = arcs;
   const head = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80];
   return [...head, ...rest].join('.');
+}
+
+/** An element: `tag`, the DER length, then `contents`. */
+export function derElement(tag: number, ...contents: readonly Buffer[]): Buffer {
+  const body = Buffer.concat(contents);
+  const length = body.length;
+  if (length < 0x80) return Buffer.concat([Buffer.from([tag, length]), body]);
+  const octets: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
+  return Buffer.concat([Buffer.from([tag, 0x80 | octets.length, ...octets]), body]);
+}
+
+/** A SEQUENCE of already-encoded elements. */
+export function derSequence(...elements: readonly Buffer[]): Buffer {
+  return derElement(0x30, ...elements);
+}
+
+/** An OBJECT IDENTIFIER from its dotted form. */
+export function derOid(dotted: string): Buffer {
+  const [first = 0, second = 0, ...rest] = dotted.split('.').map(Number);
+  const octets: number[] = [];
+  for (const arc of [first * 40 + second, ...rest]) {
+    const base128: number[] = [arc % 128];
+    for (let value = Math.floor(arc / 128); value > 0; value = Math.floor(value / 128)) base128.unshift(0x80 | (value % 128));
+    octets.push(...base128);
+  }
+  return derElement(0x06, Buffer.from(octets));
+}
+
+/** A non-negative INTEGER from its big-endian magnitude (leading zeros dropped, a 0x00 added when the high bit is set). */
+export function derUnsignedInteger(magnitude: Buffer): Buffer {
+  let start = 0;
+  while (start < magnitude.length - 1 && magnitude[start] === 0) start += 1;
+  const trimmed = magnitude.subarray(start);
+  return derElement(0x02, ((trimmed[0] ?? 0) & 0x80) === 0 && trimmed.length > 0 ? trimmed : Buffer.concat([Buffer.from([0]), trimmed]));
 }
 
 /** The `extnValue` (OCTET STRING contents) of each extension of a DER certificate, by OID. */

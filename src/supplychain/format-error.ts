@@ -23,7 +23,8 @@ export type FormatProblem =
   | 'statement-predicate-type'
   | 'rekor-bundle-set'
   | 'rekor-bundle-payload'
-  | 'cosign-config';
+  | 'cosign-config'
+  | 'timestamp-malformed';
 
 /** ERR_SIGNATURE_INVALID with the problem's name; still one `CaissonError` for renderers. */
 export class SignatureFormatError extends CaissonError {

@@ -11,11 +11,15 @@
  *   `COSIGN_PASSWORD`), key pair generation.
  * - Keyless: `KeylessSigner` (an ephemeral key certified by Fulcio for an OIDC token from
  *   `identityTokenSource`); `RekorClient` adds hashedrekord/dsse entries (`TlogEntry`), and
- *   `verifySet` checks their signed entry timestamps offline.
+ *   `verifySet` checks their signed entry timestamps offline; `TimestampClient` asks an RFC 3161
+ *   timestamp authority to countersign a signature (`--tsa-url`).
  *
  * - Publishing: `signImage` / `attestImage` write a signature or an attestation next to an image in
  *   its registry, as cosign's `.sig`/`.att` tags (read, dedupe or replace, append) or as a cosign
  *   v3 Sigstore bundle v0.3 referrer (`sigstoreBundleJson`).
+ *
+ * - Verification: `verifyImageSignatures` / `verifyImageAttestations`, offline against a
+ *   `VerificationTrust` (keys, Fulcio CAs, Rekor keys, RFC 3161 timestamp authorities).
  *
  * Every signature goes through a `PayloadSigner` (`KeySigner`, `KeylessSigner`).
  *
@@ -37,7 +41,7 @@ export {
 export { tlogEntryFromProtoJson, type InclusionProof, type TlogEntry } from './tlog.js';
 export { dsseRekorRequest, hashedRekordRequest, verifierPem } from './rekor-entries.js';
 export {
-  CosignAnnotation, cosignLayerAnnotations, parseRekorBundleAnnotation, rekorBundleAnnotation, rekorBundleOf, rekorSetPayload,
+  CosignAnnotation, cosignLayerAnnotations, parseRekorBundleAnnotation, parseTimestampAnnotation, rekorBundleAnnotation, rekorBundleOf, rekorSetPayload,
   type LayerAnnotationOptions, type RekorBundle, type RekorBundlePayload,
 } from './cosign-annotations.js';
 export { GO_ZERO_TIME, ggcrManifestBytes, goTime } from './ggcr-json.js';
@@ -60,6 +64,8 @@ export { DEFAULT_FULCIO_URL, requestSigningCertificate, type IssuedCertificate, 
 export { KeylessSigner, type KeylessSignerOptions } from './keyless-signer.js';
 export { DEFAULT_REKOR_URL, RekorClient, verifySet, type RekorClientOptions, type TlogProposal } from './rekor.js';
 export { parseSigstoreBundle, publicKeyHint, sigstoreBundleJson, tlogEntryToProtoJson, type BundleContent, type SigstoreBundle } from './sigstore-bundle.js';
+export { SIGSTORE_TSA_PATH, TimestampClient, timestampEndpoint, timestampRequest, type SignedTimestamp, type TimestampClientOptions } from './tsa.js';
+export { parseTimestampResponse, parseTimestampToken, type TimestampResponse, type TimestampSignerInfo, type TimestampToken } from './timestamp-token.js';
 export { attestImage, signImage, type PublishedArtifact, type PublishOptions } from './publish.js';
 export { parseTrustedRoot, readTrustedRoot, transparencyLogKeyFromPem, logIdOf, TRUSTED_ROOT_MEDIA_TYPES, type CertificateAuthority, type SignerTrust, type TransparencyLogKey, type TrustedRoot, type ValidFor, type VerificationTrust } from './trust.js';
 export { fulcioIssuer, subjectAltNames } from './der.js';

@@ -6,8 +6,10 @@
  * - `bundle`: a Sigstore bundle v0.3 in an OCI 1.1 referrer manifest pushed by digest (cosign v3),
  *   the fallback `sha256-<hex>` index kept by `RegistryRepository.writeManifest` on registries
  *   without the referrers API.
- * Order: sign, log in Rekor when `tlog` is given, then blobs, then the manifest, so a failure
- * leaves no manifest behind. Registry failures are ERR_SIGNING naming the signature's reference.
+ * Order: sign, log in Rekor when `tlog` is given, timestamp when `tsa` is given, then blobs, then
+ * the manifest, so a failure leaves no manifest behind. What is timestamped is what cosign
+ * stamps: a `.sig` layer's signature bytes, an `.att` layer's blob (the envelope JSON; its
+ * signature annotation is empty), a bundle's DSSE signature bytes (sigstore-go, sigstore-js). Registry failures are ERR_SIGNING naming the signature's reference.
  */
 import { createPublicKey, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { CaissonError } from '../errors.js';
@@ -19,6 +21,7 @@ import { appendCosignLayer, cosignLayer, cosignTag, type AppendOptions } from '.
 import { DSSE_ENVELOPE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from './dsse.js';
 import { readCosignImage, repositoryReference, writeArtifact } from './publish-registry.js';
 import type { RekorClient } from './rekor.js';
+import type { TimestampClient } from './tsa.js';
 import type { PayloadSigner, SignerIdentity } from './signer.js';
 import { sigstoreBundleJson } from './sigstore-bundle.js';
 import { SIMPLE_SIGNING_MEDIA_TYPE, simpleSigningPayload } from './simple-signing.js';
@@ -40,6 +43,8 @@ export interface PublishOptions {
   readonly signer: PayloadSigner;
   /** Rekor; absent = --tlog-upload=false. */
   readonly tlog?: RekorClient;
+  /** An RFC 3161 timestamp authority (--tsa-url); absent = no timestamp. */
+  readonly tsa?: TimestampClient;
   readonly format: 'legacy' | 'bundle';
 }
 
@@ -114,7 +119,13 @@ async function signLegacy(options: PublishOptions & { readonly annotations?: Rea
   const payload = simpleSigningPayload({ dockerReference: options.image.name, digest: options.image.digest, ...(options.annotations === undefined ? {} : { annotations: options.annotations }) });
   const signature = await options.signer.sign(payload);
   const tlogEntry = await options.tlog?.upload({ kind: 'hashedrekord', payload, signature: signature.signature, identity: signature.identity });
-  const annotations = cosignLayerAnnotations({ signature, layer: { kind: 'signature' }, ...(tlogEntry === undefined ? {} : { tlogEntry }) });
+  const timestamp = await options.tsa?.timestamp(signature.signature);
+  const annotations = cosignLayerAnnotations({
+    signature,
+    layer: { kind: 'signature' },
+    ...(tlogEntry === undefined ? {} : { tlogEntry }),
+    ...(timestamp === undefined ? {} : { rfc3161Timestamp: timestamp.response }),
+  });
   return appendLegacy({
     ...options,
     tagKind: 'sig',
@@ -128,10 +139,12 @@ async function attestLegacy(options: PublishOptions & { readonly statement: Stat
   const { envelope, signature } = await signEnvelope({ payloadType: IN_TOTO_PAYLOAD_TYPE, payload: serializeStatement(options.statement), signer: options.signer });
   const blob = serializeEnvelope(envelope);
   const tlogEntry = await options.tlog?.upload({ kind: 'dsse', envelope: blob.toString('utf8'), identity: signature.identity });
+  const timestamp = await options.tsa?.timestamp(blob);
   const annotations = cosignLayerAnnotations({
     signature,
     layer: { kind: 'attestation', predicateType: options.statement.predicateType },
     ...(tlogEntry === undefined ? {} : { tlogEntry }),
+    ...(timestamp === undefined ? {} : { rfc3161Timestamp: timestamp.response }),
   });
   return appendLegacy({
     ...options,
@@ -182,7 +195,13 @@ async function publishBundle(options: PublishOptions & { readonly statement: Sta
   const { repository, image } = options;
   const { envelope, signature } = await signEnvelope({ payloadType: IN_TOTO_PAYLOAD_TYPE, payload: serializeStatement(options.statement), signer: options.signer });
   const tlogEntry = await options.tlog?.upload({ kind: 'dsse', envelope: serializeEnvelope(envelope).toString('utf8'), identity: signature.identity });
-  const bundle = sigstoreBundleJson({ envelope, identity: signature.identity, ...(tlogEntry === undefined ? {} : { tlogEntry }) });
+  const timestamp = await options.tsa?.timestamp(signature.signature);
+  const bundle = sigstoreBundleJson({
+    envelope,
+    identity: signature.identity,
+    ...(tlogEntry === undefined ? {} : { tlogEntry }),
+    ...(timestamp === undefined ? {} : { rfc3161Timestamp: timestamp.response }),
+  });
   const referrer = bundleReferrer({
     bundle,
     subject: { mediaType: image.mediaType, digest: image.digest, size: image.size },

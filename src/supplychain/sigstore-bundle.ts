@@ -60,17 +60,19 @@ export function tlogEntryToProtoJson(entry: TlogEntry): Record<string, unknown> 
 
 /**
  * The bundle's bytes: `mediaType` v0.3, `verificationMaterial` (the key hint or the leaf
- * certificate, and the tlog entry when there is one), `dsseEnvelope` with its one signature
- * (`keyid` only when the envelope has one; cosign v3 leaves it out).
+ * certificate, the tlog entry and the RFC 3161 timestamp — a DER `TimeStampResp` over the DSSE
+ * signature — when there are), `dsseEnvelope` with its one signature (`keyid` only when the
+ * envelope has one; cosign v3 leaves it out).
  */
-export function sigstoreBundleJson(options: { readonly envelope: DsseEnvelope; readonly identity: SignerIdentity; readonly tlogEntry?: TlogEntry }): Buffer {
-  const { envelope, tlogEntry } = options;
+export function sigstoreBundleJson(options: { readonly envelope: DsseEnvelope; readonly identity: SignerIdentity; readonly tlogEntry?: TlogEntry; readonly rfc3161Timestamp?: Buffer }): Buffer {
+  const { envelope, tlogEntry, rfc3161Timestamp } = options;
   return Buffer.from(
     JSON.stringify({
       mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
       verificationMaterial: {
         ...verificationContent(options.identity),
         ...(tlogEntry === undefined ? {} : { tlogEntries: [tlogEntryToProtoJson(tlogEntry)] }),
+        ...(rfc3161Timestamp === undefined ? {} : { timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: rfc3161Timestamp.toString('base64') }] } }),
       },
       dsseEnvelope: {
         payload: envelope.payload.toString('base64'),
@@ -96,6 +98,8 @@ export interface SigstoreBundle {
   /** The signing certificate (DER), when keyless; absent for a key (its hint is not trusted). */
   readonly certificate?: Buffer;
   readonly tlogEntries: readonly TlogEntry[];
+  /** `timestampVerificationData.rfc3161Timestamps[].signedTimestamp`: DER `TimeStampResp`s over the signature. */
+  readonly timestamps: readonly Buffer[];
   readonly content: BundleContent;
 }
 
@@ -128,6 +132,18 @@ function contentOf(root: Record<string, unknown>, what: string): BundleContent {
   throw bad(what, 'has neither dsseEnvelope nor messageSignature');
 }
 
+function timestampsOf(material: Record<string, unknown>, what: string): Buffer[] {
+  const data = material['timestampVerificationData'];
+  if (data === undefined) return [];
+  const list = isObject(data) ? (data['rfc3161Timestamps'] ?? []) : undefined;
+  if (!Array.isArray(list)) throw bad(what, 'timestampVerificationData.rfc3161Timestamps is not a list');
+  return list.map((entry: unknown) => {
+    const der = isObject(entry) && typeof entry['signedTimestamp'] === 'string' ? decodeBase64(entry['signedTimestamp']) : undefined;
+    if (der === undefined || der.length === 0) throw bad(what, 'RFC 3161 timestamp has no base64 signedTimestamp');
+    return der;
+  });
+}
+
 /** Parses a bundle's JSON bytes. */
 export function parseSigstoreBundle(options: { readonly bytes: Buffer; readonly what: string }): SigstoreBundle {
   const { what } = options;
@@ -144,6 +160,7 @@ export function parseSigstoreBundle(options: { readonly bytes: Buffer; readonly 
     version,
     ...(certificate === undefined ? {} : { certificate }),
     tlogEntries: entries.map((value: unknown) => tlogEntryFromProtoJson({ value, what })),
+    timestamps: timestampsOf(material, what),
     content: contentOf(root, what),
   };
 }

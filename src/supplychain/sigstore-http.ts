@@ -1,5 +1,6 @@
 /**
- * The one HTTP call Fulcio and Rekor clients make: POST a JSON body, read the answer as text.
+ * The one HTTP call Fulcio, Rekor and timestamp-authority clients make: POST a body (JSON unless
+ * told otherwise), read the answer as bytes and text.
  * Connection failures and 429/502/503/504 are retried twice with a short backoff; what is still
  * failing becomes ERR_SIGNING naming the service and its URL. Bodies quoted in messages are
  * shortened, redacted, and stripped of `secret` (the identity token) before they reach an error.
@@ -10,7 +11,7 @@ import { CaissonError } from '../errors.js';
 import { redactSecrets } from '../registry/index.js';
 
 export interface PostJsonOptions {
-  /** `Fulcio` or `Rekor`, for messages. */
+  /** `Fulcio`, `Rekor` or `the timestamp authority`, for messages. */
   readonly service: string;
   readonly url: string;
   /** The JSON document, or its exact bytes (a Rekor entry whose envelope string must not change). */
@@ -20,11 +21,16 @@ export interface PostJsonOptions {
   readonly secret?: string;
   /** Retries of transient failures; default 2. */
   readonly retries?: number;
+  /** The body's media type and the one asked for; default `application/json` both. */
+  readonly contentType?: string;
+  readonly accept?: string;
 }
 
 export interface JsonResponse {
   readonly status: number;
   readonly text: string;
+  /** The body as received (a DER timestamp response is not text). */
+  readonly bytes: Buffer;
 }
 
 const TRANSIENT: ReadonlySet<number> = new Set([429, 502, 503, 504]);
@@ -39,11 +45,12 @@ export async function postJson(options: PostJsonOptions): Promise<JsonResponse> 
     try {
       const answer = await request(options.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'caisson' },
+        headers: { 'content-type': options.contentType ?? 'application/json', accept: options.accept ?? 'application/json', 'user-agent': 'caisson' },
         body: payload,
         ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       });
-      response = { status: answer.statusCode, text: await answer.body.text() };
+      const bytes = Buffer.from(await answer.body.arrayBuffer());
+      response = { status: answer.statusCode, text: bytes.toString('utf8'), bytes };
     } catch (error) {
       failure = error;
     }

@@ -1,9 +1,9 @@
 /**
  * What a verifier trusts: who may have signed (a public key, or a Fulcio certificate for one
  * identity and OIDC issuer under trusted CAs), the Rekor keys whose signed entry timestamps
- * count, and whether a transparency-log entry is required. The CAs and Rekor keys come from a
- * Sigstore `trusted_root.json` (protobuf-specs `sigstore_trustroot.proto`;
- * shared/specs/supply-chain.md §3 "Custom Rekor, Fulcio or TSA") and/or a Rekor key PEM file
+ * count, the RFC 3161 timestamp authorities, and whether a transparency-log entry is required.
+ * The CAs, Rekor keys and TSAs come from a Sigstore `trusted_root.json` (protobuf-specs
+ * `sigstore_trustroot.proto`; shared/specs/supply-chain.md §3 "Custom Rekor, Fulcio or TSA") and/or a Rekor key PEM file
  * (cosign's `SIGSTORE_REKOR_PUBLIC_KEY`).
  */
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
@@ -47,12 +47,16 @@ export interface VerificationTrust {
   readonly rekorKeys: readonly TransparencyLogKey[];
   /** Accept signatures without a transparency-log entry (`--insecure-ignore-tlog`); entries present are still checked. */
   readonly ignoreTlog: boolean;
+  /** RFC 3161 timestamp authorities (the trusted root's `timestampAuthorities`); a signature's timestamp must verify with one. */
+  readonly timestampAuthorities?: readonly CertificateAuthority[];
 }
 
 /** The parts of a trusted root caisson uses. */
 export interface TrustedRoot {
   readonly certificateAuthorities: readonly CertificateAuthority[];
   readonly tlogs: readonly TransparencyLogKey[];
+  /** Each a TSA's chain, its signing certificate first. */
+  readonly timestampAuthorities: readonly CertificateAuthority[];
 }
 
 /** The trusted-root media types (v0.1 and v0.2). */
@@ -110,7 +114,8 @@ function list(root: Record<string, unknown>, name: string, what: string): unknow
  * Parses a trusted root: `tlogs[].publicKey.rawBytes` (DER SPKI, base64) with `logId.keyId`
  * (which must be the key's sha256) and `validFor`, and
  * `certificateAuthorities[].certChain.certificates[].rawBytes` (DER, issuing CA first) with
- * `validFor`. CT logs and timestamp authorities are not used. `what` names the file in errors.
+ * `validFor`, and `timestampAuthorities` in the same shape (the TSA's signing certificate first).
+ * CT logs are not used. `what` names the file in errors.
  */
 export function parseTrustedRoot(options: { readonly bytes: Buffer; readonly what: string }): TrustedRoot {
   const { what } = options;
@@ -141,8 +146,8 @@ export function parseTrustedRoot(options: { readonly bytes: Buffer; readonly wha
     const span = validFor(isObject(tlog['publicKey']) ? tlog['publicKey']['validFor'] : undefined, what, `${field}.publicKey`);
     return { publicKey, logId, ...(span === undefined ? {} : { validFor: span }) };
   });
-  const certificateAuthorities = list(root, 'certificateAuthorities', what).map((authority, index): CertificateAuthority => {
-    const field = `certificateAuthorities[${index}]`;
+  const authorities = (name: 'certificateAuthorities' | 'timestampAuthorities'): CertificateAuthority[] => list(root, name, what).map((authority, index): CertificateAuthority => {
+    const field = `${name}[${index}]`;
     const chain = isObject(authority) && isObject(authority['certChain']) ? authority['certChain']['certificates'] : undefined;
     if (!Array.isArray(chain) || chain.length === 0) throw invalid(what, `${field}.certChain.certificates is missing or empty`);
     const certificates = chain.map((entry: unknown, position) => {
@@ -156,7 +161,7 @@ export function parseTrustedRoot(options: { readonly bytes: Buffer; readonly wha
     const span = validFor(isObject(authority) ? authority['validFor'] : undefined, what, field);
     return { certificates, ...(span === undefined ? {} : { validFor: span }) };
   });
-  return { certificateAuthorities, tlogs };
+  return { certificateAuthorities: authorities('certificateAuthorities'), tlogs, timestampAuthorities: authorities('timestampAuthorities') };
 }
 
 /** Reads and parses a trusted_root.json; errors name the file. */

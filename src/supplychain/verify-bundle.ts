@@ -3,7 +3,8 @@
  * the image's OCI 1.1 referrers (the registry's API, else the `sha256-<hex>` fallback tag),
  * keeping manifests with exactly one layer of a Sigstore bundle media type; each bundle's DSSE
  * envelope (or message signature) is checked like a legacy one, its tlog entries from
- * `tlogEntries` (the SET; inclusion proofs are not checked), the key hint ignored.
+ * `tlogEntries` (the SET; inclusion proofs are not checked), its RFC 3161 timestamps over the
+ * signature bytes, the key hint ignored.
  *
  * Done here rather than with @sigstore/verify: the legacy layout needs every one of these
  * checks by hand anyway (cosign's annotations, Rekor bundle bodies), so the bundle path reuses
@@ -15,6 +16,7 @@ import { COSIGN_SIGN_PREDICATE_TYPE, sigstoreBundleVersion } from './bundle-refe
 import { serializeEnvelope } from './dsse.js';
 import { checkCertificateTime, checkSigner, type CheckedSigner } from './signer-check.js';
 import { parseSigstoreBundle, type SigstoreBundle } from './sigstore-bundle.js';
+import { checkTimestamps } from './timestamp-check.js';
 import { checkTlogEntry, type TlogExpectation } from './tlog-check.js';
 import type { TlogEntry } from './tlog.js';
 import type { VerificationTrust } from './trust.js';
@@ -102,7 +104,16 @@ export async function bundleSignatures(options: {
         const hex = digestHex(image.digest);
         checkAnnotations({ wanted: options.annotations, claims: result.statement.subject.find((subject) => subject.digest['sha256'] === hex)?.annotations });
         const tlogEntry = checkEntries({ bundle, trust, expect: { kind: 'dsse', payloadSha256: sha256Hex(content.envelope.payload), signature: result.signature }, checked: result.checked });
-        return { layout: 'bundle', where: candidate.where, payload: content.envelope.payload, claims: { kind: 'statement', statement: result.statement }, signer: result.checked.signer, ...(tlogEntry === undefined ? {} : { tlogEntry }) };
+        const timestamp = checkTimestamps({ responses: bundle.timestamps, data: result.signature, authorities: trust.timestampAuthorities });
+        return {
+          layout: 'bundle',
+          where: candidate.where,
+          payload: content.envelope.payload,
+          claims: { kind: 'statement', statement: result.statement },
+          signer: result.checked.signer,
+          ...(tlogEntry === undefined ? {} : { tlogEntry }),
+          ...(timestamp === undefined ? {} : { timestamp }),
+        };
       }
       case 'message-signature': {
         if (content.digest.toString('hex') !== digestHex(image.digest)) throw new Rejected('payload-digest', `the message signature signs sha256:${content.digest.toString('hex')}, another image`);
@@ -110,7 +121,16 @@ export async function bundleSignatures(options: {
         const manifest = await source.readManifest(await source.resolve(image.digest));
         const checked = checkSigner({ trust: trust.signer, data: manifest.bytes, signature: content.signature, ...certificate });
         const tlogEntry = checkEntries({ bundle, trust, expect: { kind: 'hashedrekord', contentSha256: digestHex(image.digest), signature: content.signature }, checked });
-        return { layout: 'bundle', where: candidate.where, payload: manifest.bytes, claims: { kind: 'manifest', digest: image.digest }, signer: checked.signer, ...(tlogEntry === undefined ? {} : { tlogEntry }) };
+        const timestamp = checkTimestamps({ responses: bundle.timestamps, data: content.signature, authorities: trust.timestampAuthorities });
+        return {
+          layout: 'bundle',
+          where: candidate.where,
+          payload: manifest.bytes,
+          claims: { kind: 'manifest', digest: image.digest },
+          signer: checked.signer,
+          ...(tlogEntry === undefined ? {} : { tlogEntry }),
+          ...(timestamp === undefined ? {} : { timestamp }),
+        };
       }
     }
   })));
@@ -138,6 +158,15 @@ export async function bundleAttestations(options: {
       ...(bundle.certificate === undefined ? {} : { certificate: bundle.certificate }),
     });
     const tlogEntry = checkEntries({ bundle, trust, expect: { kind: 'dsse', payloadSha256: sha256Hex(content.envelope.payload), signature: result.signature }, checked: result.checked });
-    return { layout: 'bundle', where: candidate.where, envelope: serializeEnvelope(content.envelope), statement: result.statement, signer: result.checked.signer, ...(tlogEntry === undefined ? {} : { tlogEntry }) };
+    const timestamp = checkTimestamps({ responses: bundle.timestamps, data: result.signature, authorities: trust.timestampAuthorities });
+    return {
+      layout: 'bundle',
+      where: candidate.where,
+      envelope: serializeEnvelope(content.envelope),
+      statement: result.statement,
+      signer: result.checked.signer,
+      ...(tlogEntry === undefined ? {} : { tlogEntry }),
+      ...(timestamp === undefined ? {} : { timestamp }),
+    };
   })));
 }

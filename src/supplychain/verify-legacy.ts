@@ -2,15 +2,16 @@
  * Verifying cosign's legacy layout (shared/specs/supply-chain.md §1 "What cosign verify checks",
  * §2): the image at `sha256-<hex>.sig` / `.att` beside the signed image, one signature or
  * attestation per layer, each checked on its own (its blob against its digest, its signature,
- * claims, certificate and Rekor bundle annotation).
+ * claims, certificate, Rekor bundle annotation and RFC 3161 timestamp annotation).
  */
 import { createHash } from 'node:crypto';
 import { sha256, type Descriptor, type Digest, type ImageSource } from '../image/index.js';
-import { CosignAnnotation, parseRekorBundleAnnotation } from './cosign-annotations.js';
+import { CosignAnnotation, parseRekorBundleAnnotation, parseTimestampAnnotation } from './cosign-annotations.js';
 import { cosignTag, type CosignTagKind } from './cosign-image.js';
 import { parseEnvelope } from './dsse.js';
 import { checkCertificateTime, checkSigner, type CheckedSigner } from './signer-check.js';
 import { parseSimpleSigningPayload } from './simple-signing.js';
+import { checkTimestamps } from './timestamp-check.js';
 import { checkTlogEntry, type TlogExpectation } from './tlog-check.js';
 import type { TlogEntry } from './tlog.js';
 import type { VerificationTrust } from './trust.js';
@@ -81,6 +82,17 @@ function bundleEntry(annotations: Readonly<Record<string, string>>, what: string
   };
 }
 
+/**
+ * The layer's RFC 3161 timestamp, when it has one, checked over `data` (cosign stamps a `.sig`
+ * layer's signature bytes and an `.att` layer's blob); the time it attests.
+ */
+function checkLayerTimestamp(options: { readonly annotations: Readonly<Record<string, string>>; readonly data: Buffer; readonly trust: VerificationTrust; readonly where: string }): Date | undefined {
+  const text = options.annotations[CosignAnnotation.rfc3161Timestamp];
+  if (text === undefined || text === '') return undefined;
+  const response = parsed(() => parseTimestampAnnotation({ text, what: options.where }));
+  return checkTimestamps({ responses: [response], data: options.data, authorities: options.trust.timestampAuthorities });
+}
+
 /** Tlog, then the certificate's validity at the integrated time (or now, without an entry). */
 function checkLogged(options: { readonly entry: TlogEntry | undefined; readonly trust: VerificationTrust; readonly expect: TlogExpectation; readonly checked: CheckedSigner }): TlogEntry | undefined {
   const entry = checkTlogEntry(options);
@@ -113,7 +125,16 @@ async function checkSignatureLayer(options: {
   checkAnnotations({ wanted: options.annotations, claims: payload.optional });
   const entry = bundleEntry(annotations, where);
   const tlogEntry = checkLogged({ entry, trust: options.trust, expect: { kind: 'hashedrekord', contentSha256: sha256Hex(blob), signature }, checked });
-  return { layout: 'legacy', where, payload: blob, claims: { kind: 'simple-signing', payload }, signer: checked.signer, ...(tlogEntry === undefined ? {} : { tlogEntry }) };
+  const timestamp = checkLayerTimestamp({ annotations, data: signature, trust: options.trust, where });
+  return {
+    layout: 'legacy',
+    where,
+    payload: blob,
+    claims: { kind: 'simple-signing', payload },
+    signer: checked.signer,
+    ...(tlogEntry === undefined ? {} : { tlogEntry }),
+    ...(timestamp === undefined ? {} : { timestamp }),
+  };
 }
 
 /** One `.att` layer: the envelope (type, signature over the PAE, subject, predicateType), certificate, tlog. */
@@ -140,7 +161,16 @@ async function checkAttestationLayer(options: {
   });
   const entry = bundleEntry(annotations, where);
   const tlogEntry = checkLogged({ entry, trust: options.trust, expect: { kind: 'dsse', envelopeSha256: sha256Hex(blob), signature: result.signature }, checked: result.checked });
-  return { layout: 'legacy', where, envelope: blob, statement: result.statement, signer: result.checked.signer, ...(tlogEntry === undefined ? {} : { tlogEntry }) };
+  const timestamp = checkLayerTimestamp({ annotations, data: blob, trust: options.trust, where });
+  return {
+    layout: 'legacy',
+    where,
+    envelope: blob,
+    statement: result.statement,
+    signer: result.checked.signer,
+    ...(tlogEntry === undefined ? {} : { tlogEntry }),
+    ...(timestamp === undefined ? {} : { timestamp }),
+  };
 }
 
 /** Runs one candidate's check: verified, or the rejection (other errors, such as a registry failure, propagate). */

@@ -41,7 +41,9 @@ export type RejectionReason =
   /** The entry's SET does not verify with a trusted Rekor key. */
   | 'tlog-set'
   /** The entry's body is not this signature: another hash, signature or key. */
-  | 'tlog-body';
+  | 'tlog-body'
+  /** An RFC 3161 timestamp does not verify: another imprint, a bad signature, an untrusted or unconfigured authority. */
+  | 'timestamp';
 
 /** One signature turned down: where it was (a tag's layer, a referrer) and why. */
 export interface Rejection {
@@ -84,6 +86,8 @@ export interface VerifiedSignature {
     | { readonly kind: 'manifest'; readonly digest: Digest };
   readonly signer: VerifiedSigner;
   readonly tlogEntry?: TlogEntry;
+  /** The time an RFC 3161 timestamp attests, when the signature has one (it verified). */
+  readonly timestamp?: Date;
 }
 
 /** An attestation that verified (`caisson verify-attestation`). */
@@ -95,6 +99,8 @@ export interface VerifiedAttestation {
   readonly statement: Statement;
   readonly signer: VerifiedSigner;
   readonly tlogEntry?: TlogEntry;
+  /** The time an RFC 3161 timestamp attests, when the attestation has one (it verified). */
+  readonly timestamp?: Date;
 }
 
 /** ERR_VERIFY_FAILED with every rejection; the message names the image and each reason. */

@@ -14,7 +14,7 @@ import { makeImage, makeLayer, writeImage } from '../support/images.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { fakeIdentityToken, startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock.js';
 import { missingTool, runTool } from '../support/tools.js';
-import { opensslVerifies } from '../supplychain/support.js';
+import { opensslTimestampVerifies, opensslVerifies } from '../supplychain/support.js';
 
 const missing = missingTool('docker-registry', 'docker-registry') ?? missingTool('skopeo', 'skopeo') ?? missingTool('openssl', 'openssl');
 const PASSWORD = 'correct horse battery';
@@ -111,6 +111,16 @@ describe('caisson sign', { skip: missing }, () => {
     assert.match(result.stdout, new RegExp(`^${registry.host.replace(/\./g, '\\.')}/cli/app@sha256:[0-9a-f]{64}\\n$`));
     const manifest = JSON.parse(raw(result.stdout.trim())) as { subject: { digest: string } };
     assert.equal(manifest.subject.digest, digest);
+  });
+
+  test('--tsa-url: the new layer carries an RFC 3161 timestamp over its signature that openssl ts -verify accepts', async () => {
+    const result = await cli(['sign', '--key', 'cosign.key', '--tlog-upload=false', '--tsa-url', mock.tsaURL, '-a', 'stamped=yes', image], { COSIGN_PASSWORD: PASSWORD });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /timestamped by http:\/\/127\.0\.0\.1:\d+\/api\/v1\/timestamp/);
+    const layer = layers().at(-1);
+    const stamp = JSON.parse(layer?.annotations?.['dev.sigstore.cosign/rfc3161timestamp'] ?? '{}') as { SignedRFC3161Timestamp?: string };
+    const signature = Buffer.from(layer?.annotations?.['dev.cosignproject.cosign/signature'] ?? '', 'base64');
+    assert.ok(opensslTimestampVerifies({ response: Buffer.from(stamp.SignedRFC3161Timestamp ?? '', 'base64'), data: signature, chainPem: mock.tsaChainPem }));
   });
 
   test('no key source: a usage error listing the three ways', async () => {

@@ -5,22 +5,19 @@
 // bundle referrers with their fallback tag index, the bundles validated by @sigstore/bundle.
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { CaissonError } from '../../src/errors.js';
-import { copyImage, digestHex, OciLayout, type Digest } from '../../src/image/index.js';
-import { defaultRegistryOptions, RegistrySession, staticCredentials } from '../../src/registry/index.js';
+import { digestHex, type Digest } from '../../src/image/index.js';
+import type { RegistrySession } from '../../src/registry/index.js';
 import {
   attestImage, buildStatement, identityTokenSource, imageSubject, KeylessSigner, parseRekorBundleAnnotation, RekorClient, serializeStatement, signImage,
-  verifySet, type PublishOptions, type Statement, type TlogEntry,
+  verifySet, type Statement, type TlogEntry,
 } from '../../src/supplychain/index.js';
-import { makeImage, makeLayer, writeImage } from '../support/images.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import type { RunningRegistry } from '../support/registry.js';
 import { fakeIdentityToken, startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock.js';
 import { missingTool, runTool } from '../support/tools.js';
+import { startPublishFixture, type PublishFixture } from './publish-fixture.js';
 import { opensslVerifies, p256Key, type TestKey } from './support.js';
 
 const missing = missingTool('docker-registry', 'docker-registry') ?? missingTool('skopeo', 'skopeo') ?? missingTool('openssl', 'openssl');
@@ -38,37 +35,22 @@ interface Manifest {
 }
 
 describe('publishing signatures and attestations to a registry', { skip: missing }, () => {
+  let fixture: PublishFixture;
   let registry: RunningRegistry;
   let session: RegistrySession;
   let mock: SigstoreMock;
-  let workdir = '';
-  let counter = 0;
 
   before(async () => {
-    registry = await startRegistry({ setup: 'plain' });
+    fixture = await startPublishFixture();
+    ({ registry, session } = fixture);
     mock = await startSigstoreMock();
-    session = new RegistrySession({ ...defaultRegistryOptions({ credentials: staticCredentials(new Map()), userAgent: 'caisson-test' }), retry: { retries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    workdir = mkdtempSync(join(tmpdir(), 'caisson-publish-'));
   });
   after(async () => {
-    await session?.close();
     await mock?.close();
-    await registry?.stop();
-    rmSync(workdir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
-  /** Pushes a fresh one-layer image to `repo:v1`; the publish options for it. */
-  async function pushImage(repo: string): Promise<Pick<PublishOptions, 'repository' | 'image'>> {
-    counter += 1;
-    const image = makeImage({ layers: [makeLayer({ 'etc/motd': `image ${counter}\n` })] });
-    const layout = await OciLayout.openOrCreate(join(workdir, `layout-${counter}`));
-    await writeImage(layout, image, { tag: 'v1' });
-    await layout.commit();
-    const repository = session.repository({ registry: registry.host, repository: repo });
-    await copyImage({ source: layout, target: repository, root: await layout.resolve('v1'), tags: ['v1'], concurrency: 2 });
-    const root = image.manifest;
-    return { repository, image: { name: `${registry.host}/${repo}`, digest: root.digest, mediaType: root.mediaType, size: root.size } };
-  }
+  const pushImage = (repo: string): ReturnType<PublishFixture['pushImage']> => fixture.pushImage(repo);
 
   function raw(reference: string): Manifest {
     return JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reference}`])) as Manifest;

@@ -5,11 +5,20 @@
  * so caisson's undici clients talk to them over sockets (the package's nock interceptors cannot
  * see undici). Also mints the unsigned OIDC tokens the mock Fulcio accepts: it decodes the JWT
  * without verifying it and certifies `sub` (a URI SAN) with `iss` in the issuer extensions.
+ * The mock TSA reads only Sigstore's JSON request form; a DER `application/timestamp-query` (what
+ * cosign and caisson send) is read by `openssl ts -query -text` and handed to it in that form.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+
+const execFileAsync = promisify(execFile);
 
 export type MockService = 'fulcio' | 'rekor' | 'tsa';
 
@@ -35,7 +44,7 @@ export interface SigstoreMock {
   readonly rekorLogId: Buffer;
   /** The TSA's intermediate then root, PEM. */
   readonly tsaChainPem: string;
-  /** Every request so far, in order. */
+  /** Every request so far, in order (a DER timestamp query's body in base64). */
   readonly requests: readonly MockRequest[];
   /** The next POST to `service` is answered `status` with `body` instead of being handled. */
   refuseNext(options: { readonly service: MockService; readonly status: number; readonly body: string }): void;
@@ -45,6 +54,13 @@ export interface SigstoreMock {
 export interface SigstoreMockOptions {
   /** The token claim Fulcio puts in the SAN; default `sub` (as Fulcio does for non-email issuers). */
   readonly subjectClaim?: string;
+  /**
+   * How the mock Rekor logs a dsse entry: `as-proposed` (default; the mock's own behaviour, the
+   * request's `proposedContent` canonicalized as is) or `canonical`, the body the real Rekor logs
+   * (rekor `pkg/types/dsse/v0.0.1` Canonicalize: `envelopeHash`, `payloadHash`, `signatures[]`),
+   * which is what @sigstore/verify compares a DSSE bundle with.
+   */
+  readonly rekorDsse?: 'as-proposed' | 'canonical';
 }
 
 /** Starts the three mocks on loopback; call `close()` in `after`. */
@@ -54,8 +70,10 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
   const servers: Server[] = [];
   const serve = async (service: MockService, handler: () => { readonly path: string; readonly fn: HandlerFn } | undefined): Promise<string> => {
     const server = createServer((request, response) => {
-      void readBody(request).then(async (body) => {
+      void readBody(request).then(async (bytes) => {
         const path = request.url ?? '/';
+        const timestampQuery = request.headers['content-type'] === 'application/timestamp-query';
+        const body = timestampQuery ? bytes.toString('base64') : bytes.toString('utf8');
         requests.push({ service, method: request.method ?? '', path, body });
         const refusal = refusals.get(service);
         const mounted = handler();
@@ -68,7 +86,8 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
           response.writeHead(404, { 'content-type': 'application/json' }).end('{"code":404,"message":"not found"}');
           return;
         }
-        const result = await mounted.fn(body);
+        const forwarded = timestampQuery ? await timestampQueryAsJson(bytes) : service === 'rekor' && options.rekorDsse === 'canonical' ? canonicalDsseEntry(body) : body;
+        const result = await mounted.fn(forwarded);
         const payload = typeof result.response === 'string' ? result.response : Buffer.from(result.response.buffer, result.response.byteOffset, result.response.byteLength);
         response.writeHead(result.statusCode, { 'content-type': result.contentType ?? 'text/plain' }).end(payload);
       });
@@ -84,7 +103,10 @@ export async function startSigstoreMock(options: SigstoreMockOptions = {}): Prom
   const tsaKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ca = await initializeCA(caKeys, await initializeCTLog(ctlogKeys));
   const fulcio = fulcioHandler(ca, { subjectClaim: options.subjectClaim ?? 'sub' });
-  const tsa = await initializeTSA(tsaKeys);
+  // The mock TSA writes genTime's fraction without trailing zeros (".45"), which @sigstore/core
+  // cannot read (it wants exactly three digits) and rejects as "invalid time"; so every timestamp
+  // carries one fixed time with three: just after its certificates' notBefore second.
+  const tsa = await initializeTSA(tsaKeys, new Date(Math.floor(Date.now() / 1000) * 1000 + 1123));
   const tsaMounted = tsaHandler(tsa);
   let rekor: { readonly path: string; readonly fn: HandlerFn } | undefined;
   const fulcioURL = await serve('fulcio', () => fulcio);
@@ -148,11 +170,62 @@ export function fakeIdentityToken(claims: FakeTokenClaims): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+/** A dsse v0.0.1 proposed entry as the real Rekor canonicalizes it; any other body unchanged. */
+function canonicalDsseEntry(body: string): string {
+  let entry: { kind?: unknown; apiVersion?: unknown; spec?: { proposedContent?: { envelope?: unknown; verifiers?: unknown } } };
+  try {
+    entry = JSON.parse(body) as typeof entry;
+  } catch {
+    return body;
+  }
+  const proposed = entry.spec?.proposedContent;
+  if (entry.kind !== 'dsse' || typeof proposed?.envelope !== 'string' || !Array.isArray(proposed.verifiers)) return body;
+  const envelope = JSON.parse(proposed.envelope) as { payload: string; signatures: { sig: string }[] };
+  const verifier: unknown = proposed.verifiers[0];
+  const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+  return JSON.stringify({
+    apiVersion: entry.apiVersion,
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256(Buffer.from(proposed.envelope, 'utf8')) },
+      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(envelope.payload, 'base64')) },
+      signatures: envelope.signatures.map((signature) => ({ signature: signature.sig, verifier })),
+    },
+  });
+}
+
+/**
+ * A DER TimeStampReq in the JSON form the mock TSA reads (sigstore timestamp-authority's
+ * `{artifactHash, hashAlgorithm, nonce, certificates}`), as `openssl ts -query -text` reads it.
+ */
+async function timestampQueryAsJson(der: Buffer): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'caisson-tsq-'));
+  let text: string;
+  try {
+    await writeFile(join(directory, 'query.tsq'), der);
+    text = (await execFileAsync('openssl', ['ts', '-query', '-in', join(directory, 'query.tsq'), '-text'])).stdout;
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+  const hex = text
+    .split('\n')
+    .filter((line) => /^\s+[0-9a-f]{4} - /.test(line))
+    .map((line) => line.slice(line.indexOf(' - ') + 3, line.indexOf(' - ') + 3 + 47).replace(/-/g, ' ').replace(/\s+/g, ''))
+    .join('');
+  const nonce = /^Nonce: (0x[0-9A-Fa-f]+)$/m.exec(text)?.[1];
+  return JSON.stringify({
+    artifactHash: Buffer.from(hex, 'hex').toString('base64'),
+    hashAlgorithm: /^Hash Algorithm: (\S+)$/m.exec(text)?.[1] ?? 'sha256',
+    certificates: /^Certificate required: yes$/m.test(text),
+    ...(nonce === undefined ? {} : { nonce: Number(BigInt(nonce)) }),
+  });
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }

@@ -44,9 +44,10 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
       signer: signing.signer,
       format: signing.format,
       ...(signing.tlog === undefined ? {} : { tlog: signing.tlog }),
+      ...(signing.tsa === undefined ? {} : { tsa: signing.tsa }),
       ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
     });
-    context.logger.info(`signed ${formatReference(reference)} (${root.digest}) with ${signing.description}${signing.tlog === undefined ? ', not logged in Rekor' : ` and logged in ${signing.tlog.rekorURL}`}`);
+    context.logger.info(`signed ${formatReference(reference)} (${root.digest}) with ${signing.description}${signing.tlog === undefined ? ', not logged in Rekor' : ` and logged in ${signing.tlog.rekorURL}`}${signing.tsa === undefined ? '' : `, timestamped by ${signing.tsa.url}`}`);
     context.stdout(`${published.reference}\n`);
   } finally {
     await session.close();
