@@ -12,6 +12,7 @@ import {
   type DockerConfigOptions,
   type HelperRequest,
 } from '../../src/registry/credentials.js';
+import { rejection } from '../support/errors.js';
 
 const SECRET = 'hunter2-s3cret';
 
@@ -77,15 +78,6 @@ async function storeFor(config: unknown, extra: Partial<DockerConfigOptions> = {
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<CaissonError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CaissonError, `expected a CaissonError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
 
 function assertNoSecret(error: CaissonError, secret: string): void {
   const text = `${error.message}\n${error.hint ?? ''}\n${JSON.stringify(error.toJSON())}\n${String(error.cause ?? '')}`;

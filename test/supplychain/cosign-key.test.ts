@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CaissonError } from '../../src/errors.js';
 import {
   COSIGN_PRIVATE_KEY_PEM_TYPE,
   decodePem,
@@ -23,6 +22,7 @@ import {
   SIGSTORE_PRIVATE_KEY_PEM_TYPE,
 } from '../../src/supplychain/index.js';
 import { missingTool, runTool } from '../support/tools.js';
+import { rejection } from '../support/errors.js';
 
 let dir = '';
 before(() => {
@@ -45,15 +45,6 @@ function tampered(pem: string, change: (json: Record<string, Record<string, unkn
   return encodePem({ type: SIGSTORE_PRIVATE_KEY_PEM_TYPE, bytes: Buffer.from(JSON.stringify(json)) });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<CaissonError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CaissonError, String(error));
-    return error;
-  }
-  assert.fail('expected an error');
-}
 
 describe('cosign encrypted key format', () => {
   test('the body is the JSON go-securesystemslib writes: scrypt N=65536 r=8 p=1, 32-byte salt, secretbox with a 24-byte nonce and a 16-byte tag', async () => {

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CaissonError } from '../../src/errors.js';
 import { encryptPrivateKey, KeySigner, parseSigningKey, readSigningKey, resolveKeyPassword, type SigningAlgorithm } from '../../src/supplychain/index.js';
 import { missingTool, runTool } from '../support/tools.js';
+import { rejection } from '../support/errors.js';
 
 let dir = '';
 before(() => {
@@ -18,15 +18,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function rejection(promise: Promise<unknown>): Promise<CaissonError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CaissonError, String(error));
-    return error;
-  }
-  assert.fail('expected an error');
-}
 
 const none = { kind: 'none' } as const;
 

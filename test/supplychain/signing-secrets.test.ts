@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CaissonError } from '../../src/errors.js';
 import { generateKeyPair, loadSigningSecrets } from '../../src/supplychain/index.js';
+import { rejection } from '../support/errors.js';
 
 let dir = '';
 before(() => {
@@ -23,15 +23,6 @@ function secrets(name: string, files: Record<string, string | Buffer>): string {
   return directory;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<CaissonError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CaissonError, String(error));
-    return error;
-  }
-  assert.fail('expected an error');
-}
 
 const payload = Buffer.from('{"critical":{}}');
 
