@@ -215,4 +215,29 @@ describe('caisson build --provenance-file', { skip }, () => {
     assert.equal(other.code, 10, other.stderr);
     assert.ok(!runTool('skopeo', ['list-tags', '--tls-verify=false', `docker://${registry.host}/app`]).includes(`sha256-${digest}.sig`), 'bundle format writes no .sig tag');
   });
+
+  test('a git context: the URL, the ref and the commit built, with gitCommit as its digest', async (t) => {
+    const missingGit = missingTool('git', 'git');
+    if (missingGit !== undefined) {
+      t.skip(missingGit);
+      return;
+    }
+    const repo = join(dir, 'repo');
+    mkdirSync(join(repo, 'app'), { recursive: true });
+    writeFileSync(join(repo, 'app', 'Dockerfile'), `FROM ${base}\nCOPY version.txt /\n`);
+    writeFileSync(join(repo, 'app', 'version.txt'), 'one\n');
+    const git = (args: readonly string[]): string => runTool('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]).trim();
+    git(['init', '-q', '-b', 'main']);
+    git(['add', '.']);
+    git(['commit', '-q', '-m', 'one']);
+    const commit = git(['rev-parse', 'HEAD']);
+    const file = join(dir, 'git.provenance.json');
+    const result = await runCaisson(['build', `git+file://${repo}#main:app`, '-d', `${registry.host}/app:git`, '--cache-dir', join(dir, 'cache'), '--provenance-file', file], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    const provenance = JSON.parse(readFileSync(file, 'utf8')) as Provenance;
+    const definition = provenance.predicate.buildDefinition;
+    assert.deepEqual(definition.externalParameters.context, { url: `file://${repo}`, commit, ref: 'main', subdir: 'app' });
+    assert.deepEqual(definition.resolvedDependencies[1], { name: 'context', uri: `git+file://${repo}@main`, digest: { gitCommit: commit } });
+    assert.equal(definition.externalParameters.dockerfile, 'Dockerfile');
+  });
 });
