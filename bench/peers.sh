@@ -109,7 +109,8 @@ echo "built the busybox base in $(bench_since "$started") s (untimed)"
 # and /sys left empty as in Debian's own images.
 if [ "$NEED_DEBIAN" -eq 1 ]; then
   started=$(date +%s.%N)
-  mirror="$(grep -hoE '^(URIs:|deb) +[a-z]+://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $2}')"
+  # grep exits 2 when one of the files is absent (no sources.list on deb822-only machines): not an error here.
+  mirror="$({ grep -hoE '^(URIs:|deb) +[a-z]+://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } | head -1 | awk '{print $2}')"
   mirror="${mirror:-http://deb.debian.org/debian}"
   mkdir -p "$WORK/debian"
   if ! debootstrap --variant=minbase bookworm "$WORK/debian/rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1; then
