@@ -8,7 +8,7 @@ import { CaissonError } from '../errors.js';
 import { parseReference, type Digest } from '../image/index.js';
 import type { Logger } from '../log.js';
 import type { RegistrySession } from '../registry/index.js';
-import { attestImage, signImage, type PublishedArtifact, type Statement } from '../supplychain/index.js';
+import { attestImage, dockerReferenceOf, signImage, type PublishedArtifact, type Statement } from '../supplychain/index.js';
 import type { CommandContext } from './context.js';
 import { signingFromArgs, type SigningSetup } from './signing.js';
 import type { ParsedArgs } from './spec.js';
@@ -49,7 +49,7 @@ export async function signBuild(options: {
   const { setup, logger } = options;
   const repositories = new Map(options.pushed.map((name) => {
     const reference = parseReference(name);
-    return [`${reference.registry}/${reference.repository}`, reference] as const;
+    return [dockerReferenceOf(reference), reference] as const;
   }));
   const signatures: PublishedArtifact[] = [];
   const attestations: PublishedArtifact[] = [];
