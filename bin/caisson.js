@@ -2,7 +2,8 @@
 // caisson's command: runs the compiled CLI (dist/, built by `npm ci` / `npm run build`) on the
 // Node 24 the repository pins; an older node re-runs this file with the pinned one when present.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +22,15 @@ if (major < 22) {
 // cache directory cannot be written).
 module.enableCompileCache?.();
 
+// The words that started this node: process.execPath, or, when node was started through its dynamic
+// loader (caisson's image: `ld.so --library-path /caisson/lib /caisson/node/bin/node`), where
+// execPath is the loader, the loader's words from /proc/self/cmdline, up to the script.
+function nodeCommand() {
+  if (!/^ld(-linux[^/]*|64)?\.so(\.\d+)?$/.test(basename(process.execPath))) return [process.execPath];
+  const words = readFileSync('/proc/self/cmdline', 'utf8').split('\0').slice(0, -1);
+  return words.slice(0, words.length - (process.argv.length - 1));
+}
+
 let cli;
 try {
   cli = await import('../dist/src/cli/index.js');
@@ -35,7 +45,7 @@ try {
 // (util-linux unshare), so that layers can hold root-owned files. Without user namespaces, say so.
 const args = process.argv.slice(2);
 if (cli.commandOf(args) === 'build' && process.getuid?.() !== 0 && process.env.CAISSON_USERNS !== '1') {
-  const child = spawn('unshare', ['--user', '--map-root-user', '--', process.execPath, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
+  const child = spawn('unshare', ['--user', '--map-root-user', '--', ...nodeCommand(), fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
   for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => child.kill(name));
   child.on('error', (error) => {
     console.error(`error: caisson build as uid ${process.getuid()} needs a user namespace, and util-linux unshare could not make one: ${error.message}`);
