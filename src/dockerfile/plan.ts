@@ -159,9 +159,11 @@ function planStage(options: PlanOptions, stage: Stage, globalArgs: ReadonlyMap<s
   }
   let base: DependencySource;
   const earlier = options.dockerfile.stages.slice(0, stage.index).find((candidate) => candidate.name === baseName);
-  if (earlier !== undefined) base = { kind: 'stage', index: earlier.index };
+  // As BuildKit: a named context overrides a stage of the same name (`--build-context build=DIR`
+  // stands in for a `build` stage), for FROM as for COPY --from.
+  if (options.namedContexts?.has(baseName)) base = { kind: 'context', name: baseName };
+  else if (earlier !== undefined) base = { kind: 'stage', index: earlier.index };
   else if (baseName === 'scratch') base = { kind: 'scratch' };
-  else if (options.namedContexts?.has(baseName)) base = { kind: 'context', name: baseName };
   else base = { kind: 'image', reference: baseName };
   return {
     stage,

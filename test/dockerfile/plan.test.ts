@@ -136,6 +136,17 @@ describe('the stage graph', () => {
     );
   });
 
+  test('a named context overrides a stage of that name for FROM too, as BuildKit', () => {
+    const p = plan('FROM alpine AS build\nRUN make\nFROM build AS app\nCOPY --from=build /out /out\n', { namedContexts: new Set(['build']) });
+    assert.deepEqual(
+      p.stages[1]?.dependencies.map((d) => d.source),
+      [
+        { kind: 'context', name: 'build' },
+        { kind: 'context', name: 'build' },
+      ],
+    );
+  });
+
   test('FROM only sees earlier stages: a later stage of that name is an image', () => {
     const p = plan('FROM later AS first\nFROM alpine AS later\nFROM first\n');
     assert.deepEqual(p.stages[0]?.base, { kind: 'image', reference: 'later' });
