@@ -12,7 +12,8 @@
 #                       set-up script calls (env, cat, tr, hostname)
 #   /caisson/certs      ca-certificates.crt: the stage's Debian bundle, else node's own roots
 #   /bin/sh, /lib*/…    links into /caisson, so the tools also start the ordinary way
-#   /etc/passwd, group  root and nonroot (65532), the default user; /home/nonroot is its HOME
+#   /etc/passwd, group  root and nonroot (65532), the default user (the Dockerfile's WORKDIR
+#                       makes its /home/nonroot and /workspace)
 #
 # POSIX sh only (dash, busybox): the stage needs node, sh, cp, ln, mkdir, awk and the tools.
 set -eu
@@ -20,9 +21,20 @@ set -eu
 out=${1:?usage: assemble.sh OUTDIR}
 caisson=$out/caisson
 mkdir -p "$caisson/lib" "$caisson/node/bin" "$caisson/tools/bin" "$caisson/certs" \
-  "$out/bin" "$out/etc" "$out/tmp" "$out/home/nonroot" "$out/workspace"
+  "$out/bin" "$out/etc" "$out/tmp" "$out/home"
 
-node=$(command -v node) || { echo "assemble.sh: no node on PATH" >&2; exit 1; }
+# find_program NAME: NAME's file on PATH (not `command -v`: busybox answers its applets by name).
+find_program() {
+  IFS=:
+  for dir in $PATH; do
+    if [ -n "$dir" ] && [ -f "$dir/$1" ] && [ -x "$dir/$1" ]; then unset IFS; printf '%s\n' "$dir/$1"; return 0; fi
+  done
+  unset IFS
+  echo "assemble.sh: $1 is not on PATH ($2)" >&2
+  return 1
+}
+
+node=$(find_program node 'a Node.js base image')
 
 # The dynamic loader node was linked against (ldd itself is a bash script some bases lack).
 loader=
@@ -52,16 +64,17 @@ ln -s "${loader##*/}" "$caisson/lib/ld.so"
 # Tools: one copy per real file (busybox applets share theirs).
 copied=
 for tool in sh unshare setpriv mount umount getfattr setfattr env cat tr hostname; do
-  path=$(command -v "$tool") || { echo "assemble.sh: $tool is not on PATH (Debian: util-linux, attr, coreutils, hostname)" >&2; exit 1; }
+  path=$(find_program "$tool" 'Debian: util-linux, attr, coreutils, hostname')
   real=$(readlink -f "$path")
   first=
   for entry in $copied; do
-    [ "${entry#*=}" = "$real" ] && { first=${entry%%=*}; break; }
+    if [ "${entry#*=}" = "$real" ]; then first=${entry%%=*}; break; fi
   done
   if [ -n "$first" ]; then
     ln -s "$first" "$caisson/tools/bin/$tool"
   else
     cp "$real" "$caisson/tools/bin/$tool"
+    chmod 0755 "$caisson/tools/bin/$tool"  # no setuid mount: caisson mounts in its own namespaces
     copy_libraries "$real"
     copied="$copied $tool=$real"
   fi
@@ -77,5 +90,4 @@ fi
 printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nonroot:x:65532:65532:nonroot:/home/nonroot:/bin/sh' > "$out/etc/passwd"
 printf '%s\n' 'root:x:0:' 'nonroot:x:65532:' > "$out/etc/group"
 chmod 1777 "$out/tmp"
-chown 65532:65532 "$out/home/nonroot" "$out/workspace"
 chmod -R a+rX,go-w "$caisson"
