@@ -74,6 +74,8 @@ const code = await cli.runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  // In a Tekton step: caisson build writes its results there (--results-dir overrides).
+  ...(existsSync('/tekton/results') ? { tektonResultsDir: '/tekton/results' } : {}),
   readStdin: async () => {
     const chunks = [];
     for await (const chunk of process.stdin) chunks.push(chunk);

@@ -2,7 +2,9 @@
  * argv → the command to run and its parsed options, on node's util.parseArgs (as a tokenizer)
  * with our own validation: unknown commands and options get "did you mean", booleans accept
  * `--name`, `--name=true|false` (pflag's convention, which kaniko users have in their scripts),
- * choices are checked, repeated single-value options are refused.
+ * choices are checked, repeated single-value options are refused. An empty value (`--target=`)
+ * counts as not given: Tekton passes an optional param left empty that way, since a step's args
+ * cannot leave a flag out.
  */
 import { parseArgs } from 'node:util';
 import { CaissonError, suggest } from '../errors.js';
@@ -36,7 +38,7 @@ function tokenize(argv: readonly string[], options: readonly OptionSpec[]) {
 }
 
 /** Values of the options in `argv` for `options` (of `command`, if any), validated; the positionals apart. */
-function collect(argv: readonly string[], options: readonly OptionSpec[], command?: string): { values: Map<string, string | boolean | string[]>; positionals: string[] } {
+function collect(argv: readonly string[], options: readonly OptionSpec[], command?: string, hasRest = false): { values: Map<string, string | boolean | string[]>; positionals: string[]; rest: string[] } {
   const byName = new Map<string, OptionSpec>();
   for (const option of options) {
     byName.set(option.name, option);
@@ -45,9 +47,12 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
   }
   const values = new Map<string, string | boolean | string[]>();
   const positionals: string[] = [];
+  const rest: string[] = [];
+  let terminated = false;
   for (const token of tokenize(argv, options)) {
+    if (token.kind === 'option-terminator') terminated = hasRest;
     if (token.kind === 'positional') {
-      positionals.push(token.value);
+      (terminated ? rest : positionals).push(token.value);
       continue;
     }
     if (token.kind !== 'option') continue;
@@ -59,6 +64,7 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
     }
     const flag = `--${spec.name}`;
     if (spec.unsupported !== undefined) throw usage(`${token.rawName} is not supported by caisson: ${spec.unsupported}`, `remove ${token.rawName} from the command line`);
+    if (token.value === '') continue;
     let value: string | boolean;
     if (spec.type === 'boolean') {
       const text = token.value?.toLowerCase();
@@ -85,7 +91,7 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
     }
     if (!values.has(spec.name) && spec.default !== undefined) values.set(spec.name, spec.type === 'boolean' ? spec.default === 'true' : spec.default);
   }
-  return { values, positionals };
+  return { values, positionals, rest };
 }
 
 /** Works out what to do for `argv` (without node and the script). Throws CaissonError ERR_USAGE. */
@@ -111,7 +117,7 @@ export function parseCommandLine(options: ParseCommandLineOptions): Invocation {
   }
   const rest = [...argv];
   rest.splice(first?.kind === 'positional' ? first.index : 0, 1);
-  const parsed = collect(rest, [...command.options, ...global], command.name);
+  const parsed = collect(rest, [...command.options, ...global], command.name, command.rest !== undefined);
   if (parsed.values.get('help') === true) return { kind: 'help', command };
   if (parsed.values.get('version') === true) return { kind: 'version' };
   const declared = command.positionals ?? [];
@@ -121,5 +127,5 @@ export function parseCommandLine(options: ParseCommandLineOptions): Invocation {
   const missing = declared.slice(parsed.positionals.length).find((positional) => positional.required === true);
   if (missing !== undefined) throw usage(`caisson ${command.name} needs the argument <${missing.name}>`, `see caisson ${command.name} --help`);
   const globalValues = new Map([...parsed.values].filter(([key]) => global.some((g) => g.name === key)));
-  return { kind: 'run', command, args: new ParsedArgs(parsed.values, parsed.positionals), global: new ParsedArgs(globalValues, []) };
+  return { kind: 'run', command, args: new ParsedArgs(parsed.values, parsed.positionals, parsed.rest), global: new ParsedArgs(globalValues, []) };
 }

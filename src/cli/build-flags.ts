@@ -34,6 +34,7 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'digest-file', type: 'string', placeholder: 'FILE', describe: 'write the image digest to this file' },
   { name: 'image-name-with-digest-file', type: 'string', placeholder: 'FILE', describe: 'write REPO@DIGEST for each destination to this file' },
   { name: 'image-name-tag-with-digest-file', type: 'string', placeholder: 'FILE', describe: 'write REPO:TAG@DIGEST for each destination to this file' },
+  { name: 'results-dir', type: 'string', placeholder: 'DIR', describe: 'write the Tekton results here (IMAGE_DIGEST, IMAGE_URL, IMAGES, IMAGE_ARTIFACT_OUTPUTS, SIGNATURE_REF, ATTESTATION_REF, PROVENANCE_DIGEST; default in a Tekton step: /tekton/results)' },
   { name: 'image-format', type: 'string', choices: ['oci', 'docker'], default: 'oci', describe: 'manifest and config media types' },
   { name: 'compression', type: 'string', choices: ['gzip', 'zstd', 'none'], default: 'gzip', describe: 'layer compression' },
   { name: 'compression-level', type: 'string', placeholder: 'N', describe: 'gzip 1-9 (default 6), zstd 1-19 (default 3)' },

@@ -15,6 +15,7 @@ export const BUILD_COMMAND: CommandSpec = {
   name: 'build',
   describe: 'Build an image from a Dockerfile and a context, and push it or write it locally',
   positionals: [{ name: 'context', describe: 'the build context: a directory, dir://DIR, tar://FILE, tar://stdin or a git URL (or give -c/--context)' }],
+  rest: { name: 'KEY[=VALUE]', describe: 'after --: build arguments, each as --build-arg (for a Tekton array param)' },
   options: BUILD_OPTIONS,
   load: () => import('./commands/build.js'),
 };
@@ -154,5 +155,13 @@ export const VERIFY_ATTESTATION_COMMAND: CommandSpec = {
   load: () => import('./commands/verify-attestation.js'),
 };
 
+export const TEKTON_COMMAND: CommandSpec = {
+  name: 'tekton',
+  describe: "Print caisson's Tekton resources as YAML: the Task caisson, the StepAction caisson-build, a Pipeline",
+  positionals: [{ name: 'resource', describe: 'task (the default): the Task caisson; step-action: the StepAction caisson-build; pipeline: git-clone, caisson, verify' }],
+  options: [{ name: 'step-action', type: 'boolean', describe: 'print the StepAction caisson-build (as the step-action resource does)' }],
+  load: () => import('./commands/tekton.js'),
+};
+
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND, SIGN_COMMAND, VERIFY_COMMAND, VERIFY_ATTESTATION_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND, SIGN_COMMAND, VERIFY_COMMAND, VERIFY_ATTESTATION_COMMAND, TEKTON_COMMAND];

@@ -13,6 +13,11 @@ export interface CliIo {
   readonly readStdin: () => Promise<string>;
   /** Reads standard input to the end as bytes (for `tar://stdin`); absent where input is text only. */
   readonly readStdinBytes?: () => Promise<Buffer>;
+  /**
+   * Tekton's results directory when caisson runs in a Tekton step (bin/caisson.js gives
+   * `/tekton/results` when it exists): `caisson build` writes its results there.
+   */
+  readonly tektonResultsDir?: string;
   /** Aborted on SIGINT/SIGTERM: long commands stop, clean up and fail. */
   readonly signal?: AbortSignal;
 }

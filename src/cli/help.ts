@@ -50,10 +50,10 @@ export function renderHelp(options: { commands: readonly CommandSpec[]; global: 
     ].join('\n');
   }
   return [
-    `Usage: caisson ${usageLine(command)} [options]`,
+    `Usage: caisson ${usageLine(command)} [options]${command.rest === undefined ? '' : ` [-- ${command.rest.name}...]`}`,
     '',
     command.describe,
-    ...(command.positionals === undefined ? [] : ['', 'Arguments:', ...positionalLines(command.positionals)]),
+    ...(command.positionals === undefined && command.rest === undefined ? [] : ['', 'Arguments:', ...positionalLines([...(command.positionals ?? []), ...(command.rest === undefined ? [] : [{ ...command.rest, name: `-- ${command.rest.name}` }])])]),
     '',
     'Options:',
     ...optionLines(command.options),

@@ -42,6 +42,11 @@ export interface CommandSpec {
   readonly describe: string;
   /** Positional arguments, in order. */
   readonly positionals?: readonly PositionalSpec[];
+  /**
+   * What the arguments after `--` are (each one a value; e.g. build args from a Tekton array
+   * param). Without it, arguments after `--` are positionals.
+   */
+  readonly rest?: PositionalSpec;
   readonly options: readonly OptionSpec[];
   /** The command's code, imported only when it runs. */
   readonly load: () => Promise<CommandModule>;
@@ -55,10 +60,13 @@ export interface CommandModule {
 export class ParsedArgs {
   readonly #values: ReadonlyMap<string, string | boolean | string[]>;
   readonly positionals: readonly string[];
+  /** The arguments after `--`, for a command that declares `rest`. */
+  readonly rest: readonly string[];
 
-  constructor(values: ReadonlyMap<string, string | boolean | string[]>, positionals: readonly string[]) {
+  constructor(values: ReadonlyMap<string, string | boolean | string[]>, positionals: readonly string[], rest: readonly string[] = []) {
     this.#values = values;
     this.positionals = positionals;
+    this.rest = rest;
   }
 
   /** The first positional argument. */

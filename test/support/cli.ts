@@ -9,7 +9,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export async function runCaisson(argv: readonly string[], options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>>; readonly stdin?: string; readonly stdinBytes?: Buffer }): Promise<CliResult> {
+export async function runCaisson(argv: readonly string[], options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>>; readonly stdin?: string; readonly stdinBytes?: Buffer; readonly tektonResultsDir?: string }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
@@ -23,6 +23,7 @@ export async function runCaisson(argv: readonly string[], options: { readonly cw
     cwd: options.cwd,
     readStdin: async () => options.stdin ?? '',
     readStdinBytes: async () => options.stdinBytes ?? Buffer.from(options.stdin ?? ''),
+    ...(options.tektonResultsDir === undefined ? {} : { tektonResultsDir: options.tektonResultsDir }),
   });
   return { code, stdout, stderr };
 }

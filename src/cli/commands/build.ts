@@ -15,7 +15,8 @@ import { RegistrySession } from '../../registry/index.js';
 import { parseBuildArgs } from '../build-args.js';
 import { provenanceInput, provenanceStatement } from '../build-provenance.js';
 import { serializeStatement, type Statement } from '../../supplychain/index.js';
-import { buildSigning, signBuild } from '../build-signing.js';
+import { buildSigning, signBuild, type SignedBuild } from '../build-signing.js';
+import { checkResultsFit, tektonResults, worstCaseResults, writeTektonResults, type PushedImage } from '../../tekton/index.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
@@ -199,6 +200,19 @@ function outputs(args: ParsedArgs, context: CommandContext, destinations: readon
   return list;
 }
 
+/**
+ * Where the Tekton results go (--results-dir, else Tekton's own directory when caisson runs in a
+ * Tekton step), checked before the build: results that could outgrow the termination message are
+ * refused now, not after the push.
+ */
+function resultsTarget(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly pushed: readonly string[]; readonly sign: boolean; readonly attest: boolean; readonly provenance: boolean }): { readonly dir: string; readonly pushed: readonly PushedImage[] } | undefined {
+  const given = options.args.string('results-dir') ?? options.context.tektonResultsDir;
+  if (given === undefined) return undefined;
+  const pushed = options.pushed.map((url) => ({ url, repository: formatReference({ ...parseReference(url), tag: undefined }) }));
+  checkResultsFit(worstCaseResults({ pushed, sign: options.sign, attest: options.attest, provenance: options.provenance }));
+  return { dir: resolve(options.context.cwd, given), pushed };
+}
+
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   await withContext(args, context, (prepared) => buildIn(args, context, prepared));
 }
@@ -220,11 +234,12 @@ async function buildIn(args: ParsedArgs, context: CommandContext, prepared: Prep
   const clamp = clampTime(args, context);
   const provenanceFile = args.string('provenance-file');
   const wantsProvenance = args.bool('provenance') || provenanceFile !== undefined;
-  const buildArgs = parseBuildArgs(args.strings('build-arg'), context.env);
+  const buildArgs = parseBuildArgs([...args.strings('build-arg'), ...args.rest], context.env);
   const platform = platformFlag(args);
   const dockerfileAt = dockerfile.file === '<stdin>' ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file);
   const pushed = args.bool('no-push') ? [] : destinations;
   const signing = await buildSigning({ args, context, pushed });
+  const results = resultsTarget({ args, context, pushed, sign: signing?.sign ?? false, attest: signing?.attest ?? false, provenance: wantsProvenance });
   const startedOn = new Date();
   const started = startedOn.getTime();
   try {
@@ -258,14 +273,28 @@ async function buildIn(args: ParsedArgs, context: CommandContext, prepared: Prep
       statement = provenanceStatement({ input, pushed, digest: result.digest as Digest });
       if (provenanceFile !== undefined) await writeFile(resolve(context.cwd, provenanceFile), serializeStatement(statement));
     }
+    let signed: SignedBuild = { signatures: [], attestations: [] };
     if (signing !== undefined) {
-      await signBuild({ setup: signing, registry, pushed, image: { digest: result.digest as Digest, mediaType: result.mediaType, size: result.size }, statement, logger: context.logger });
+      signed = await signBuild({ setup: signing, registry, pushed, image: { digest: result.digest as Digest, mediaType: result.mediaType, size: result.size }, statement, logger: context.logger });
     }
     const digestFile = args.string('digest-file');
     if (digestFile !== undefined) await writeFile(resolve(context.cwd, digestFile), result.digest);
     const withDigest = args.string('image-name-with-digest-file');
     if (withDigest !== undefined) {
       await writeFile(resolve(context.cwd, withDigest), pushed.map((name) => `${formatReference({ ...parseReference(name), tag: undefined })}@${result.digest}\n`).join(''));
+    }
+    if (results !== undefined) {
+      await writeTektonResults({
+        dir: results.dir,
+        results: tektonResults({
+          digest: result.digest,
+          pushed: results.pushed,
+          signatures: signed.signatures.map((artifact) => artifact.reference),
+          attestations: signed.attestations.map((artifact) => artifact.reference),
+          ...(statement === undefined ? {} : { provenance: serializeStatement(statement) }),
+        }),
+      });
+      context.logger.info(`Tekton results written to ${results.dir}`);
     }
     const tagWithDigest = args.string('image-name-tag-with-digest-file');
     if (tagWithDigest !== undefined) await writeFile(resolve(context.cwd, tagWithDigest), pushed.map((name) => `${name}@${result.digest}\n`).join(''));

@@ -1,0 +1,40 @@
+// The command line parts a Tekton step relies on: an empty flag value (an optional param left
+// empty, `--target=`) counts as not given, defaults included; arguments after `--` are build args
+// for `caisson build` (a Tekton array param spread into args) and stay positionals elsewhere.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseCommandLine } from '../../src/cli/argv.js';
+import { COMMANDS } from '../../src/cli/command-specs.js';
+import { GLOBAL_OPTIONS } from '../../src/cli/global-options.js';
+
+function parse(argv: readonly string[]) {
+  const invocation = parseCommandLine({ argv, commands: COMMANDS, global: GLOBAL_OPTIONS });
+  assert.equal(invocation.kind, 'run');
+  return invocation.args;
+}
+
+describe('argv for Tekton steps', () => {
+  test('empty values count as not given', () => {
+    const args = parse(['build', '--target=', '--cache-repo=', '--sign=', '--compression=', '--build-arg=', '--cache-dir', '', '-d', 'r.example/a:1']);
+    assert.equal(args.string('cache-repo'), undefined);
+    assert.deepEqual(args.strings('target'), []);
+    assert.deepEqual(args.strings('build-arg'), []);
+    assert.equal(args.bool('sign'), false);
+    assert.equal(args.string('compression'), 'gzip', 'the default applies');
+    assert.equal(args.string('cache-dir'), undefined);
+    assert.equal(parse(['build', '--sign=true', '--sign=', '-d', 'r.example/a:1']).bool('sign'), true, 'an empty repeat is no conflict');
+  });
+
+  test('build: the arguments after -- are build args; the context stays a positional', () => {
+    const args = parse(['build', 'ctx', '--no-push', '--', 'A=1', 'B=two words', '--not-a-flag=x']);
+    assert.deepEqual(args.positionals, ['ctx']);
+    assert.deepEqual(args.rest, ['A=1', 'B=two words', '--not-a-flag=x']);
+    assert.deepEqual(parse(['build', '--no-push', '--']).rest, []);
+  });
+
+  test('commands without rest keep -- as the end of options', () => {
+    const args = parse(['inspect', '--', '-odd-name']);
+    assert.deepEqual(args.positionals, ['-odd-name']);
+    assert.deepEqual(args.rest, []);
+  });
+});
