@@ -13,9 +13,9 @@ import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js'
 import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
 import { parseBuildArgs } from '../build-args.js';
-import { provenanceInput, provenanceStatement } from '../build-provenance.js';
-import { serializeStatement, type Statement } from '../../supplychain/index.js';
-import { buildSigning, signBuild, type SignedBuild } from '../build-signing.js';
+import type { ProvenanceFacts } from '../build-provenance.js';
+import type { SignedBuild } from '../build-signing.js';
+import type { Statement } from '../../supplychain/index.js';
 import { checkResultsFit, tektonResults, worstCaseResults, writeTektonResults, type PushedImage } from '../../tekton/index.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
@@ -213,6 +213,13 @@ function resultsTarget(options: { readonly args: ParsedArgs; readonly context: C
   return { dir: resolve(options.context.cwd, given), pushed };
 }
 
+/** The build's provenance statement and its bytes (the supply-chain modules load only here). */
+async function provenanceOf(facts: ProvenanceFacts, pushed: readonly string[]): Promise<{ readonly statement: Statement; readonly bytes: Buffer }> {
+  const [{ provenanceInput, provenanceStatement }, { serializeStatement }] = await Promise.all([import('../build-provenance.js'), import('../../supplychain/index.js')]);
+  const statement = provenanceStatement({ input: provenanceInput(facts), pushed, digest: facts.result.digest as Digest });
+  return { statement, bytes: serializeStatement(statement) };
+}
+
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   await withContext(args, context, (prepared) => buildIn(args, context, prepared));
 }
@@ -238,7 +245,9 @@ async function buildIn(args: ParsedArgs, context: CommandContext, prepared: Prep
   const platform = platformFlag(args);
   const dockerfileAt = dockerfile.file === '<stdin>' ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file);
   const pushed = args.bool('no-push') ? [] : destinations;
-  const signing = await buildSigning({ args, context, pushed });
+  // The supply-chain modules load only for builds that sign or attest: a plain build starts faster.
+  const signingModule = args.bool('sign') || args.bool('provenance') ? await import('../build-signing.js') : undefined;
+  const signing = await signingModule?.buildSigning({ args, context, pushed });
   const results = resultsTarget({ args, context, pushed, sign: signing?.sign ?? false, attest: signing?.attest ?? false, provenance: wantsProvenance });
   const startedOn = new Date();
   const started = startedOn.getTime();
@@ -267,15 +276,14 @@ async function buildIn(args: ParsedArgs, context: CommandContext, prepared: Prep
       ...(context.signal === undefined ? {} : { signal: context.signal }),
       ...(wantsProvenance ? { digestContext: true } : {}),
     });
-    let statement: Statement | undefined;
+    let provenance: Awaited<ReturnType<typeof provenanceOf>> | undefined;
     if (wantsProvenance) {
-      const input = provenanceInput({ args, context, prepared, dockerfile: { path: dockerfileAt, text: dockerfile.text }, buildArgs, platform, result, startedOn, finishedOn: new Date() });
-      statement = provenanceStatement({ input, pushed, digest: result.digest as Digest });
-      if (provenanceFile !== undefined) await writeFile(resolve(context.cwd, provenanceFile), serializeStatement(statement));
+      provenance = await provenanceOf({ args, context, prepared, dockerfile: { path: dockerfileAt, text: dockerfile.text }, buildArgs, platform, result, startedOn, finishedOn: new Date() }, pushed);
+      if (provenanceFile !== undefined) await writeFile(resolve(context.cwd, provenanceFile), provenance.bytes);
     }
     let signed: SignedBuild = { signatures: [], attestations: [] };
-    if (signing !== undefined) {
-      signed = await signBuild({ setup: signing, registry, pushed, image: { digest: result.digest as Digest, mediaType: result.mediaType, size: result.size }, statement, logger: context.logger });
+    if (signing !== undefined && signingModule !== undefined) {
+      signed = await signingModule.signBuild({ setup: signing, registry, pushed, image: { digest: result.digest as Digest, mediaType: result.mediaType, size: result.size }, statement: provenance?.statement, logger: context.logger });
     }
     const digestFile = args.string('digest-file');
     if (digestFile !== undefined) await writeFile(resolve(context.cwd, digestFile), result.digest);
@@ -291,7 +299,7 @@ async function buildIn(args: ParsedArgs, context: CommandContext, prepared: Prep
           pushed: results.pushed,
           signatures: signed.signatures.map((artifact) => artifact.reference),
           attestations: signed.attestations.map((artifact) => artifact.reference),
-          ...(statement === undefined ? {} : { provenance: serializeStatement(statement) }),
+          ...(provenance === undefined ? {} : { provenance: provenance.bytes }),
         }),
       });
       context.logger.info(`Tekton results written to ${results.dir}`);
