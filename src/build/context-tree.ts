@@ -21,6 +21,12 @@ export interface SourceTree {
   excluded(path: string): boolean;
   /** Whether an excluded directory may still hold included paths (a `!` pattern below it). */
   mayIncludeChildren(path: string): boolean;
+  /**
+   * Whether COPY keeps the entries' owners (without --chown): a stage's or image's files keep
+   * theirs, as Docker (moby#38599) and BuildKit do; a context's are 0:0, the host's owners
+   * meaning nothing in the image.
+   */
+  readonly keepsOwners: boolean;
 }
 
 function outside(what: string, path: string, detail: string): CaissonError {
@@ -33,6 +39,7 @@ function outside(what: string, path: string, detail: string): CaissonError {
 
 export class ContextTree implements SourceTree {
   readonly what: string;
+  readonly keepsOwners = false;
   readonly root: string;
   readonly #ignore: IgnoreMatcher;
 
@@ -87,5 +94,6 @@ export function viewTree(options: { readonly view: LayerView; readonly what: str
     resolve: (resolveOptions) => view.resolve(resolveOptions),
     excluded: () => false,
     mayIncludeChildren: () => true,
+    keepsOwners: true,
   };
 }

@@ -4,7 +4,8 @@
  * several sources or a wildcard, or an existing directory make it a directory; a source
  * directory's contents are copied, not the directory), and writing the result into a fresh layer
  * directory: parents copied up from the stage with their metadata (or made 0755), files with
- * their mode and mtime, owner from --chown (else 0:0), mode from --chmod.
+ * their mode and mtime, owner from --chown (else 0:0 from the context, the source's own from a
+ * stage or image), mode from --chmod.
  */
 import { chmodSync, chownSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -151,8 +152,8 @@ export function copyEntry(options: TreeCopy & { readonly source: string; readonl
   if (entry === undefined) return;
   const { stats } = entry;
   const host = join(options.layer, options.target);
-  const uid = options.owner?.uid ?? 0;
-  const gid = options.owner?.gid ?? 0;
+  const uid = options.owner?.uid ?? (options.tree.keepsOwners ? stats.uid : 0);
+  const gid = options.owner?.gid ?? (options.tree.keepsOwners ? stats.gid : 0);
   if (stats.isDirectory()) {
     if (lstatSync(host, { throwIfNoEntry: false })?.isDirectory() !== true) {
       mkdirSync(host);
