@@ -6,13 +6,14 @@
 // securityContext; the emitter round-trips awkward strings; and the seven results of a build with
 // a long registry name stay within the termination message.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { BUILD_OPTIONS } from '../../src/cli/build-flags.js';
 import { caissonTask, RESULT_NAMES, resultsSize, TERMINATION_MESSAGE_LIMIT, TEKTON_RESERVED_BYTES, toYaml, TASK_VERSION, worstCaseResults, type YamlMap } from '../../src/tekton/index.js';
 import { runCaisson } from '../support/cli.js';
 import { projectRoot } from '../support/paths.js';
+import { tektonYamlFiles } from '../support/tekton-schema.js';
 import { readYaml, readYamlDocuments, type Yaml } from '../support/yaml.js';
 
 type Obj = { [key: string]: Yaml };
@@ -35,15 +36,6 @@ const GENERATED: readonly (readonly [file: string, args: readonly string[]])[] =
   ['tekton/pipeline.yaml', ['tekton', 'pipeline']],
   [`catalog/task/caisson/${TASK_VERSION}/caisson.yaml`, ['tekton', 'task']],
 ];
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return name.endsWith('.yaml') || name.endsWith('.yml') ? [path] : [];
-  });
-}
-
 
 /** The ENTRYPOINT of the repository's Dockerfile (caisson's image), in exec form. */
 function dockerfileEntrypoint(): string[] {
@@ -69,7 +61,7 @@ describe('committed Tekton YAML', () => {
   });
 
   test('every YAML under tekton/ and catalog/ parses, with apiVersion, kind and metadata.name', () => {
-    const files = [...yamlFiles(join(REPO_ROOT, 'tekton')), ...yamlFiles(join(REPO_ROOT, 'catalog'))];
+    const files = tektonYamlFiles();
     assert.ok(files.length >= 7, files.join(', '));
     for (const file of files) {
       for (const document of readYamlDocuments(readFileSync(file, 'utf8'))) {
