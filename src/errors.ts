@@ -80,6 +80,10 @@ export const EXIT_CODES = {
   ERR_SIGNATURE_INVALID: 10,
   /** Verification failed: no signature, none verifies, a digest or claim does not match, a bad tlog entry. */
   ERR_VERIFY_FAILED: 10,
+  /** The Kubernetes cluster cannot be reached, refuses a request, or lacks Tekton or the Task caisson (caisson submit). */
+  ERR_CLUSTER: 11,
+  /** The TaskRun caisson submit created failed (its build's own messages are in the logs streamed). */
+  ERR_TASKRUN_FAILED: 8,
   /**
    * The build was interrupted (a signal, an aborted step); 130 = 128 + SIGINT, as shells report it.
    * bin/caisson.js exits 128 + the signal received (143 for SIGTERM) when a signal caused it.

@@ -1,0 +1,89 @@
+/**
+ * `caisson submit`: builds on a Kubernetes cluster. Creates a TaskRun of the installed Task
+ * `caisson` with the build flags as its params, streams the build step's log to stderr, prints
+ * the TaskRun's results to stdout and exits with its status. The context must be reachable from
+ * the cluster: a git URL (caisson clones it in the step) or a PersistentVolumeClaim
+ * (--workspace-claim); a local directory is refused, since nothing uploads it.
+ */
+import { homedir } from 'node:os';
+import { parseGitSpec } from '../../build/context-git.js';
+import { CaissonError } from '../../errors.js';
+import { findKubeConfig, submitBuild, type SubmitParams, type SubmitSource } from '../../tekton/k8s/index.js';
+import type { CommandContext } from '../context.js';
+import type { ParsedArgs } from '../spec.js';
+import { parseDuration } from '../units.js';
+
+export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const params = submitParams(args);
+  const source = submitSource(args);
+  const kubeconfig = args.string('kubeconfig');
+  const cluster = findKubeConfig({
+    ...(kubeconfig === undefined ? {} : { explicit: kubeconfig }),
+    ...optional('kubeconfigEnv', context.env['KUBECONFIG']),
+    ...optional('home', context.env['HOME'] ?? homedir()),
+    ...optional('serviceHost', context.env['KUBERNETES_SERVICE_HOST']),
+    ...optional('servicePort', context.env['KUBERNETES_SERVICE_PORT']),
+  });
+  const namespace = args.string('namespace') ?? cluster.namespace ?? 'default';
+  const serviceAccount = args.string('service-account');
+  context.logger.info(`submitting to ${cluster.server} (kubeconfig: ${cluster.source}), namespace ${namespace}`);
+  const outcome = await submitBuild({
+    cluster,
+    namespace,
+    source,
+    params,
+    ...(serviceAccount === undefined ? {} : { serviceAccount }),
+    writeLog: context.stderr,
+    progress: (message) => context.logger.info(message),
+    pollMs: parseDuration({ flag: '--poll-interval', text: args.string('poll-interval') ?? '2s' }),
+  });
+  context.logger.info(`TaskRun ${namespace}/${outcome.taskRun} succeeded`);
+  for (const [name, value] of outcome.results) context.stdout(`${name}=${value}\n`);
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined || value === '' ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** The Task's params from the flags: the first --destination is IMAGE, the others go to EXTRA_ARGS. */
+function submitParams(args: ParsedArgs): SubmitParams {
+  const [image, ...more] = args.strings('destination');
+  if (image === undefined) throw new CaissonError({ code: 'ERR_USAGE', message: 'caisson submit needs --destination (-d): the cluster pushes the image it builds', hint: 'caisson submit -c git://host/repo#main -d registry/repo:tag' });
+  const targets = args.strings('target');
+  const extraArgs = [...more.map((ref) => `--destination=${ref}`), ...(targets.length > 1 ? targets.map((stage) => `--target=${stage}`) : []), ...args.rest];
+  const pick = (name: string): Record<string, string> => {
+    const value = args.string(name);
+    return value === undefined ? {} : { [name]: value };
+  };
+  const dockerfile = pick('dockerfile')['dockerfile'];
+  const platform = pick('custom-platform')['custom-platform'];
+  const cacheRepo = pick('cache-repo')['cache-repo'];
+  const builderImage = pick('builder-image')['builder-image'];
+  return {
+    image,
+    buildArgs: args.strings('build-arg'),
+    extraArgs,
+    ...(dockerfile === undefined ? {} : { dockerfile }),
+    ...(targets.length === 1 && targets[0] !== undefined ? { target: targets[0] } : {}),
+    ...(platform === undefined ? {} : { platform }),
+    ...(args.bool('cache') ? { cache: true } : {}),
+    ...(cacheRepo === undefined ? {} : { cacheRepo }),
+    ...(args.bool('sign') ? { sign: true } : {}),
+    ...(args.bool('provenance') ? { provenance: true } : {}),
+    ...(builderImage === undefined ? {} : { builderImage }),
+  };
+}
+
+/** Where the cluster finds the context: a git URL, or a path in --workspace-claim. */
+function submitSource(args: ParsedArgs): SubmitSource {
+  const spec = args.string('context') ?? args.positional;
+  const claim = args.string('workspace-claim');
+  if (claim !== undefined) return { kind: 'claim', claim, path: spec ?? './' };
+  const git = spec === undefined ? undefined : parseGitSpec({ spec, env: {} });
+  if (spec !== undefined && git !== undefined && !/^(git\+)?file:/i.test(spec)) return { kind: 'git', url: spec };
+  throw new CaissonError({
+    code: 'ERR_USAGE',
+    message: `caisson submit: the context ${spec === undefined ? '(none given)' : `"${spec}"`} is not reachable from the cluster`,
+    hint: 'Give a git URL (-c git://host/repo#ref or https://host/repo.git#ref; the step clones it), or put the context on a PersistentVolumeClaim and give --workspace-claim NAME with --context as the path inside it.',
+  });
+}

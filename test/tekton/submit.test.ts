@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCaisson } from '../support/cli.js';
+
+/** What the fake API server does for one test, and what it saw. */
+interface Scenario {
+  readonly task: 'present' | 'missing' | 'no-tekton';
+  readonly outcome: 'True' | 'False';
+  readonly created: unknown[];
+  readonly logQueries: string[];
+  readonly authorization: string[];
+  reads: number;
+}
+
+const RUN = 'caisson-x7k2p';
+const POD = `${RUN}-pod`;
+
+function scenario(task: Scenario['task'], outcome: Scenario['outcome'] = 'True'): Scenario {
+  return { task, outcome, created: [], logQueries: [], authorization: [], reads: 0 };
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+function notFound(response: ServerResponse, message: string): void {
+  send(response, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason: 'NotFound', code: 404 });
+}
+
+/** Answers exactly the Kubernetes API paths caisson submit uses, for namespace builds. */
+function handle(state: Scenario, request: IncomingMessage, response: ServerResponse): void {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  state.authorization.push(request.headers.authorization ?? '');
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    const route = `${request.method} ${url.pathname}`;
+    if (route === 'GET /apis/tekton.dev/v1/namespaces/builds/tasks/caisson') {
+      if (state.task === 'present') return send(response, 200, { apiVersion: 'tekton.dev/v1', kind: 'Task', metadata: { name: 'caisson', namespace: 'builds' } });
+      return notFound(response, state.task === 'missing' ? 'tasks.tekton.dev "caisson" not found' : '404 page not found');
+    }
+    if (route === 'GET /apis') {
+      const groups = state.task === 'no-tekton' ? [] : [{ name: 'tekton.dev', versions: [{ groupVersion: 'tekton.dev/v1', version: 'v1' }], preferredVersion: { groupVersion: 'tekton.dev/v1', version: 'v1' } }];
+      return send(response, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+    }
+    if (route === 'POST /apis/tekton.dev/v1/namespaces/builds/taskruns') {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata: Record<string, unknown> };
+      state.created.push(body);
+      return send(response, 201, { ...body, metadata: { ...body.metadata, name: RUN } });
+    }
+    if (route === `GET /apis/tekton.dev/v1/namespaces/builds/taskruns/${RUN}`) {
+      state.reads += 1;
+      const started = state.reads > 1;
+      const done = state.logQueries.length > 0;
+      const condition = done
+        ? { type: 'Succeeded', status: state.outcome, reason: state.outcome === 'True' ? 'Succeeded' : 'Failed', message: state.outcome === 'True' ? 'All Steps have completed executing' : '"step-build-and-push" exited with code 3' }
+        : { type: 'Succeeded', status: 'Unknown', reason: 'Running' };
+      const results = done && state.outcome === 'True' ? [{ name: 'IMAGE_DIGEST', value: `sha256:${'a'.repeat(64)}` }, { name: 'IMAGE_URL', value: 'registry.example/app:1' }] : [];
+      return send(response, 200, { metadata: { name: RUN, namespace: 'builds' }, status: { ...(started ? { podName: POD } : {}), conditions: [condition], results } });
+    }
+    if (route === `GET /api/v1/namespaces/builds/pods/${POD}/log`) {
+      state.logQueries.push(url.search);
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('INFO building stage 0\n');
+      setTimeout(() => response.end(state.outcome === 'True' ? 'INFO pushed registry.example/app:1\n' : 'ERROR Dockerfile:3: RUN exited with 3\n'), 20);
+      return;
+    }
+    send(response, 418, { kind: 'Status', message: `unexpected ${route}` });
+  });
+}
+
+async function listen(state: Scenario): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => handle(state, request, response));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+function kubeconfig(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: test',
+    '  cluster:',
+    `    server: ${server}`,
+    '    insecure-skip-tls-verify: true',
+    'users:',
+    '- name: tester',
+    '  user:',
+    '    token: test-token-123',
+    'contexts:',
+    '- name: test',
+    '  context:',
+    '    cluster: test',
+    '    user: tester',
+    '    namespace: builds',
+    'current-context: test',
+    '',
+  ].join('\n');
+}
+
+describe('caisson submit', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'caisson-submit-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function submit(state: Scenario, argv: readonly string[]): Promise<Awaited<ReturnType<typeof runCaisson>>> {
+    const { server, url } = await listen(state);
+    try {
+      const file = join(dir, 'kubeconfig');
+      await writeFile(file, kubeconfig(url));
+      return await runCaisson(['submit', '--poll-interval', '10ms', ...argv], { cwd: dir, env: { KUBECONFIG: file, HOME: dir } });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('creates a TaskRun with the flags as params, streams the step log and prints the results', async () => {
+    const state = scenario('present');
+    const result = await submit(state, ['-c', 'https://git.example/app.git#main:docker', '-d', 'registry.example/app:1', '-d', 'registry.example/app:latest', '--build-arg', 'A=1', '--target', 'final', '--sign', '--service-account', 'builder', '--', '--cache-ttl=24h']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(state.created, [
+      {
+        apiVersion: 'tekton.dev/v1',
+        kind: 'TaskRun',
+        metadata: { generateName: 'caisson-', namespace: 'builds', labels: { 'app.kubernetes.io/managed-by': 'caisson', 'app.kubernetes.io/version': '0.1' } },
+        spec: {
+          taskRef: { kind: 'Task', name: 'caisson' },
+          serviceAccountName: 'builder',
+          params: [
+            { name: 'IMAGE', value: 'registry.example/app:1' },
+            { name: 'CONTEXT', value: 'https://git.example/app.git#main:docker' },
+            { name: 'BUILD_ARGS', value: ['A=1'] },
+            { name: 'TARGET', value: 'final' },
+            { name: 'SIGN', value: 'true' },
+            { name: 'EXTRA_ARGS', value: ['--destination=registry.example/app:latest', '--cache-ttl=24h'] },
+          ],
+          workspaces: [{ name: 'source', emptyDir: {} }],
+        },
+      },
+    ]);
+    assert.match(state.logQueries[0] ?? '', /container=step-build-and-push/);
+    assert.match(state.logQueries[0] ?? '', /follow=true/);
+    assert.ok(state.authorization.every((value) => value === 'Bearer test-token-123'));
+    assert.match(result.stderr, /INFO building stage 0\nINFO pushed registry\.example\/app:1\n/);
+    assert.match(result.stderr, /TaskRun builds\/caisson-x7k2p succeeded/);
+    assert.equal(result.stdout, `IMAGE_DIGEST=sha256:${'a'.repeat(64)}\nIMAGE_URL=registry.example/app:1\n`);
+    assert.doesNotMatch(result.stderr, /test-token-123/);
+  });
+
+  it('binds --workspace-claim as the source workspace, --context being the path inside it', async () => {
+    const state = scenario('present');
+    const result = await submit(state, ['--workspace-claim', 'sources', '-c', 'app', '-d', 'registry.example/app:1', '-n', 'builds']);
+    assert.equal(result.code, 0, result.stderr);
+    const spec = (state.created[0] as { spec: { params: unknown[]; workspaces: unknown[] } }).spec;
+    assert.deepEqual(spec.workspaces, [{ name: 'source', persistentVolumeClaim: { claimName: 'sources' } }]);
+    assert.deepEqual(spec.params, [{ name: 'IMAGE', value: 'registry.example/app:1' }, { name: 'CONTEXT', value: 'app' }]);
+  });
+
+  it('exits non-zero naming the TaskRun and its reason when it fails', async () => {
+    const result = await submit(scenario('present', 'False'), ['git://git.example/app#main', '-d', 'registry.example/app:1']);
+    assert.equal(result.code, 8);
+    assert.match(result.stderr, /ERROR Dockerfile:3: RUN exited with 3/);
+    assert.match(result.stderr, /TaskRun builds\/caisson-x7k2p failed: Failed: "step-build-and-push" exited with code 3/);
+    assert.match(result.stderr, /kubectl describe taskrun caisson-x7k2p -n builds/);
+  });
+
+  it('says the Task is missing, with the kubectl apply hint', async () => {
+    const state = scenario('missing');
+    const result = await submit(state, ['git://git.example/app', '-d', 'registry.example/app:1']);
+    assert.equal(result.code, 11);
+    assert.match(result.stderr, /the Task caisson is not installed in namespace builds on http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(result.stderr, /kubectl apply -n builds -f tekton\/task\.yaml/);
+    assert.deepEqual(state.created, []);
+  });
+
+  it('says Tekton is not installed when the cluster has no tekton.dev API group', async () => {
+    const result = await submit(scenario('no-tekton'), ['git://git.example/app', '-d', 'registry.example/app:1']);
+    assert.equal(result.code, 11);
+    assert.match(result.stderr, /Tekton Pipelines \(tekton\.dev\/v1\) is not installed on http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('names the server when the cluster cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const server = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const file = join(dir, 'unreachable');
+    await writeFile(file, kubeconfig(server));
+    const result = await runCaisson(['submit', '--kubeconfig', file, 'git://git.example/app', '-d', 'registry.example/app:1'], { cwd: dir, env: { HOME: dir } });
+    assert.equal(result.code, 11);
+    assert.match(result.stderr, new RegExp(`cannot reach the Kubernetes API server ${server.replaceAll('.', '\\.')} to read Task caisson: ECONNREFUSED`));
+  });
+
+  it('refuses a local directory context, and a missing kubeconfig, with hints', async () => {
+    const local = await runCaisson(['submit', '.', '-d', 'registry.example/app:1'], { cwd: dir, env: { HOME: dir } });
+    assert.equal(local.code, 2);
+    assert.match(local.stderr, /the context "\." is not reachable from the cluster/);
+    assert.match(local.stderr, /--workspace-claim/);
+    const none = await runCaisson(['submit', 'git://git.example/app', '-d', 'registry.example/app:1'], { cwd: dir, env: { HOME: dir } });
+    assert.equal(none.code, 4);
+    assert.match(none.stderr, /no Kubernetes cluster configured/);
+  });
+});
