@@ -4,10 +4,11 @@
 // namespace).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { busyboxRootfs } from '../exec/fixtures.js';
 import { projectRoot } from '../support/paths.js';
 
 const NOBODY = '65534';
@@ -71,5 +72,15 @@ describe('caisson build --sandbox', () => {
     const asked = caisson(['--sandbox', 'rootless']);
     assert.equal(asked.status, 0, asked.stderr);
     assert.match(asked.stderr, /sandbox: rootless \(as requested, uid 0 of a user namespace: /);
+  });
+
+  test('RUN under --sandbox rootless as root: overlay with userxattr in the user namespace', { skip: !root ? 'needs uid 0' : !userns ? 'needs user namespaces' : false }, () => {
+    const base = busyboxRootfs(join(work, 'base-rootfs'), { etc: { gone: 'deleted by RUN\n' } });
+    const context = join(work, 'run-context');
+    mkdirSync(context);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM base\nRUN echo "made by $(id -u)" > /made && rm /etc/gone\n');
+    const result = caisson(['--sandbox', 'rootless', '--build-context', `base=${base}`, '-f', join(context, 'Dockerfile')]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /sandbox: rootless/);
   });
 });
