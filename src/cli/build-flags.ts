@@ -3,7 +3,7 @@
  * aliases (`--file`, `-t/--tag`, `--platform`), and the kaniko flags caisson refuses, each
  * declared so that giving it is an error that says why rather than a silent no-op.
  */
-import type { SandboxChoice } from '../exec/sandbox-mode.js';
+import type { SandboxChoice } from '../exec/index.js';
 import type { SnapshotMode } from '../fs/index.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 import { BUILD_SIGNING_OPTIONS } from './sign-flags.js';

@@ -3,7 +3,7 @@
  * exec/sandbox-mode.ts's resolution. bin/caisson.js asks first (through `buildNeedsUserNamespace`)
  * whether to re-run the build in a user namespace; the build asks again and logs the answer.
  */
-import { resolveSandboxMode, type SandboxChoice, type SandboxDecision } from '../exec/sandbox-mode.js';
+import { resolveSandboxMode, type SandboxChoice, type SandboxDecision } from '../exec/index.js';
 import { initialUserNamespace } from '../fs/index.js';
 import type { ParsedArgs } from './spec.js';
 
