@@ -41,15 +41,16 @@ try {
   }
   throw error;
 }
-// caisson build as a regular user: run it again in a user namespace where the caller is root
-// (util-linux unshare), so that layers can hold root-owned files. Without user namespaces, say so.
+// caisson build whose --sandbox is rootless (a regular user's auto, or asked for): run it again in a
+// user namespace where the caller is root (util-linux unshare), so that layers can hold root-owned
+// files. Without user namespaces, say so. CAISSON_USERNS=1 marks the re-run (never a second one).
 const args = process.argv.slice(2);
-if (cli.commandOf(args) === 'build' && process.getuid?.() !== 0 && process.env.CAISSON_USERNS !== '1') {
+if (process.env.CAISSON_USERNS !== '1' && (await cli.buildNeedsUserNamespace(args))) {
   const child = spawn('unshare', ['--user', '--map-root-user', '--', ...nodeCommand(), fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
   for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => child.kill(name));
   child.on('error', (error) => {
-    console.error(`error: caisson build as uid ${process.getuid()} needs a user namespace, and util-linux unshare could not make one: ${error.message}`);
-    console.error('hint: install util-linux, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), or run as root');
+    console.error(`error: caisson build as uid ${process.getuid()} (--sandbox rootless) needs a user namespace, and util-linux unshare could not make one: ${error.message}`);
+    console.error('hint: install util-linux, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), or run as root with --sandbox namespaces');
     process.exit(2);
   });
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGINT' ? 2 : 15)));

@@ -3,6 +3,7 @@
  * aliases (`--file`, `-t/--tag`, `--platform`), and the kaniko flags caisson refuses, each
  * declared so that giving it is an error that says why rather than a silent no-op.
  */
+import type { SandboxChoice } from '../exec/index.js';
 import type { SnapshotMode } from '../fs/index.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 import { BUILD_SIGNING_OPTIONS } from './sign-flags.js';
@@ -10,6 +11,9 @@ import type { OptionSpec } from './spec.js';
 
 /** --snapshot-mode's choices (declared here, not imported, so that parsing flags loads no fs code). */
 const SNAPSHOT_MODES = ['full', 'redo', 'time'] as const satisfies readonly SnapshotMode[];
+
+/** --sandbox's choices (exec/sandbox-mode.ts resolves them). */
+const SANDBOX_CHOICES = ['auto', 'namespaces', 'rootless', 'chroot', 'container'] as const satisfies readonly SandboxChoice[];
 
 function refused(name: string, type: 'boolean' | 'string', reason: string): OptionSpec {
   return { name, type, describe: reason, unsupported: reason };
@@ -42,6 +46,7 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'single-snapshot', type: 'boolean', describe: 'merge every layer the build adds on top of the base image into one' },
   { name: 'ignore-path', type: 'string', multiple: true, placeholder: 'PATH', describe: 'leave this absolute path, and everything under it, out of every layer the build makes (repeatable)' },
   { name: 'snapshot-mode', type: 'string', choices: SNAPSHOT_MODES, default: 'redo', describe: "kaniko's snapshot mode; caisson's overlay snapshots need none, the walk fallback uses it" },
+  { name: 'sandbox', type: 'string', choices: SANDBOX_CHOICES, default: 'auto', describe: "RUN's sandbox: auto (namespaces as root, else rootless), namespaces (root: mount, pid, ipc, uts namespaces), rootless (a user namespace); chroot and container are planned" },
   { name: 'skip-unused-stages', type: 'boolean', default: 'true', describe: 'build only the stages the target needs (always on)' },
   { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the layer store and local build cache (default $CAISSON_CACHE_DIR, $XDG_CACHE_HOME/caisson or ~/.cache/caisson)' },
   { name: 'no-cache', type: 'boolean', describe: 'run every step: look up no cache entry (what is built is still cached)' },

@@ -23,13 +23,19 @@ export type { CliIo } from './context.js';
 
 export { COMMANDS } from './command-specs.js';
 
-/** The command `argv` runs, when it parses; bin/caisson.js runs `build` in a user namespace when not root. */
-export function commandOf(argv: readonly string[]): string | undefined {
+/**
+ * Whether `argv` is a `caisson build` that must be re-run in a user namespace (its --sandbox
+ * resolves to rootless outside one); bin/caisson.js does that. False for everything else, also
+ * for command lines that fail to parse or a --sandbox that cannot be had: runCli reports those.
+ */
+export async function buildNeedsUserNamespace(argv: readonly string[]): Promise<boolean> {
   try {
     const invocation = parseCommandLine({ argv, commands: COMMANDS, global: GLOBAL_OPTIONS });
-    return invocation.kind === 'run' ? invocation.command.name : undefined;
+    if (invocation.kind !== 'run' || invocation.command.name !== 'build') return false;
+    const { sandboxDecision } = await import('./sandbox.js');
+    return sandboxDecision(invocation.args).reexec;
   } catch {
-    return undefined;
+    return false;
   }
 }
 

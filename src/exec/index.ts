@@ -6,11 +6,13 @@
  * extras, chroot and the USER's credentials; it resolves with the command's exit status, cleans
  * the mount stubs out of the rootfs and leaves no process or mount behind. `resolveUser` turns a
  * USER spec into ids with BuildKit's semantics; `lookupId` finds a name's id in passwd or group
- * text.
+ * text. `resolveSandboxMode` turns `--sandbox` and the process's uid and user namespace into the
+ * sandbox a build uses (or the error saying why it cannot be had).
  *
- * Exports: runInSandbox, SECRET_ENV_NAME, resolveUser, lookupId and their option/result types.
+ * Exports: runInSandbox, SECRET_ENV_NAME, resolveUser, lookupId, resolveSandboxMode and their option/result types.
  * May import: ../errors.js, ../log.js.
  */
 export { runInSandbox, SECRET_ENV_NAME } from './sandbox.js';
+export { resolveSandboxMode, SANDBOX_CHOICES, type SandboxChoice, type SandboxDecision, type SandboxFacts, type SandboxMode } from './sandbox-mode.js';
 export { lookupId, resolveUser, type ResolveUserOptions } from './user.js';
 export type { RunInSandboxOptions, SandboxMount, SandboxResult, SandboxRootfs, SandboxUser } from './types.js';

@@ -8,7 +8,7 @@
  * May import: ../errors.js, ../log.js, ../image/index.js.
  */
 export { ConfinedParents, type ConfinedParentsOptions } from './confined-parents.js';
-export { initialNamespaceRoot, isOpaqueMarked, opaqueXattrName } from './overlay-xattrs.js';
+export { initialNamespaceRoot, initialUserNamespace, isOpaqueMarked, opaqueXattrName } from './overlay-xattrs.js';
 export { mergeLayers, type MergeLayer } from './merge-layers.js';
 export { acquireFileLock, tryFileLock, withFileLock, type HeldLock } from './file-lock.js';
 export { decompressLayer } from './decompress.js';

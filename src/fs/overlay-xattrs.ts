@@ -6,11 +6,19 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** Whether this process is uid 0 of the initial user namespace (its uid map is the identity). */
+/**
+ * Whether this process is in the machine's user namespace: its uid map is the whole identity
+ * (`0 0 4294967295`). A namespace root made (`unshare --map-root-user` as root) maps 0 to 0 too,
+ * but only that one id.
+ */
+export function initialUserNamespace(): boolean {
+  const [inside, outside, count] = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
+  return inside === '0' && outside === '0' && count === '4294967295';
+}
+
+/** Whether this process is uid 0 of the initial user namespace. */
 export function initialNamespaceRoot(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const [inside, outside] = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
-  return inside === '0' && outside === '0';
+  return process.getuid?.() === 0 && initialUserNamespace();
 }
 
 /** The opaque-directory xattr this process can set and its overlay mounts read. */

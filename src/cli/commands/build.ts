@@ -20,6 +20,7 @@ import { checkResultsFit, tektonResults, worstCaseResults, writeTektonResults, t
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
+import { sandboxDecision } from '../sandbox.js';
 import { formatSize, parseDuration } from '../units.js';
 import type { ParsedArgs } from '../spec.js';
 
@@ -221,6 +222,8 @@ async function provenanceOf(facts: ProvenanceFacts, pushed: readonly string[]): 
 }
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const sandbox = sandboxDecision(args);
+  context.logger.info(`sandbox: ${sandbox.mode} (${sandbox.reason})`);
   await withContext(args, context, (prepared) => buildIn(args, context, prepared));
 }
 
