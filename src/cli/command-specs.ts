@@ -168,7 +168,7 @@ export const SUBMIT_FORWARDED = ['destination', 'dockerfile', 'context', 'build-
 
 export const SUBMIT_COMMAND: CommandSpec = {
   name: 'submit',
-  describe: 'Build on a Kubernetes cluster: run the Tekton Task caisson with these flags, stream its logs, exit with its status',
+  describe: 'Build on a Kubernetes cluster: run the Tekton Task caisson (without Tekton, a plain Pod of its step) with these flags, stream its logs, exit with its status',
   positionals: [{ name: 'context', describe: 'the build context: a git URL (the cluster clones it), or with --workspace-claim a directory inside the claim (or give -c/--context)' }],
   rest: { name: 'FLAG', describe: 'after --: more caisson build flags, one per argument (the Task\'s EXTRA_ARGS)' },
   options: [
@@ -176,8 +176,8 @@ export const SUBMIT_COMMAND: CommandSpec = {
     { name: 'builder-image', type: 'string', placeholder: 'REF', describe: "caisson's image for the step (the Task's BUILDER_IMAGE; default: the Task's)" },
     { name: 'workspace-claim', type: 'string', placeholder: 'PVC', describe: 'a PersistentVolumeClaim holding the context, bound as the source workspace; --context is then a path inside it (default ./)' },
     { name: 'namespace', short: 'n', type: 'string', placeholder: 'NS', describe: "the namespace of the Task and the TaskRun (default: the kubeconfig context's, else default)" },
-    { name: 'service-account', type: 'string', placeholder: 'NAME', describe: "the TaskRun's service account (its secrets give registry and signing credentials; default: Tekton's default)" },
-    { name: 'poll-interval', type: 'string', placeholder: 'DURATION', default: '2s', describe: "how often the TaskRun's status is read (2s, 500ms)" },
+    { name: 'service-account', type: 'string', placeholder: 'NAME', describe: "the TaskRun's (or plain Pod's) service account (its secrets give registry and signing credentials; default: Tekton's default)" },
+    { name: 'poll-interval', type: 'string', placeholder: 'DURATION', default: '2s', describe: "how often the TaskRun's (or plain Pod's) status is read (2s, 500ms)" },
     { name: 'kubeconfig', type: 'string', placeholder: 'FILE', describe: "the kubeconfig (default: $KUBECONFIG's first file, else ~/.kube/config, else the pod's service account)" },
   ],
   load: () => import('./commands/submit.js'),

@@ -14,14 +14,16 @@ interface Scenario {
   readonly created: unknown[];
   readonly logQueries: string[];
   readonly authorization: string[];
+  readonly pods: unknown[];
   reads: number;
+  podReads: number;
 }
 
 const RUN = 'caisson-x7k2p';
 const POD = `${RUN}-pod`;
 
 function scenario(task: Scenario['task'], outcome: Scenario['outcome'] = 'True'): Scenario {
-  return { task, outcome, created: [], logQueries: [], authorization: [], reads: 0 };
+  return { task, outcome, created: [], logQueries: [], authorization: [], pods: [], reads: 0, podReads: 0 };
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
@@ -64,6 +66,15 @@ function handle(state: Scenario, request: IncomingMessage, response: ServerRespo
       const results = done && state.outcome === 'True' ? [{ name: 'IMAGE_DIGEST', value: `sha256:${'a'.repeat(64)}` }, { name: 'IMAGE_URL', value: 'registry.example/app:1' }] : [];
       return send(response, 200, { metadata: { name: RUN, namespace: 'builds' }, status: { ...(started ? { podName: POD } : {}), conditions: [condition], results } });
     }
+    if (route === 'POST /api/v1/namespaces/builds/pods') {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata: Record<string, unknown> };
+      state.pods.push(body);
+      return send(response, 201, { ...body, metadata: { ...body.metadata, name: POD } });
+    }
+    if (route === `GET /api/v1/namespaces/builds/pods/${POD}`) {
+      state.podReads += 1;
+      return send(response, 200, { apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: 'builds' }, status: podStatus(state) });
+    }
     if (route === `GET /api/v1/namespaces/builds/pods/${POD}/log`) {
       state.logQueries.push(url.search);
       response.writeHead(200, { 'content-type': 'text/plain' });
@@ -73,6 +84,15 @@ function handle(state: Scenario, request: IncomingMessage, response: ServerRespo
     }
     send(response, 418, { kind: 'Status', message: `unexpected ${route}` });
   });
+}
+
+/** The plain Pod's status: Pending (container creating), Running until its log was read, then done. */
+function podStatus(state: Scenario): Record<string, unknown> {
+  const container = (containerState: unknown): unknown => [{ name: 'build-and-push', image: 'builder.example/caisson:1', imageID: '', ready: false, restartCount: 0, state: containerState }];
+  if (state.podReads === 1) return { phase: 'Pending', containerStatuses: container({ waiting: { reason: 'ContainerCreating' } }) };
+  if (state.logQueries.length === 0) return { phase: 'Running', containerStatuses: container({ running: { startedAt: '2026-01-01T00:00:00Z' } }) };
+  const ok = state.outcome === 'True';
+  return { phase: ok ? 'Succeeded' : 'Failed', containerStatuses: container({ terminated: { exitCode: ok ? 0 : 3, reason: ok ? 'Completed' : 'Error' } }) };
 }
 
 async function listen(state: Scenario): Promise<{ server: Server; url: string }> {
@@ -185,10 +205,77 @@ describe('caisson submit', () => {
     assert.deepEqual(state.created, []);
   });
 
-  it('says Tekton is not installed when the cluster has no tekton.dev API group', async () => {
-    const result = await submit(scenario('no-tekton'), ['git://git.example/app', '-d', 'registry.example/app:1']);
-    assert.equal(result.code, 11);
-    assert.match(result.stderr, /Tekton Pipelines \(tekton\.dev\/v1\) is not installed on http:\/\/127\.0\.0\.1:\d+/);
+  it('runs the Task\'s step as a plain Pod when the cluster has no tekton.dev API group', async () => {
+    const state = scenario('no-tekton');
+    const result = await submit(state, ['-c', 'https://git.example/app.git#main:docker', '-d', 'registry.example/app:1', '-d', 'registry.example/app:latest', '--build-arg', 'HOME_DIR=$(HOME)', '--sign', '--service-account', 'builder', '--builder-image', 'builder.example/caisson:1', '--', '--cache-ttl=24h']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(state.created, []);
+    assert.equal(state.pods.length, 1);
+    const pod = state.pods[0] as { metadata: unknown; spec: { restartPolicy: string; serviceAccountName: string; volumes: unknown[]; containers: { name: string; image: string; workingDir: string; command: string[]; args: string[]; env: { name: string }[]; securityContext: Record<string, unknown>; volumeMounts: unknown[] }[] } };
+    assert.deepEqual(pod.metadata, { generateName: 'caisson-', namespace: 'builds', labels: { 'app.kubernetes.io/managed-by': 'caisson', 'app.kubernetes.io/version': '0.1' } });
+    assert.equal(pod.spec.restartPolicy, 'Never');
+    assert.equal(pod.spec.serviceAccountName, 'builder');
+    assert.deepEqual(pod.spec.volumes, [{ name: 'source', emptyDir: {} }]);
+    const [container] = pod.spec.containers;
+    assert.ok(container !== undefined);
+    assert.equal(container.image, 'builder.example/caisson:1');
+    assert.equal(container.workingDir, '/workspace/source');
+    assert.deepEqual(container.volumeMounts, [{ name: 'source', mountPath: '/workspace/source' }]);
+    assert.deepEqual(container.command, ['/caisson/lib/ld.so', '--library-path', '/caisson/lib', '/caisson/node/bin/node', '/caisson/app/bin/caisson.js']);
+    assert.deepEqual(container.args, [
+      'build',
+      '--destination=registry.example/app:1',
+      '--dockerfile=./Dockerfile',
+      '--context=https://git.example/app.git#main:docker',
+      '--target=',
+      '--custom-platform=',
+      '--cache=false',
+      '--cache-repo=',
+      '--sign=true',
+      '--provenance=false',
+      '--cache-dir=',
+      '--signing-secrets=',
+      '--invocation-id=$(CAISSON_POD_UID)',
+      '--destination=registry.example/app:latest',
+      '--cache-ttl=24h',
+      '--',
+      'HOME_DIR=$$(HOME)',
+    ]);
+    assert.deepEqual(container.env.at(-1), { name: 'CAISSON_POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } });
+    assert.ok(!container.env.some((entry) => entry.name === 'DOCKER_CONFIG' || entry.name === 'NODE_EXTRA_CA_CERTS'), 'unbound workspaces give no env');
+    assert.deepEqual(container.securityContext, {
+      runAsUser: 0,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETFCAP', 'SETUID', 'SETGID', 'KILL', 'SYS_CHROOT', 'SYS_ADMIN'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    assert.match(result.stderr, /Tekton Pipelines \(tekton\.dev\/v1\) is not installed on http:\/\/127\.0\.0\.1:\d+: running the Task's step as a plain Pod \(no results, no Chains\)/);
+    assert.equal(state.logQueries.length, 1);
+    assert.match(state.logQueries[0] ?? '', /container=build-and-push/);
+    assert.match(state.logQueries[0] ?? '', /follow=true/);
+    assert.ok(state.podReads >= 3, `read the pod ${state.podReads} times`);
+    assert.match(result.stderr, /INFO building stage 0\nINFO pushed registry\.example\/app:1\n/);
+    assert.match(result.stderr, /Pod builds\/caisson-x7k2p-pod succeeded/);
+    assert.equal(result.stdout, '');
+  });
+
+  it('binds --workspace-claim as the plain Pod\'s source volume, and takes the default builder image from the Task', async () => {
+    const state = scenario('no-tekton');
+    const result = await submit(state, ['--workspace-claim', 'sources', '-c', 'app', '-d', 'registry.example/app:1']);
+    assert.equal(result.code, 0, result.stderr);
+    const spec = (state.pods[0] as { spec: { volumes: unknown[]; containers: { image: string; args: string[] }[] } }).spec;
+    assert.deepEqual(spec.volumes, [{ name: 'source', persistentVolumeClaim: { claimName: 'sources' } }]);
+    assert.match(spec.containers[0]?.image ?? '', /^ghcr\.io\/caisson-dev\/caisson:\S+$/);
+    assert.ok(spec.containers[0]?.args.includes('--context=app'));
+  });
+
+  it('exits non-zero naming the plain Pod, its container\'s reason and exit code when it fails', async () => {
+    const result = await submit(scenario('no-tekton', 'False'), ['git://git.example/app#main', '-d', 'registry.example/app:1']);
+    assert.equal(result.code, 8);
+    assert.match(result.stderr, /ERROR Dockerfile:3: RUN exited with 3/);
+    assert.match(result.stderr, /Pod builds\/caisson-x7k2p-pod failed: container build-and-push ended Error, exit code 3/);
+    assert.match(result.stderr, /kubectl describe pod caisson-x7k2p-pod -n builds/);
   });
 
   it('names the server when the cluster cannot be reached', async () => {

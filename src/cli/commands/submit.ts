@@ -3,15 +3,20 @@
  * `caisson` with the build flags as its params, streams the build step's log to stderr, prints
  * the TaskRun's results to stdout and exits with its status. The context must be reachable from
  * the cluster: a git URL (caisson clones it in the step) or a PersistentVolumeClaim
- * (--workspace-claim); a local directory is refused, since nothing uploads it.
+ * (--workspace-claim); a local directory is refused, since nothing uploads it. On a cluster
+ * without Tekton, the Task's step runs as a plain Pod (same image, command, args and
+ * securityContext): its log and exit status, but no results and no Chains.
  */
 import { homedir } from 'node:os';
 import { parseGitSpec } from '../../build/context-git.js';
 import { CaissonError } from '../../errors.js';
+import { caissonTask } from '../../tekton/index.js';
 import { findKubeConfig, submitBuild, type SubmitParams, type SubmitSource } from '../../tekton/k8s/index.js';
+import { BUILD_OPTIONS } from '../build-flags.js';
 import type { CommandContext } from '../context.js';
 import type { ParsedArgs } from '../spec.js';
 import { parseDuration } from '../units.js';
+import { caissonVersion } from '../version.js';
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const params = submitParams(args);
@@ -36,7 +41,12 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
     writeLog: context.stderr,
     progress: (message) => context.logger.info(message),
     pollMs: parseDuration({ flag: '--poll-interval', text: args.string('poll-interval') ?? '2s' }),
+    task: caissonTask({ version: caissonVersion(), flags: BUILD_OPTIONS }),
   });
+  if (outcome.kind === 'pod') {
+    context.logger.info(`Pod ${namespace}/${outcome.pod} succeeded`);
+    return;
+  }
   context.logger.info(`TaskRun ${namespace}/${outcome.taskRun} succeeded`);
   for (const [name, value] of outcome.results) context.stdout(`${name}=${value}\n`);
 }

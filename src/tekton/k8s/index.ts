@@ -1,10 +1,13 @@
 /**
  * tekton/k8s: submitting a build to a cluster (`caisson submit`) with @kubernetes/client-node:
- * kubeconfig discovery, the TaskRun of the Task caisson, log streaming and status. Imported only
+ * kubeconfig discovery, the TaskRun of the Task caisson (or, without Tekton, a plain Pod running
+ * its step), log streaming and status. Imported only
  * by that command, so no other command loads the Kubernetes client.
  *
  * May import errors, log and tekton.
  */
 export { findKubeConfig, SERVICE_ACCOUNT_DIR, type FoundKubeConfig, type KubeConfigSources } from './kubeconfig.js';
-export { clusterError, STEP_CONTAINER, submitBuild, TASK_NAME, type SubmitOptions, type SubmitOutcome } from './submit.js';
-export { taskRunManifest, type SubmitParams, type SubmitSource, type TaskRunOptions } from './taskrun.js';
+export { clusterError } from './api.js';
+export { podManifest, SOURCE_PATH, type PodOptions } from './pod.js';
+export { STEP_CONTAINER, submitBuild, TASK_NAME, type SubmitOptions, type SubmitOutcome } from './submit.js';
+export { sourceVolume, taskRunManifest, taskRunParams, type SubmitParams, type TaskParam, type SubmitSource, type TaskRunOptions } from './taskrun.js';

@@ -1,12 +1,15 @@
 /**
  * `caisson submit`'s work: check the Task `caisson` is installed, create a TaskRun of it,
- * stream its build step's logs, and wait for its Succeeded condition.
+ * stream its build step's logs, and wait for its Succeeded condition. On a cluster without
+ * Tekton (no tekton.dev/v1 API), the Task's step runs as a plain Pod instead (pod-run.ts).
  */
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, ApisApi, CustomObjectsApi, Log } from '@kubernetes/client-node';
+import { ApiException, ApisApi, CustomObjectsApi } from '@kubernetes/client-node';
 import { CaissonError } from '../../errors.js';
+import type { YamlMap } from '../yaml.js';
+import { clusterError, followLog } from './api.js';
 import type { FoundKubeConfig } from './kubeconfig.js';
+import { runPod } from './pod-run.js';
 import { taskRunManifest, type SubmitParams, type SubmitSource } from './taskrun.js';
 
 /** The Task's name and its build step's container (Tekton names it step-<step name>). */
@@ -25,15 +28,16 @@ export interface SubmitOptions {
   readonly writeLog: (text: string) => void;
   /** Receives caisson's own progress lines (TaskRun created, pod started). */
   readonly progress: (message: string) => void;
-  /** How often the TaskRun's status is read (default 2 s). */
+  /** How often the TaskRun's (or Pod's) status is read (default 2 s). */
   readonly pollMs?: number;
+  /** The Task `caisson` as `caisson tekton task` renders it: the plain Pod runs its step when Tekton is absent. */
+  readonly task: YamlMap;
 }
 
-/** A TaskRun that succeeded: its name and results. */
-export interface SubmitOutcome {
-  readonly taskRun: string;
-  readonly results: ReadonlyMap<string, string>;
-}
+/** What succeeded: a TaskRun with its results, or (without Tekton) a plain Pod, which has none. */
+export type SubmitOutcome =
+  | { readonly kind: 'taskrun'; readonly taskRun: string; readonly results: ReadonlyMap<string, string> }
+  | { readonly kind: 'pod'; readonly pod: string };
 
 interface TaskRunStatus {
   readonly podName?: string;
@@ -46,12 +50,16 @@ interface TaskRunObject {
   readonly status?: TaskRunStatus;
 }
 
-/** Creates the TaskRun, streams its logs and resolves when it succeeds; a failure throws ERR_TASKRUN_FAILED. */
+/** Creates the TaskRun (or Pod), streams its logs and resolves when it succeeds; a failure throws ERR_TASKRUN_FAILED. */
 export async function submitBuild(options: SubmitOptions): Promise<SubmitOutcome> {
   const { cluster, namespace } = options;
   const custom = cluster.config.makeApiClient(CustomObjectsApi);
   const call = <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((error: unknown) => { throw clusterError({ error, what, server: cluster.server }); });
-  await checkTask({ cluster, namespace, custom });
+  if ((await checkTask({ cluster, namespace, custom })) === 'no-tekton') {
+    options.progress(`Tekton Pipelines (${GROUP}/${VERSION}) is not installed on ${cluster.server}: running the Task's step as a plain Pod (no results, no Chains)`);
+    const pod = await runPod({ ...options, pollMs: options.pollMs ?? 2000 });
+    return { kind: 'pod', pod };
+  }
   const body = taskRunManifest({ namespace, source: options.source, params: options.params, task: TASK_NAME, ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }) });
   const created = (await call('create a TaskRun', () => custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'taskruns', body }))) as TaskRunObject;
   const name = created.metadata.name;
@@ -64,7 +72,7 @@ export async function submitBuild(options: SubmitOptions): Promise<SubmitOutcome
     const done = succeeded(run.status);
     const pod = run.status?.podName;
     if (!streamed && pod !== undefined && pod !== '') {
-      streamed = await followLog({ cluster, namespace, pod, writeLog: options.writeLog, follow: done === undefined });
+      streamed = await followLog({ cluster, namespace, pod, container: STEP_CONTAINER, writeLog: options.writeLog, follow: done === undefined });
       if (streamed) continue;
     }
     if (done !== undefined) return finish({ run, done, namespace });
@@ -83,7 +91,7 @@ function finish(options: { run: TaskRunObject; done: { ok: boolean; reason: stri
   }
   const results = new Map<string, string>();
   for (const result of options.run.status?.results ?? []) results.set(result.name, typeof result.value === 'string' ? result.value : JSON.stringify(result.value));
-  return { taskRun: name, results };
+  return { kind: 'taskrun', taskRun: name, results };
 }
 
 /** The Succeeded condition once it is True or False; undefined while it runs. */
@@ -93,47 +101,18 @@ function succeeded(status: TaskRunStatus | undefined): { ok: boolean; reason: st
   return { ok: condition.status === 'True', reason: condition.reason ?? 'Unknown', message: condition.message ?? '' };
 }
 
-/** Streams the build step's log to its end; false when the container has not started yet. */
-async function followLog(options: { cluster: FoundKubeConfig; namespace: string; pod: string; writeLog: (text: string) => void; follow: boolean }): Promise<boolean> {
-  const decoder = new TextDecoder();
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      options.writeLog(decoder.decode(chunk, { stream: true }));
-      callback();
-    },
-  });
-  const finished = new Promise<void>((resolve, reject) => {
-    sink.on('finish', resolve);
-    sink.on('error', reject);
-  });
-  try {
-    await new Log(options.cluster.config).log(options.namespace, options.pod, STEP_CONTAINER, sink, { follow: options.follow });
-  } catch (error) {
-    if (error instanceof ApiException && (error.code === 400 || error.code === 404)) return false;
-    throw clusterError({ error, what: `read the logs of pod ${options.pod}`, server: options.cluster.server });
-  }
-  await finished;
-  return true;
-}
-
-/** The Task caisson must be installed in the namespace; a missing Tekton is told apart from a missing Task. */
-async function checkTask(options: { cluster: FoundKubeConfig; namespace: string; custom: CustomObjectsApi }): Promise<void> {
+/** The Task caisson must be installed in the namespace; without Tekton at all, 'no-tekton' (the plain Pod's case). */
+async function checkTask(options: { cluster: FoundKubeConfig; namespace: string; custom: CustomObjectsApi }): Promise<'installed' | 'no-tekton'> {
   const { cluster, namespace } = options;
   try {
     await options.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'tasks', name: TASK_NAME });
-    return;
+    return 'installed';
   } catch (error) {
     if (!(error instanceof ApiException) || error.code !== 404) throw clusterError({ error, what: `read Task ${TASK_NAME}`, server: cluster.server });
   }
   const groups = await cluster.config.makeApiClient(ApisApi).getAPIVersions().catch((error: unknown) => { throw clusterError({ error, what: 'list API groups', server: cluster.server }); });
   const tekton = groups.groups.find((group) => group.name === GROUP);
-  if (tekton === undefined || !tekton.versions.some((version) => version.version === VERSION)) {
-    throw new CaissonError({
-      code: 'ERR_CLUSTER',
-      message: `Tekton Pipelines (${GROUP}/${VERSION}) is not installed on ${cluster.server}`,
-      hint: 'Install Tekton Pipelines 0.50 or later, then kubectl apply -f tekton/task.yaml.',
-    });
-  }
+  if (tekton === undefined || !tekton.versions.some((version) => version.version === VERSION)) return 'no-tekton';
   throw new CaissonError({
     code: 'ERR_CLUSTER',
     message: `the Task ${TASK_NAME} is not installed in namespace ${namespace} on ${cluster.server}`,
@@ -141,38 +120,3 @@ async function checkTask(options: { cluster: FoundKubeConfig; namespace: string;
   });
 }
 
-/** An API failure as ERR_CLUSTER naming the server and what was asked; never a token. */
-export function clusterError(options: { error: unknown; what: string; server: string }): CaissonError {
-  const { error, what, server } = options;
-  if (error instanceof CaissonError) return error;
-  if (error instanceof ApiException) {
-    const status = statusMessage(error.body);
-    const hint = error.code === 401 || error.code === 403 ? 'Check the kubeconfig user, or the service account\'s RBAC: it needs get on tasks, create and get on taskruns, get on pods/log.' : undefined;
-    return new CaissonError({ code: 'ERR_CLUSTER', message: `${server} refused to ${what}: HTTP ${error.code}${status === '' ? '' : `: ${status}`}`, ...(hint === undefined ? {} : { hint }) });
-  }
-  const cause = rootCause(error);
-  // @kubernetes/client-node refuses a plain http:// server unless the kubeconfig says insecure-skip-tls-verify.
-  const hint = /skipTLSVerify/.test(cause) ? 'For an http:// server (kubectl proxy), set insecure-skip-tls-verify: true on the cluster in the kubeconfig.' : 'Is the cluster up, and is this the kubeconfig for it (--kubeconfig, $KUBECONFIG)?';
-  return new CaissonError({ code: 'ERR_CLUSTER', message: `cannot reach the Kubernetes API server ${server} to ${what}: ${cause}`, hint, cause: error });
-}
-
-function statusMessage(body: unknown): string {
-  const parsed: unknown = typeof body === 'string' ? safeParse(body) : body;
-  if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof parsed.message === 'string') return parsed.message;
-  return '';
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function rootCause(error: unknown): string {
-  let current: unknown = error;
-  while (current instanceof Error && current.cause !== undefined) current = current.cause;
-  if (current instanceof Error) return 'code' in current && typeof current.code === 'string' ? `${current.code} (${current.message})` : current.message;
-  return String(current);
-}

@@ -36,12 +36,13 @@ export interface TaskRunOptions {
   readonly task: string;
 }
 
-type Param = { readonly name: string; readonly value: string | readonly string[] };
+/** One of the Task's params with its value. */
+export type TaskParam = { readonly name: string; readonly value: string | readonly string[] };
 
-/** The TaskRun object (tekton.dev/v1), named by the server from generateName `caisson-`. */
-export function taskRunManifest(options: TaskRunOptions): Record<string, unknown> {
+/** The Task's params from the build flags, each only when given (the Task's defaults fill the rest). */
+export function taskRunParams(options: { readonly source: SubmitSource; readonly params: SubmitParams }): TaskParam[] {
   const { params, source } = options;
-  const list: Param[] = [{ name: 'IMAGE', value: params.image }];
+  const list: TaskParam[] = [{ name: 'IMAGE', value: params.image }];
   const add = (name: string, value: string | readonly string[] | undefined): void => {
     if (value !== undefined) list.push({ name, value });
   };
@@ -56,7 +57,16 @@ export function taskRunManifest(options: TaskRunOptions): Record<string, unknown
   if (params.provenance === true) add('PROVENANCE', 'true');
   add('BUILDER_IMAGE', params.builderImage);
   if (params.extraArgs.length > 0) add('EXTRA_ARGS', params.extraArgs);
-  const workspace = source.kind === 'git' ? { name: 'source', emptyDir: {} } : { name: 'source', persistentVolumeClaim: { claimName: source.claim } };
+  return list;
+}
+
+/** The source workspace's volume: an emptyDir for a git context (caisson clones it), else the claim. */
+export function sourceVolume(source: SubmitSource): { readonly name: 'source' } & Record<string, unknown> {
+  return source.kind === 'git' ? { name: 'source', emptyDir: {} } : { name: 'source', persistentVolumeClaim: { claimName: source.claim } };
+}
+
+/** The TaskRun object (tekton.dev/v1), named by the server from generateName `caisson-`. */
+export function taskRunManifest(options: TaskRunOptions): Record<string, unknown> {
   return {
     apiVersion: 'tekton.dev/v1',
     kind: 'TaskRun',
@@ -64,8 +74,8 @@ export function taskRunManifest(options: TaskRunOptions): Record<string, unknown
     spec: {
       taskRef: { kind: 'Task', name: options.task },
       ...(options.serviceAccount === undefined ? {} : { serviceAccountName: options.serviceAccount }),
-      params: list,
-      workspaces: [workspace],
+      params: taskRunParams(options),
+      workspaces: [sourceVolume(options.source)],
     },
   };
 }
