@@ -188,6 +188,27 @@ describe('caisson submit', () => {
     assert.deepEqual(spec.params, [{ name: 'IMAGE', value: 'registry.example/app:1' }, { name: 'CONTEXT', value: 'app' }]);
   });
 
+  it('binds --docker-config-secret, --signing-secret and --cache-claim as the Task\'s optional workspaces', async () => {
+    const state = scenario('present');
+    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1', '--docker-config-secret', 'regcred', '--signing-secret', 'signing-secrets', '--cache-claim', 'build-cache']);
+    assert.equal(result.code, 0, result.stderr);
+    const spec = (state.created[0] as { spec: { workspaces: unknown[] } }).spec;
+    assert.deepEqual(spec.workspaces, [
+      { name: 'source', emptyDir: {} },
+      { name: 'dockerconfig', secret: { secretName: 'regcred', items: [{ key: '.dockerconfigjson', path: 'config.json' }] } },
+      { name: 'signing-secrets', secret: { secretName: 'signing-secrets' } },
+      { name: 'cache', persistentVolumeClaim: { claimName: 'build-cache' } },
+    ]);
+  });
+
+  it('binds only the optional workspaces whose flag is given', async () => {
+    const state = scenario('present');
+    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1', '--cache-claim', 'build-cache']);
+    assert.equal(result.code, 0, result.stderr);
+    const spec = (state.created[0] as { spec: { workspaces: unknown[] } }).spec;
+    assert.deepEqual(spec.workspaces, [{ name: 'source', emptyDir: {} }, { name: 'cache', persistentVolumeClaim: { claimName: 'build-cache' } }]);
+  });
+
   it('exits non-zero naming the TaskRun and its reason when it fails', async () => {
     const result = await submit(scenario('present', 'False'), ['git://git.example/app#main', '-d', 'registry.example/app:1']);
     assert.equal(result.code, 8);
@@ -268,6 +289,31 @@ describe('caisson submit', () => {
     assert.deepEqual(spec.volumes, [{ name: 'source', persistentVolumeClaim: { claimName: 'sources' } }]);
     assert.match(spec.containers[0]?.image ?? '', /^ghcr\.io\/caisson-dev\/caisson:\S+$/);
     assert.ok(spec.containers[0]?.args.includes('--context=app'));
+  });
+
+  it('mounts the optional workspaces\' volumes in the plain Pod where the Task\'s step expects them', async () => {
+    const state = scenario('no-tekton');
+    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1', '--docker-config-secret', 'regcred', '--signing-secret', 'signing-secrets', '--cache-claim', 'build-cache']);
+    assert.equal(result.code, 0, result.stderr);
+    const spec = (state.pods[0] as { spec: { volumes: unknown[]; containers: { args: string[]; env: { name: string; value?: string }[]; volumeMounts: unknown[] }[] } }).spec;
+    assert.deepEqual(spec.volumes, [
+      { name: 'source', emptyDir: {} },
+      { name: 'dockerconfig', secret: { secretName: 'regcred', items: [{ key: '.dockerconfigjson', path: 'config.json' }] } },
+      { name: 'signing-secrets', secret: { secretName: 'signing-secrets' } },
+      { name: 'cache', persistentVolumeClaim: { claimName: 'build-cache' } },
+    ]);
+    const [container] = spec.containers;
+    assert.ok(container !== undefined);
+    assert.deepEqual(container.volumeMounts, [
+      { name: 'source', mountPath: '/workspace/source' },
+      { name: 'dockerconfig', mountPath: '/workspace/dockerconfig', readOnly: true },
+      { name: 'signing-secrets', mountPath: '/workspace/signing-secrets', readOnly: true },
+      { name: 'cache', mountPath: '/workspace/cache' },
+    ]);
+    assert.ok(container.args.includes('--cache-dir=/workspace/cache'), container.args.join(' '));
+    assert.ok(container.args.includes('--signing-secrets=/workspace/signing-secrets'), container.args.join(' '));
+    assert.deepEqual(container.env.find((entry) => entry.name === 'DOCKER_CONFIG'), { name: 'DOCKER_CONFIG', value: '/workspace/dockerconfig' });
+    assert.ok(!container.env.some((entry) => entry.name === 'NODE_EXTRA_CA_CERTS'), 'sslcertdir stays unbound');
   });
 
   it('exits non-zero naming the plain Pod, its container\'s reason and exit code when it fails', async () => {

@@ -3,7 +3,8 @@
  * `caisson` with the build flags as its params, streams the build step's log to stderr, prints
  * the TaskRun's results to stdout and exits with its status. The context must be reachable from
  * the cluster: a git URL (caisson clones it in the step) or a PersistentVolumeClaim
- * (--workspace-claim); a local directory is refused, since nothing uploads it. On a cluster
+ * (--workspace-claim); a local directory is refused, since nothing uploads it. The Task's
+ * optional workspaces are bound from --docker-config-secret, --signing-secret and --cache-claim. On a cluster
  * without Tekton, the Task's step runs as a plain Pod (same image, command, args and
  * securityContext): its log and exit status, but no results and no Chains.
  */
@@ -11,7 +12,7 @@ import { homedir } from 'node:os';
 import { parseGitSpec } from '../../build/context-git.js';
 import { CaissonError } from '../../errors.js';
 import { caissonTask } from '../../tekton/index.js';
-import { findKubeConfig, submitBuild, type SubmitParams, type SubmitSource } from '../../tekton/k8s/index.js';
+import { findKubeConfig, submitBuild, type SubmitParams, type SubmitSource, type SubmitWorkspaces } from '../../tekton/k8s/index.js';
 import { BUILD_OPTIONS } from '../build-flags.js';
 import type { CommandContext } from '../context.js';
 import type { ParsedArgs } from '../spec.js';
@@ -37,6 +38,7 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
     namespace,
     source,
     params,
+    workspaces: submitWorkspaces(args),
     ...(serviceAccount === undefined ? {} : { serviceAccount }),
     writeLog: context.stderr,
     progress: (message) => context.logger.info(message),
@@ -81,6 +83,15 @@ function submitParams(args: ParsedArgs): SubmitParams {
     ...(args.bool('sign') ? { sign: true } : {}),
     ...(args.bool('provenance') ? { provenance: true } : {}),
     ...(builderImage === undefined ? {} : { builderImage }),
+  };
+}
+
+/** The Task's optional workspaces from their flags, each only when given. */
+function submitWorkspaces(args: ParsedArgs): SubmitWorkspaces {
+  return {
+    ...optional('dockerConfigSecret', args.string('docker-config-secret')),
+    ...optional('signingSecret', args.string('signing-secret')),
+    ...optional('cacheClaim', args.string('cache-claim')),
   };
 }
 

@@ -9,7 +9,7 @@ import type { YamlMap } from '../yaml.js';
 import { clusterError, followLog } from './api.js';
 import type { FoundKubeConfig } from './kubeconfig.js';
 import { podManifest } from './pod.js';
-import type { SubmitParams, SubmitSource } from './taskrun.js';
+import type { SubmitParams, SubmitSource, SubmitWorkspaces } from './taskrun.js';
 
 export interface PodRunOptions {
   readonly cluster: FoundKubeConfig;
@@ -17,6 +17,7 @@ export interface PodRunOptions {
   readonly serviceAccount?: string;
   readonly source: SubmitSource;
   readonly params: SubmitParams;
+  readonly workspaces?: SubmitWorkspaces;
   /** The Task `caisson`, whose step the Pod runs. */
   readonly task: YamlMap;
   readonly writeLog: (text: string) => void;
@@ -32,7 +33,7 @@ export async function runPod(options: PodRunOptions): Promise<string> {
   const { cluster, namespace } = options;
   const core = cluster.config.makeApiClient(CoreV1Api);
   const call = <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((error: unknown) => { throw clusterError({ error, what, server: cluster.server }); });
-  const body = podManifest({ namespace, task: options.task, source: options.source, params: options.params, ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }) }) as V1Pod;
+  const body = podManifest({ namespace, task: options.task, source: options.source, params: options.params, ...(options.workspaces === undefined ? {} : { workspaces: options.workspaces }), ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }) }) as V1Pod;
   const container = body.spec?.containers[0]?.name ?? 'build-and-push';
   const created = await call('create a Pod', () => core.createNamespacedPod({ namespace, body }));
   const name = created.metadata?.name ?? '';

@@ -5,18 +5,23 @@
  * The step is taken from the Task itself (command, args, env, securityContext, image), so the
  * two cannot drift: `$(params.NAME)` becomes the TaskRun's value for NAME, else the Task's
  * default; an array param spread as `$(params.NAME[*])` becomes one arg per element; `$(VAR)`
- * naming one of the step's env entries becomes that entry's value; `$(workspaces.source.path)`
- * is where the source volume is mounted and an unbound optional workspace is empty, as Tekton
- * makes it. `$(context.taskRun.uid)` becomes the pod's own uid, through the downward API.
+ * naming one of the step's env entries becomes that entry's value; `$(workspaces.NAME.path)`
+ * is where that workspace's volume is mounted (Tekton's /workspace/NAME) and an unbound optional
+ * workspace is empty, as Tekton makes it. `$(context.taskRun.uid)` becomes the pod's own uid, through the downward API.
  * Kubernetes still expands `$(VAR)` in a container's args and env, so every `$` of a value is
  * doubled (`$$` is its escape): a build arg holding `$(HOME)` reaches caisson unchanged.
  */
 import type { YamlMap, YamlValue } from '../yaml.js';
-import { sourceVolume, taskRunParams, type SubmitParams, type SubmitSource } from './taskrun.js';
+import { taskRunParams, workspaceVolumes, type SubmitParams, type SubmitSource, type SubmitWorkspaces } from './taskrun.js';
 import { TASK_VERSION } from '../task.js';
 
 /** Where the source volume is mounted (Tekton's path for the workspace `source`). */
-export const SOURCE_PATH = '/workspace/source';
+export const SOURCE_PATH = workspacePath('source');
+
+/** Where a workspace's volume is mounted: Tekton's default, /workspace/<name>. */
+export function workspacePath(name: string): string {
+  return `/workspace/${name}`;
+}
 
 /** The environment variable holding the pod's uid: the build's invocation id. */
 const UID_VAR = 'CAISSON_POD_UID';
@@ -27,6 +32,8 @@ export interface PodOptions {
   readonly task: YamlMap;
   readonly source: SubmitSource;
   readonly params: SubmitParams;
+  /** The optional workspaces to mount (none when absent). */
+  readonly workspaces?: SubmitWorkspaces;
   readonly serviceAccount?: string;
 }
 
@@ -35,6 +42,8 @@ export function podManifest(options: PodOptions): Record<string, unknown> {
   const spec = mapAt(options.task, 'spec');
   const step = mapAt({ step: listAt(spec, 'steps')[0] ?? null }, 'step');
   const values = paramValues({ task: spec, given: taskRunParams(options) });
+  const volumes = workspaceVolumes(options);
+  const bound = new Set(volumes.map((volume) => volume.name));
   const stepEnv = listAt(step, 'env').map((entry) => asMap(entry, 'a step env entry'));
   const scalar = (name: string): string => {
     const value = values.get(name);
@@ -46,7 +55,7 @@ export function podManifest(options: PodOptions): Record<string, unknown> {
   const kept: { name: string; value: string }[] = [];
   for (const entry of stepEnv) {
     const name = stringAt(entry, 'name');
-    const resolved = substitute({ template: stringAt(entry, 'value'), scalar, env });
+    const resolved = substitute({ template: stringAt(entry, 'value'), scalar, env, bound });
     env.set(name, resolved.value);
     if (!resolved.unbound) kept.push({ name, value: escape(resolved.value) });
   }
@@ -59,17 +68,17 @@ export function podManifest(options: PodOptions): Record<string, unknown> {
       args.push(...(typeof value === 'string' ? [value] : value).map(escape));
       continue;
     }
-    args.push(substitute({ template, scalar, env, escapeValues: true }).value);
+    args.push(substitute({ template, scalar, env, bound, escapeValues: true }).value);
   }
   const container = {
     name: stringAt(step, 'name'),
-    image: substitute({ template: stringAt(step, 'image'), scalar, env }).value,
-    workingDir: substitute({ template: stringAt(step, 'workingDir'), scalar, env }).value,
+    image: substitute({ template: stringAt(step, 'image'), scalar, env, bound }).value,
+    workingDir: substitute({ template: stringAt(step, 'workingDir'), scalar, env, bound }).value,
     command: listAt(step, 'command').map((word) => asString(word, 'a step command word')),
     args,
     env: [...kept, { name: UID_VAR, valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } }],
     securityContext: plain(step['securityContext'] ?? null),
-    volumeMounts: [{ name: 'source', mountPath: SOURCE_PATH }],
+    volumeMounts: volumes.map((volume) => ({ name: volume.name, mountPath: workspacePath(volume.name), ...('secret' in volume ? { readOnly: true } : {}) })),
   };
   return {
     apiVersion: 'v1',
@@ -79,7 +88,7 @@ export function podManifest(options: PodOptions): Record<string, unknown> {
       restartPolicy: 'Never',
       ...(options.serviceAccount === undefined ? {} : { serviceAccountName: options.serviceAccount }),
       containers: [container],
-      volumes: [sourceVolume(options.source)],
+      volumes,
     },
   };
 }
@@ -97,7 +106,7 @@ function paramValues(options: { task: YamlMap; given: readonly { name: string; v
 }
 
 /** One template with its placeholders replaced; `unbound` when it named an unbound optional workspace. */
-function substitute(options: { template: string; scalar: (name: string) => string; env: ReadonlyMap<string, string>; escapeValues?: boolean }): { value: string; unbound: boolean } {
+function substitute(options: { template: string; scalar: (name: string) => string; env: ReadonlyMap<string, string>; bound: ReadonlySet<string>; escapeValues?: boolean }): { value: string; unbound: boolean } {
   let unbound = false;
   const quote = (text: string): string => (options.escapeValues === true ? escape(text) : text);
   const value = options.template.replace(/\$\(([^)]+)\)/g, (_match, name: string) => {
@@ -105,7 +114,8 @@ function substitute(options: { template: string; scalar: (name: string) => strin
     if (param !== null) return quote(options.scalar(param[1] ?? ''));
     const workspace = /^workspaces\.([^.]+)\.path$/.exec(name);
     if (workspace !== null) {
-      if (workspace[1] === 'source') return SOURCE_PATH;
+      const workspaceName = workspace[1] ?? '';
+      if (options.bound.has(workspaceName)) return workspacePath(workspaceName);
       unbound = true;
       return '';
     }

@@ -10,7 +10,7 @@ import type { YamlMap } from '../yaml.js';
 import { clusterError, followLog } from './api.js';
 import type { FoundKubeConfig } from './kubeconfig.js';
 import { runPod } from './pod-run.js';
-import { taskRunManifest, type SubmitParams, type SubmitSource } from './taskrun.js';
+import { taskRunManifest, type SubmitParams, type SubmitSource, type SubmitWorkspaces } from './taskrun.js';
 
 /** The Task's name and its build step's container (Tekton names it step-<step name>). */
 export const TASK_NAME = 'caisson';
@@ -24,6 +24,8 @@ export interface SubmitOptions {
   readonly serviceAccount?: string;
   readonly source: SubmitSource;
   readonly params: SubmitParams;
+  /** The Task's optional workspaces to bind (the plain Pod mounts them). */
+  readonly workspaces?: SubmitWorkspaces;
   /** Receives the build step's log, as it comes. */
   readonly writeLog: (text: string) => void;
   /** Receives caisson's own progress lines (TaskRun created, pod started). */
@@ -60,7 +62,7 @@ export async function submitBuild(options: SubmitOptions): Promise<SubmitOutcome
     const pod = await runPod({ ...options, pollMs: options.pollMs ?? 2000 });
     return { kind: 'pod', pod };
   }
-  const body = taskRunManifest({ namespace, source: options.source, params: options.params, task: TASK_NAME, ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }) });
+  const body = taskRunManifest({ namespace, source: options.source, params: options.params, task: TASK_NAME, ...(options.workspaces === undefined ? {} : { workspaces: options.workspaces }), ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }) });
   const created = (await call('create a TaskRun', () => custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'taskruns', body }))) as TaskRunObject;
   const name = created.metadata.name;
   options.progress(`created TaskRun ${namespace}/${name} (Task ${TASK_NAME})`);

@@ -1,6 +1,7 @@
 /**
  * The TaskRun `caisson submit` creates: the Task `caisson` with params from the build flags,
- * and the source workspace (a git context needs none: caisson clones it; else a claim).
+ * the source workspace (a git context needs none: caisson clones it; else a claim) and the
+ * optional workspaces the flags bind (dockerconfig, signing-secrets, cache).
  */
 import { TASK_VERSION } from '../task.js';
 
@@ -10,6 +11,22 @@ export type SubmitSource =
   | { readonly kind: 'git'; readonly url: string }
   /** A PersistentVolumeClaim holding the context; `path` is the context inside it. */
   | { readonly kind: 'claim'; readonly claim: string; readonly path: string };
+
+/**
+ * The Task's optional workspaces `caisson submit` binds, each only when its flag is given;
+ * the plain Pod mounts the same volumes at Tekton's paths (/workspace/<name>).
+ */
+export interface SubmitWorkspaces {
+  /** A `kubernetes.io/dockerconfigjson` Secret (`kubectl create secret docker-registry`): its `.dockerconfigjson` becomes `config.json` of workspace dockerconfig. */
+  readonly dockerConfigSecret?: string;
+  /** A Secret in Tekton Chains' signing-secrets layout (cosign.key, cosign.password, or x509.pem): workspace signing-secrets. */
+  readonly signingSecret?: string;
+  /** A PersistentVolumeClaim kept between builds: workspace cache (caisson's --cache-dir). */
+  readonly cacheClaim?: string;
+}
+
+/** One workspace binding (TaskRun) or volume (Pod): the workspace's name and its volume source. */
+export type WorkspaceVolume = { readonly name: string } & Record<string, unknown>;
 
 /** The Task's params, each given only when the flag is. */
 export interface SubmitParams {
@@ -31,6 +48,8 @@ export interface TaskRunOptions {
   readonly namespace: string;
   readonly source: SubmitSource;
   readonly params: SubmitParams;
+  /** The optional workspaces to bind (none when absent). */
+  readonly workspaces?: SubmitWorkspaces;
   readonly serviceAccount?: string;
   /** The Task's name (caisson). */
   readonly task: string;
@@ -65,6 +84,19 @@ export function sourceVolume(source: SubmitSource): { readonly name: 'source' } 
   return source.kind === 'git' ? { name: 'source', emptyDir: {} } : { name: 'source', persistentVolumeClaim: { claimName: source.claim } };
 }
 
+/**
+ * Every workspace `caisson submit` binds, as volumes: source first, then each optional one
+ * whose flag is given. A TaskRun's workspace binding and a Pod's volume share this shape.
+ */
+export function workspaceVolumes(options: { readonly source: SubmitSource; readonly workspaces?: SubmitWorkspaces }): WorkspaceVolume[] {
+  const workspaces = options.workspaces ?? {};
+  const list: WorkspaceVolume[] = [sourceVolume(options.source)];
+  if (workspaces.dockerConfigSecret !== undefined) list.push({ name: 'dockerconfig', secret: { secretName: workspaces.dockerConfigSecret, items: [{ key: '.dockerconfigjson', path: 'config.json' }] } });
+  if (workspaces.signingSecret !== undefined) list.push({ name: 'signing-secrets', secret: { secretName: workspaces.signingSecret } });
+  if (workspaces.cacheClaim !== undefined) list.push({ name: 'cache', persistentVolumeClaim: { claimName: workspaces.cacheClaim } });
+  return list;
+}
+
 /** The TaskRun object (tekton.dev/v1), named by the server from generateName `caisson-`. */
 export function taskRunManifest(options: TaskRunOptions): Record<string, unknown> {
   return {
@@ -75,7 +107,7 @@ export function taskRunManifest(options: TaskRunOptions): Record<string, unknown
       taskRef: { kind: 'Task', name: options.task },
       ...(options.serviceAccount === undefined ? {} : { serviceAccountName: options.serviceAccount }),
       params: taskRunParams(options),
-      workspaces: [sourceVolume(options.source)],
+      workspaces: workspaceVolumes(options),
     },
   };
 }
