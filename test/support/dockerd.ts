@@ -6,7 +6,7 @@
  * unmounts whatever it left under its root and deletes the temp dir.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,10 +27,16 @@ export function dockerdMissing(): string | undefined {
 export async function startDockerd(): Promise<RunningDockerd> {
   const dir = mkdtempSync(join(tmpdir(), 'caisson-dockerd-'));
   const socket = join(dir, 'docker.sock');
+  const temporary = join(dir, 'tmp');
+  mkdirSync(temporary);
   const child = spawn('/usr/sbin/dockerd', [
     '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'dockerd.pid'), '-H', `unix://${socket}`,
     '--iptables=false', '--ip-masq=false', '--bridge=none', '--containerd-namespace', 'caisson-test', '--containerd-plugins-namespace', 'caisson-test-plugins',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // containerd (dockerd's child) dumps its stacks into TMPDIR when told to stop: keep them in this dir.
+    env: { ...process.env, TMPDIR: temporary },
+  });
   let log = '';
   child.stderr.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString('utf8')).slice(-8000);
