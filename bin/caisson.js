@@ -3,8 +3,8 @@
 // Node 24 the repository pins; an older node re-runs this file with the pinned one when present.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import module from 'node:module';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -19,8 +19,11 @@ if (major < 22) {
 }
 
 // Reuse V8's compiled bytecode across runs (node's on-disk compile cache; a no-op where the
-// cache directory cannot be written).
-module.enableCompileCache?.();
+// cache directory cannot be written). It lives in caisson's default cache directory (the rule of
+// --cache-dir's default, src/fs defaultCacheDirectory), not in /tmp; NODE_COMPILE_CACHE wins.
+const env = process.env;
+const cacheHome = env.CAISSON_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, 'caisson') : env.HOME ? join(env.HOME, '.cache', 'caisson') : undefined);
+module.enableCompileCache?.(env.NODE_COMPILE_CACHE || (cacheHome === undefined ? undefined : join(cacheHome, 'node-compile-cache')));
 
 // The words that started this node: process.execPath, or, when node was started through its dynamic
 // loader (caisson's image: `ld.so --library-path /caisson/lib /caisson/node/bin/node`), where
