@@ -20,10 +20,12 @@ if (major < 22) {
 
 // Reuse V8's compiled bytecode across runs (node's on-disk compile cache; a no-op where the
 // cache directory cannot be written). It lives in caisson's default cache directory (the rule of
-// --cache-dir's default, src/fs defaultCacheDirectory), not in /tmp; NODE_COMPILE_CACHE wins.
+// --cache-dir's default, src/fs defaultCacheDirectory), never in /tmp: with no home for it there
+// is none; NODE_COMPILE_CACHE wins.
 const env = process.env;
 const cacheHome = env.CAISSON_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, 'caisson') : env.HOME ? join(env.HOME, '.cache', 'caisson') : undefined);
-module.enableCompileCache?.(env.NODE_COMPILE_CACHE || (cacheHome === undefined ? undefined : join(cacheHome, 'node-compile-cache')));
+const compileCache = env.NODE_COMPILE_CACHE || (cacheHome === undefined ? undefined : join(cacheHome, 'node-compile-cache'));
+if (compileCache !== undefined) module.enableCompileCache?.(compileCache);
 
 // The words that started this node: process.execPath, or, when node was started through its dynamic
 // loader (caisson's image: `ld.so --library-path /caisson/lib /caisson/node/bin/node`), where
