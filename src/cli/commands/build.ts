@@ -13,6 +13,7 @@ import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js'
 import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
 import { parseBuildArgs } from '../build-args.js';
+import { keyValueFlags } from '../key-value-flags.js';
 import type { ProvenanceFacts } from '../build-provenance.js';
 import type { SignedBuild } from '../build-signing.js';
 import type { Statement } from '../../supplychain/index.js';
@@ -28,14 +29,9 @@ function usage(message: string, hint: string): CaissonError {
   return new CaissonError({ code: 'ERR_USAGE', message, hint });
 }
 
+/** `--label` / `--annotation` values. */
 function pairs(flag: string, values: readonly string[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const value of values) {
-    const equals = value.indexOf('=');
-    if (equals <= 0) throw usage(`--${flag} "${value}": expected KEY=VALUE`, `e.g. --${flag} org.opencontainers.image.source=https://example.com/repo`);
-    map.set(value.slice(0, equals), value.slice(equals + 1));
-  }
-  return map;
+  return keyValueFlags({ flag, values, hint: `e.g. --${flag} org.opencontainers.image.source=https://example.com/repo` });
 }
 
 /**

@@ -11,18 +11,13 @@ import { dockerReferenceOf, signImage } from '../../supplychain/index.js';
 import type { CommandContext } from '../context.js';
 import { parseLocation } from '../locations.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
+import { keyValueFlags } from '../key-value-flags.js';
 import { signingFromArgs } from '../signing.js';
 import type { ParsedArgs } from '../spec.js';
 
 /** `-a KEY=VALUE` pairs (cosign's `--annotations`), in the simple-signing payload's `optional`. */
-export function annotationFlags(values: readonly string[]): Record<string, string> {
-  const annotations: Record<string, string> = {};
-  for (const value of values) {
-    const equals = value.indexOf('=');
-    if (equals <= 0) throw new CaissonError({ code: 'ERR_USAGE', message: `--annotation "${value}": expected KEY=VALUE`, hint: 'e.g. -a env=prod; repeat -a for more.' });
-    annotations[value.slice(0, equals)] = value.slice(equals + 1);
-  }
-  return annotations;
+function annotationFlags(values: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keyValueFlags({ flag: 'annotation', values, hint: 'e.g. -a env=prod; repeat -a for more.' }));
 }
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {

@@ -6,20 +6,15 @@
  * verified payload as one JSON line on stdout (as cosign does) and a "Verified OK" line per
  * signature on stderr; exit 10 (ERR_VERIFY_FAILED) naming each rejected signature otherwise.
  */
-import { CaissonError } from '../../errors.js';
 import { verifyImageSignatures } from '../../supplychain/index.js';
 import type { CommandContext } from '../context.js';
+import { keyValueFlags } from '../key-value-flags.js';
 import type { ParsedArgs } from '../spec.js';
 import { imageArgument, runVerification } from '../verify-trust.js';
 
+/** `-a KEY=VALUE`: each must be among the signed annotations. */
 function annotationFlags(values: readonly string[]): Record<string, string> {
-  const annotations: Record<string, string> = {};
-  for (const value of values) {
-    const equals = value.indexOf('=');
-    if (equals <= 0) throw new CaissonError({ code: 'ERR_USAGE', message: `--annotation "${value}": expected KEY=VALUE`, hint: 'e.g. -a tag=v1.2 (each must be among the signed annotations).' });
-    annotations[value.slice(0, equals)] = value.slice(equals + 1);
-  }
-  return annotations;
+  return Object.fromEntries(keyValueFlags({ flag: 'annotation', values, hint: 'e.g. -a tag=v1.2 (each must be among the signed annotations).' }));
 }
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
