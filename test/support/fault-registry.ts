@@ -18,6 +18,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { digestOf, isSupportedDigest, isValidName, isValidTag, matchesDigest, RegistryStore } from './fault-registry-store.js';
+import { readBody } from './http-body.js';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -114,15 +115,6 @@ function failure(status: number, code: string, message: string, detail: unknown 
 
 const notFound: Reply = { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from('404 page not found\n') };
 const empty = (status: number, headers: Record<string, string> = {}): Reply => ({ status, headers });
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
 
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];

@@ -13,10 +13,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+import { readBody } from './http-body.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -218,14 +219,5 @@ async function timestampQueryAsJson(der: Buffer): Promise<string> {
     hashAlgorithm: /^Hash Algorithm: (\S+)$/m.exec(text)?.[1] ?? 'sha256',
     certificates: /^Certificate required: yes$/m.test(text),
     ...(nonce === undefined ? {} : { nonce: Number(BigInt(nonce)) }),
-  });
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
   });
 }
