@@ -30,6 +30,13 @@ export async function followLog(options: { cluster: FoundKubeConfig; namespace: 
   return true;
 }
 
+/** Runs one API request on `cluster`, its failure turned into {@link clusterError} naming `what`. */
+export type ClusterCall = <T>(what: string, request: () => Promise<T>) => Promise<T>;
+
+export function clusterCall(cluster: FoundKubeConfig): ClusterCall {
+  return (what, request) => request().catch((error: unknown) => { throw clusterError({ error, what, server: cluster.server }); });
+}
+
 /** An API failure as ERR_CLUSTER naming the server and what was asked; never a token. */
 export function clusterError(options: { error: unknown; what: string; server: string }): CaissonError {
   const { error, what, server } = options;

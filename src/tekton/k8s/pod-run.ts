@@ -5,25 +5,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { CaissonError } from '../../errors.js';
-import type { YamlMap } from '../yaml.js';
-import { clusterError, followLog } from './api.js';
-import type { FoundKubeConfig } from './kubeconfig.js';
+import { clusterCall, followLog } from './api.js';
 import { podManifest } from './pod.js';
-import type { SubmitParams, SubmitSource, SubmitWorkspaces } from './taskrun.js';
+import type { SubmitOptions } from './submit.js';
 
-export interface PodRunOptions {
-  readonly cluster: FoundKubeConfig;
-  readonly namespace: string;
-  readonly serviceAccount?: string;
-  readonly source: SubmitSource;
-  readonly params: SubmitParams;
-  readonly workspaces?: SubmitWorkspaces;
-  /** The Task `caisson`, whose step the Pod runs. */
-  readonly task: YamlMap;
-  readonly writeLog: (text: string) => void;
-  readonly progress: (message: string) => void;
-  readonly pollMs: number;
-}
+/** What `submitBuild` was given, its poll interval resolved. */
+export type PodRunOptions = Omit<SubmitOptions, 'pollMs'> & { readonly pollMs: number };
 
 /** Waiting reasons a container does not recover from by itself. */
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
@@ -32,7 +19,7 @@ const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', '
 export async function runPod(options: PodRunOptions): Promise<string> {
   const { cluster, namespace } = options;
   const core = cluster.config.makeApiClient(CoreV1Api);
-  const call = <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((error: unknown) => { throw clusterError({ error, what, server: cluster.server }); });
+  const call = clusterCall(cluster);
   const body = podManifest({ namespace, task: options.task, source: options.source, params: options.params, ...(options.workspaces === undefined ? {} : { workspaces: options.workspaces }), ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }) }) as V1Pod;
   const container = body.spec?.containers[0]?.name ?? 'build-and-push';
   const created = await call('create a Pod', () => core.createNamespacedPod({ namespace, body }));

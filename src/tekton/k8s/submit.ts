@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, ApisApi, CustomObjectsApi } from '@kubernetes/client-node';
 import { CaissonError } from '../../errors.js';
 import type { YamlMap } from '../yaml.js';
-import { clusterError, followLog } from './api.js';
+import { clusterCall, clusterError, followLog } from './api.js';
 import type { FoundKubeConfig } from './kubeconfig.js';
 import { runPod } from './pod-run.js';
 import { taskRunManifest, type SubmitParams, type SubmitSource, type SubmitWorkspaces } from './taskrun.js';
@@ -56,7 +56,7 @@ interface TaskRunObject {
 export async function submitBuild(options: SubmitOptions): Promise<SubmitOutcome> {
   const { cluster, namespace } = options;
   const custom = cluster.config.makeApiClient(CustomObjectsApi);
-  const call = <T>(what: string, request: () => Promise<T>): Promise<T> => request().catch((error: unknown) => { throw clusterError({ error, what, server: cluster.server }); });
+  const call = clusterCall(cluster);
   if ((await checkTask({ cluster, namespace, custom })) === 'no-tekton') {
     options.progress(`Tekton Pipelines (${GROUP}/${VERSION}) is not installed on ${cluster.server}: running the Task's step as a plain Pod (no results, no Chains)`);
     const pod = await runPod({ ...options, pollMs: options.pollMs ?? 2000 });
@@ -112,7 +112,7 @@ async function checkTask(options: { cluster: FoundKubeConfig; namespace: string;
   } catch (error) {
     if (!(error instanceof ApiException) || error.code !== 404) throw clusterError({ error, what: `read Task ${TASK_NAME}`, server: cluster.server });
   }
-  const groups = await cluster.config.makeApiClient(ApisApi).getAPIVersions().catch((error: unknown) => { throw clusterError({ error, what: 'list API groups', server: cluster.server }); });
+  const groups = await clusterCall(cluster)('list API groups', () => cluster.config.makeApiClient(ApisApi).getAPIVersions());
   const tekton = groups.groups.find((group) => group.name === GROUP);
   if (tekton === undefined || !tekton.versions.some((version) => version.version === VERSION)) return 'no-tekton';
   throw new CaissonError({
