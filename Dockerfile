@@ -9,7 +9,7 @@
 # stand in for the stages that need the network, as BuildKit's --build-context does:
 #   --build-context build=DIR                 DIR/src holds package.json, bin/, dist/src/ and the
 #                                             production node_modules/ (npm prune --omit=dev)
-#   --build-context runtime=docker-image://REF  an image with node, sh, util-linux and attr
+#   --build-context runtime=docker-image://REF  an image with node, sh, util-linux, attr and patchelf
 
 # A Debian-based image with Node.js 24 and npm (glibc: its ld.so is what starts node).
 ARG NODE_IMAGE=docker.io/library/node:24-bookworm-slim
@@ -26,10 +26,10 @@ COPY src src
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # runtime: where node, the programs caisson runs for RUN (util-linux unshare, setpriv, mount;
-# attr getfattr, setfattr) and the CA bundle are taken from.
+# attr getfattr, setfattr), patchelf (for assemble.sh) and the CA bundle are taken from.
 FROM ${NODE_IMAGE} AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends attr ca-certificates util-linux \
+ && apt-get install -y --no-install-recommends attr ca-certificates patchelf util-linux \
  && rm -rf /var/lib/apt/lists/*
 
 # assemble: the final root in /out — /caisson/{lib,node,app,tools,certs}, /bin/sh, /etc/passwd, /tmp.

@@ -8,14 +8,16 @@
 #                       replacing the root filesystem
 #   /caisson/node/bin   the node binary of this stage
 #   /caisson/tools/bin  what caisson runs for RUN: sh, util-linux (unshare, setpriv, mount,
-#                       umount), attr (getfattr, setfattr) and the few programs the sandbox's
-#                       set-up script calls (env, cat, tr, hostname)
+#                       umount), attr (getfattr, setfattr), the few programs the sandbox's
+#                       set-up script calls (env, cat, tr, hostname) and layer extraction's
+#                       (mknod, cp); each dynamic one patched (patchelf) to load through
+#                       /caisson/lib/ld.so with /caisson/lib, so it runs whatever / holds
 #   /caisson/certs      ca-certificates.crt: the stage's Debian bundle, else node's own roots
 #   /bin/sh, /lib*/…    links into /caisson, so the tools also start the ordinary way
 #   /etc/passwd, group  root and nonroot (65532), the default user (the Dockerfile's WORKDIR
 #                       makes its /home/nonroot and /workspace)
 #
-# POSIX sh only (dash, busybox): the stage needs node, sh, cp, ln, mkdir, awk and the tools.
+# POSIX sh only (dash, busybox): the stage needs node, sh, cp, ln, mkdir, awk, patchelf and the tools.
 set -eu
 
 out=${1:?usage: assemble.sh OUTDIR}
@@ -63,7 +65,8 @@ ln -s "${loader##*/}" "$caisson/lib/ld.so"
 
 # Tools: one copy per real file (busybox applets share theirs).
 copied=
-for tool in sh unshare setpriv mount umount getfattr setfattr env cat tr hostname; do
+patchelf=$(find_program patchelf 'Debian: patchelf')
+for tool in sh unshare setpriv mount umount getfattr setfattr env cat tr hostname mknod cp; do
   path=$(find_program "$tool" 'Debian: util-linux, attr, coreutils, hostname')
   real=$(readlink -f "$path")
   first=
@@ -76,6 +79,11 @@ for tool in sh unshare setpriv mount umount getfattr setfattr env cat tr hostnam
     cp "$real" "$caisson/tools/bin/$tool"
     chmod 0755 "$caisson/tools/bin/$tool"  # no setuid mount: caisson mounts in its own namespaces
     copy_libraries "$real"
+    # A dynamic tool loads through /caisson's loader and libraries, not the root's: container mode
+    # replaces /lib with the base image's (musl, another glibc, or none at all).
+    if "$loader" --list "$real" >/dev/null 2>&1; then
+      "$patchelf" --set-interpreter /caisson/lib/ld.so --force-rpath --set-rpath /caisson/lib "$caisson/tools/bin/$tool"
+    fi
     copied="$copied $tool=$real"
   fi
 done

@@ -35,6 +35,7 @@ const needs = [
   ['xz', 'xz-utils'],
   ['git', 'git'],
   ['/usr/sbin/dockerd', 'docker.io'],
+  ['patchelf', 'patchelf'],
 ];
 
 function executable(file) {

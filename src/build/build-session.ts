@@ -4,7 +4,7 @@
  * build and dropped after it; nothing here is module state.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { SourceLocation } from '../errors.js';
@@ -13,9 +13,14 @@ import { BLOB_STREAM_BUFFER, parseReference, type Platform } from '../image/inde
 import { pullBaseImage, type BaseImage } from './base-image.js';
 import { BuildCache } from './build-cache.js';
 import type { ContextTree } from './context-tree.js';
+import { DirectoryRoot } from './directory-root.js';
 import { LayerView } from './layer-view.js';
+import { machineRoot, relativeKept } from './machine-root.js';
 import type { BuildOptions, ReadImage } from './options.js';
-import type { StageLayer } from './stage-state.js';
+import type { StageLayer, StageState } from './stage-state.js';
+
+/** What the chroot sandbox makes for a step and never captures: the kernel's directories, the generated /etc files. */
+export const CHROOT_UNCAPTURED = ['/proc', '/sys', '/dev', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname'];
 
 export class BuildSession {
   readonly options: BuildOptions;
@@ -29,6 +34,9 @@ export class BuildSession {
   readonly #extracted = new Map<string, Promise<StoredLayer>>();
   readonly #images = new Map<string, Promise<BaseImage>>();
   readonly #scratch: string[] = [];
+  /** chroot mode: each stage's root directory; container mode: the machine's root, shared. */
+  readonly #roots = new WeakMap<StageState, Promise<DirectoryRoot>>();
+  #machineRoot: DirectoryRoot | undefined;
   /** RUN steps of concurrent stages wait here: at most one per core runs at once. */
   readonly #runSlots: { free: number; readonly waiting: (() => void)[] } = { free: availableParallelism(), waiting: [] };
 
@@ -72,15 +80,16 @@ export class BuildSession {
   extract(layer: StageLayer): Promise<StoredLayer> {
     let stored = this.#extracted.get(layer.diffId);
     if (stored === undefined) {
-      const { blob, descriptor } = layer;
-      stored = this.store.unpackLayer({
-        diffId: layer.diffId,
-        what: `layer ${descriptor.digest}`,
-        open: async () => (blob.kind === 'file' ? createReadStream(blob.path, { highWaterMark: BLOB_STREAM_BUFFER }) : blob.source.openBlob(descriptor)),
-      });
+      stored = this.store.unpackLayer({ diffId: layer.diffId, what: `layer ${layer.descriptor.digest}`, open: () => this.openBlob(layer) });
       this.#extracted.set(layer.diffId, stored);
     }
     return stored;
+  }
+
+  /** The layer's compressed blob, from the store or its image. */
+  async openBlob(layer: StageLayer): Promise<AsyncIterable<Buffer>> {
+    const { blob, descriptor } = layer;
+    return blob.kind === 'file' ? createReadStream(blob.path, { highWaterMark: BLOB_STREAM_BUFFER }) : blob.source.openBlob(descriptor);
   }
 
   /** Records a layer a step committed into the store (no extraction needed later). */
@@ -109,6 +118,29 @@ export class BuildSession {
       if (next === undefined) slots.free += 1;
       else next();
     }
+  }
+
+  /**
+   * The directory RUN runs on in the chroot and container sandboxes: the stage's own (made on
+   * first use), or in container mode the machine's root.
+   */
+  directoryRoot(state: StageState): Promise<DirectoryRoot> {
+    const options = this.options;
+    const ignore = [...(options.ignorePaths ?? [])];
+    if (options.sandbox === 'container') {
+      this.#machineRoot ??= machineRoot({ keep: [options.cacheDir, options.contextDir, ...(options.keepPaths ?? [])], ignore });
+      return Promise.resolve(this.#machineRoot);
+    }
+    let root = this.#roots.get(state);
+    if (root === undefined) {
+      // mkdtemp makes it 0700; as the chroot's `/` it must let every USER through, as a layer's root would.
+      root = this.scratch('root').then(async (path) => {
+        await chmod(path, 0o755);
+        return path;
+      }).then((path) => new DirectoryRoot({ path, keep: [], ignore: relativeKept([...CHROOT_UNCAPTURED, ...ignore]), startsDirty: false }));
+      this.#roots.set(state, root);
+    }
+    return root;
   }
 
   /** A temporary directory removed by `close`. */

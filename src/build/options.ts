@@ -2,6 +2,8 @@
  * What one build is asked to do, resolved once by the CLI (flags, environment, files) and passed
  * down as one object. Nothing below reads argv or the environment.
  */
+import type { SandboxMode } from '../exec/index.js';
+import type { SnapshotMode } from '../fs/index.js';
 import type { Compression, Digest, Platform } from '../image/index.js';
 import type { Logger } from '../log.js';
 import type { RegistrySession } from '../registry/index.js';
@@ -61,6 +63,15 @@ export interface BuildOptions {
   readonly singleSnapshot?: boolean;
   /** `--ignore-path`: absolute, clean paths left out of every layer a step makes (kaniko's meaning). */
   readonly ignorePaths?: readonly string[];
+  /** RUN's sandbox (exec's resolution of `--sandbox`); default: namespaces as root of the machine, else rootless. */
+  readonly sandbox?: SandboxMode;
+  /** `--snapshot-mode`, for the walk snapshots of the chroot and container sandboxes (default redo). */
+  readonly snapshotMode?: SnapshotMode;
+  /**
+   * Container mode: absolute paths the build leaves alone besides caisson's own, the mount points,
+   * the cache and the context (its outputs, credentials, Tekton's results).
+   */
+  readonly keepPaths?: readonly string[];
   /** The cache directory holding the layer store and the local build cache. */
   readonly cacheDir: string;
   /** The build cache; absent: local, looked up, default TTL, no explain. */

@@ -13,7 +13,6 @@ export const DEFAULT_HOSTNAME = 'buildkitsandbox';
 export const DEFAULT_HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface HostTools {
-  readonly sh: string;
   readonly unshare: string;
   readonly setpriv: string;
   readonly env: string;
@@ -45,15 +44,19 @@ const SANDBOX = 'the sandbox runs RUN steps with util-linux unshare and setpriv'
 /** What overlayfs writes is only visible through xattrs; attr's tools are checked before the step runs, not after. */
 const XATTRS = "caisson reads a RUN step's changes (opaque directories, file capabilities) with getfattr and setfattr";
 
-/** The host programs the sandbox runs, by absolute path. */
-export function findHostTools(hostPath: string): HostTools {
+/** The host's /bin/sh, which runs the namespace sandbox's set-up script. */
+export function hostShell(): string {
   if (!executable('/bin/sh')) {
     throw new CaissonError({ code: 'ERR_SANDBOX', message: 'RUN sandbox: the host has no /bin/sh', hint: 'the sandbox set-up script runs with the host shell' });
   }
+  return '/bin/sh';
+}
+
+/** The host programs the sandbox runs, by absolute path. */
+export function findHostTools(hostPath: string): HostTools {
   findTool({ name: 'getfattr', path: hostPath, debianPackage: 'attr', why: XATTRS });
   findTool({ name: 'setfattr', path: hostPath, debianPackage: 'attr', why: XATTRS });
   return {
-    sh: '/bin/sh',
     unshare: findTool({ name: 'unshare', path: hostPath, debianPackage: 'util-linux', why: SANDBOX }),
     setpriv: findTool({ name: 'setpriv', path: hostPath, debianPackage: 'util-linux', why: SANDBOX }),
     env: findTool({ name: 'env', path: hostPath, debianPackage: 'coreutils', why: SANDBOX }),

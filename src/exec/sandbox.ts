@@ -15,58 +15,14 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import { commandNotFound } from './command.js';
-import { DEFAULT_HOST_PATH, DEFAULT_HOSTNAME, findHostTools, hostsFile, resolvConf, type HostTools } from './host.js';
+import { DEFAULT_HOST_PATH, DEFAULT_HOSTNAME, findHostTools, hostShell, hostsFile, resolvConf, type HostTools } from './host.js';
 import { mountExtras, mountStandard, setupFailure, type EtcFiles } from './mounts.js';
 import { ensureInRoot } from './root-path.js';
 import { Session, signalExitCode } from './session.js';
+import { capabilityBoundingSet, interrupted, isAborted, sandboxError, validateRun } from './run-checks.js';
 import { SETUP_SCRIPT } from './setup-script.js';
 import { StubTracker } from './stubs.js';
 import type { RunInSandboxOptions, SandboxResult, SandboxUser } from './types.js';
-
-/** Docker's (and BuildKit's) default capabilities for a container process. */
-const DEFAULT_CAPABILITIES = [
-  'chown', 'dac_override', 'fsetid', 'fowner', 'mknod', 'net_raw', 'setgid', 'setuid',
-  'setfcap', 'setpcap', 'net_bind_service', 'sys_chroot', 'kill', 'audit_write',
-];
-
-const MAX_ID = 2 ** 32 - 2;
-
-/** What a secret variable may be called: a shell identifier, since the set-up script exports it. */
-export const SECRET_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function sandboxError(message: string, hint?: string): CaissonError {
-  return new CaissonError({ code: 'ERR_SANDBOX', message: `RUN sandbox: ${message}`, ...(hint === undefined ? {} : { hint }) });
-}
-
-function interrupted(): CaissonError {
-  return new CaissonError({ code: 'ERR_BUILD_INTERRUPTED', message: 'RUN interrupted: the command was killed' });
-}
-
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
-function validate(options: RunInSandboxOptions, rootful: boolean): void {
-  if (options.argv.length === 0) throw sandboxError('no command to run');
-  if (!options.cwd.startsWith('/')) throw sandboxError(`working directory ${options.cwd} is not absolute`);
-  for (const entry of options.env) {
-    if (entry.indexOf('=') <= 0) throw sandboxError(`environment entry ${JSON.stringify(entry.split('=')[0])} is not KEY=VALUE`);
-  }
-  const { uid, gid, additionalGids } = options.user;
-  for (const id of [uid, gid, ...additionalGids]) {
-    if (!Number.isInteger(id) || id < 0 || id > MAX_ID) throw sandboxError(`user id ${id} is out of range`);
-  }
-  if (!rootful && (uid !== 0 || gid !== 0 || additionalGids.length > 0)) {
-    throw sandboxError(`USER ${uid}:${gid} needs uid 0: without it the sandbox maps only the caller, as root`, 'run caisson as root (or leave USER at root) for RUN steps as another user');
-  }
-  for (const [name, value] of options.secretEnv ?? []) {
-    if (!SECRET_ENV_NAME.test(name)) throw sandboxError(`secret variable ${JSON.stringify(name)} is not a shell identifier`);
-    if (value.includes(0)) throw sandboxError(`secret variable ${name} contains a NUL byte, which no environment variable can hold`, 'Mount that secret as a file instead of env=.');
-  }
-  for (const mount of options.mounts ?? []) {
-    if (!mount.target.startsWith('/')) throw sandboxError(`mount target ${mount.target} is not absolute`);
-  }
-}
 
 /** The overlay mount data (lowerdir topmost first), or the directory to bind. */
 function rootSource(options: RunInSandboxOptions, dir: string, rootful: boolean): string {
@@ -102,7 +58,7 @@ function chainPrefix(options: { readonly tools: HostTools; readonly env: readonl
   const words = [tools.env, '-i', '--', ...env];
   if (options.rootful) {
     const groups = user.additionalGids.length > 0 ? `--groups=${user.additionalGids.join(',')}` : '--clear-groups';
-    words.push(tools.setpriv, `--bounding-set=-all,${DEFAULT_CAPABILITIES.map((cap) => `+${cap}`).join(',')}`, `--regid=${user.gid}`, groups, '--');
+    words.push(tools.setpriv, `--bounding-set=${capabilityBoundingSet()}`, `--regid=${user.gid}`, groups, '--');
   }
   words.push(tools.unshare, `--root=${options.root}`, `--wd=${options.cwd}`);
   if (options.rootful && user.uid !== 0) words.push(`--setuid=${user.uid}`);
@@ -139,7 +95,7 @@ interface Prepared {
 
 /** Everything before the sandbox starts: the host tools, files in scratch, the command lines. */
 function prepare(options: RunInSandboxOptions, rootful: boolean): Prepared {
-  validate(options, rootful);
+  validateRun({ ...options, rootful });
   const hostPath = process.env.PATH ?? DEFAULT_HOST_PATH;
   const tools = findHostTools(hostPath);
   const hostname = options.hostname ?? DEFAULT_HOSTNAME;
@@ -161,7 +117,7 @@ function prepare(options: RunInSandboxOptions, rootful: boolean): Prepared {
       files,
       hostname,
       unshare: tools.unshare,
-      args: [...namespaces, '--', tools.sh, '-c', SETUP_SCRIPT, 'caisson-sandbox', ...prefix, ...options.argv],
+      args: [...namespaces, '--', hostShell(), '-c', SETUP_SCRIPT, 'caisson-sandbox', ...prefix, ...options.argv],
       env: { PATH: hostPath, LC_ALL: 'C', CAISSON_ROOT: root, CAISSON_DIR: dir, CAISSON_ROOTFS: options.rootfs.kind, CAISSON_SOURCE: source, CAISSON_PREFIX: String(prefix.length), CAISSON_SECRET_ENV: secretEnv },
     };
   } catch (error) {

@@ -15,6 +15,7 @@ import { digestMismatch, type Compression, type Digest } from '../image/index.js
 import { decompressLayer } from './decompress.js';
 import { runProgram } from './program.js';
 import { ConfinedParents } from './confined-parents.js';
+import { holdsKept, isKept, removeKeeping } from './kept-paths.js';
 import { isOpaqueMarked, opaqueXattrName } from './overlay-xattrs.js';
 import { cleanEntryPath, joinPath, parentOf, whiteoutOf } from './paths.js';
 import { writeSparse } from './sparse.js';
@@ -43,6 +44,13 @@ export interface ExtractOptions {
   readonly whiteouts?: 'apply' | 'overlay';
   /** The layer's diffID: the uncompressed stream is hashed while it is read and must match. */
   readonly diffId?: Digest;
+  /**
+   * Paths (relative, clean) the layer may not touch: caisson's own files, mount points and the
+   * cache when the target is the machine's root (container mode). Entries at or under them are
+   * left out; whiteouts and opaque directories spare them; a directory holding one is emptied
+   * around it instead of removed, and a non-directory entry at such a directory is left out.
+   */
+  readonly keep?: readonly string[];
 }
 
 /** An entry caisson could not reproduce exactly, and what it did instead. */
@@ -148,10 +156,24 @@ class Extraction {
     return path === '' ? this.#options.target : join(this.#options.target, path);
   }
 
+  #kept(path: string): boolean {
+    return isKept(path, this.#options.keep ?? []);
+  }
+
   async #remove(path: string): Promise<void> {
     const stats = lstatOrUndefined(this.#absolute(path));
     if (stats === undefined) return;
+    if (this.#options.keep !== undefined) {
+      // Emptied around a kept path or gone: either way nothing known below it holds.
+      await removeKeeping({ root: this.#options.target, path, keep: this.#options.keep });
+      this.#forgetRemoved(path, stats);
+      return;
+    }
     await rm(this.#absolute(path), { recursive: true, force: true });
+    this.#forgetRemoved(path, stats);
+  }
+
+  #forgetRemoved(path: string, stats: Stats): void {
     this.#forgetXattrs(this.#absolute(path));
     if (stats.isDirectory()) this.#confined.forget(path);
   }
@@ -286,6 +308,11 @@ class Extraction {
     const path = cleanEntryPath({ name: header.name, what });
     this.entries += 1;
     const whiteout = whiteoutOf({ path, what });
+    if (this.#kept(whiteout.kind === 'whiteout' ? whiteout.target : whiteout.kind === 'opaque' ? whiteout.directory : path)) return;
+    if (header.kind !== 'directory' && holdsKept(path, this.#options.keep ?? [])) {
+      this.skipped.push({ path, reason: `left out: a ${header.kind} where caisson keeps a directory in use` });
+      return;
+    }
     if (whiteout.kind !== 'none') {
       return whiteout.kind === 'whiteout' ? this.#applyWhiteout(path, whiteout.target) : this.#applyOpaque(whiteout.directory);
     }

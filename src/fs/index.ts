@@ -9,6 +9,7 @@
  */
 export { ConfinedParents, type ConfinedParentsOptions } from './confined-parents.js';
 export { initialNamespaceRoot, initialUserNamespace, isOpaqueMarked, opaqueXattrName } from './overlay-xattrs.js';
+export { holdsKept, isKept, removeKeeping } from './kept-paths.js';
 export { mergeLayers, type MergeLayer } from './merge-layers.js';
 export { acquireFileLock, tryFileLock, withFileLock, type HeldLock } from './file-lock.js';
 export { decompressLayer } from './decompress.js';

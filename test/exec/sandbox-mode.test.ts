@@ -52,17 +52,52 @@ describe('resolveSandboxMode', () => {
     }
   });
 
-  test('chroot and container: not implemented yet, a usage error naming what they are for, whoever asks', () => {
-    for (const facts of [MACHINE_ROOT, NAMESPACE_ROOT, USER]) {
-      const chroot = refusal({ requested: 'chroot', ...facts });
-      assert.equal(chroot.code, 'ERR_USAGE');
-      assert.equal(chroot.message, '--sandbox chroot is not implemented yet');
-      assert.match(chroot.hint ?? '', /CAP_SYS_CHROOT but neither CAP_SYS_ADMIN nor user namespaces/);
-      const container = refusal({ requested: 'container', ...facts });
-      assert.equal(container.code, 'ERR_USAGE');
-      assert.equal(container.message, '--sandbox container is not implemented yet');
-      assert.match(container.hint ?? '', /kaniko's model/);
+  test('auto without CAP_SYS_ADMIN: rootless where user namespaces can be made, else chroot, else container in caisson\'s image', () => {
+    const bare = { ...MACHINE_ROOT, capabilities: { sysAdmin: false, sysChroot: true } };
+    const withUserns = resolveSandboxMode({ requested: 'auto', ...bare, canCreateUserNamespace: () => true });
+    assert.equal(withUserns.mode, 'rootless');
+    assert.match(withUserns.reason, /^uid 0 without CAP_SYS_ADMIN; uid 0, re-run in a user namespace/);
+    const noUserns = { ...bare, canCreateUserNamespace: () => false };
+    const chroot = resolveSandboxMode({ requested: 'auto', ...noUserns });
+    assert.deepEqual([chroot.mode, chroot.reexec], ['chroot', false]);
+    assert.match(chroot.reason, /no user namespaces, CAP_SYS_CHROOT: RUN chroot\(2\)ed/);
+    const nothing = { ...noUserns, capabilities: { sysAdmin: false, sysChroot: false } };
+    const container = resolveSandboxMode({ requested: 'auto', ...nothing, container: '/.dockerenv', installedAt: '/caisson/app' });
+    assert.equal(container.mode, 'container');
+    assert.match(container.reason, /in a container \(\/\.dockerenv\)/);
+    // Outside caisson's image, or outside a container, auto never picks container mode (not even with --force).
+    for (const facts of [{ ...nothing, container: '/.dockerenv', installedAt: '/work/caisson' }, { ...nothing, installedAt: '/caisson/app', force: true }]) {
+      const error = refusal({ requested: 'auto', ...facts });
+      assert.equal(error.code, 'ERR_SANDBOX');
+      assert.match(error.message, /no RUN sandbox is available to uid 0: no CAP_SYS_ADMIN, no user namespaces, no CAP_SYS_CHROOT/);
     }
+  });
+
+  test('namespaces: refused to root without CAP_SYS_ADMIN', () => {
+    const error = refusal({ requested: 'namespaces', ...MACHINE_ROOT, capabilities: { sysAdmin: false, sysChroot: true } });
+    assert.match(error.message, /this is uid 0 without CAP_SYS_ADMIN$/);
+  });
+
+  test('chroot: uid 0 with CAP_SYS_CHROOT (of the machine or a user namespace), else ERR_SANDBOX', () => {
+    for (const facts of [MACHINE_ROOT, NAMESPACE_ROOT]) {
+      const decision = resolveSandboxMode({ requested: 'chroot', ...facts, capabilities: { sysAdmin: false, sysChroot: true } });
+      assert.deepEqual([decision.mode, decision.reexec], ['chroot', false]);
+    }
+    assert.match(refusal({ requested: 'chroot', ...USER }).message, /--sandbox chroot needs uid 0 with CAP_SYS_CHROOT; this is uid 1000$/);
+    assert.match(refusal({ requested: 'chroot', ...MACHINE_ROOT, capabilities: { sysAdmin: true, sysChroot: false } }).message, /this is uid 0 without CAP_SYS_CHROOT$/);
+  });
+
+  test('container: uid 0, caisson under /caisson, in a container or --force; each refusal says which', () => {
+    const image = { ...MACHINE_ROOT, installedAt: '/caisson/app' };
+    assert.equal(resolveSandboxMode({ requested: 'container', ...image, container: '$KUBERNETES_SERVICE_HOST' }).mode, 'container');
+    const forced = resolveSandboxMode({ requested: 'container', ...image, force: true });
+    assert.match(forced.reason, /not recognized as a container, --force given/);
+    assert.match(refusal({ requested: 'container', ...image, uid: 1000, container: '/.dockerenv' }).message, /needs uid 0 .*this is uid 1000/);
+    const elsewhere = refusal({ requested: 'container', ...MACHINE_ROOT, installedAt: '/work/main', container: '/.dockerenv', force: true });
+    assert.match(elsewhere.message, /caisson must run from its own image \(installed under \/caisson\); this caisson runs from \/work\/main/);
+    const outside = refusal({ requested: 'container', ...image });
+    assert.match(outside.message, /would overwrite this machine's root filesystem/);
+    assert.match(outside.hint ?? '', /--force/);
   });
 
   test("build's --sandbox offers exactly these choices", () => {

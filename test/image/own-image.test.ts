@@ -12,14 +12,16 @@ import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdt
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BUSYBOX, writeBusyboxContext } from '../support/busybox.js';
+import { BUSYBOX, PASSWD, pushBusyboxBase, writeBusyboxContext } from '../support/busybox.js';
 import { runCaisson } from '../support/cli.js';
 import { projectRoot } from '../support/paths.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
 
-/** What the Dockerfile's runtime stage takes from its base besides node and sh. */
-const TOOLS = ['unshare', 'setpriv', 'mount', 'umount', 'getfattr', 'setfattr', 'env', 'cat', 'tr', 'hostname'];
+/** What the Dockerfile's runtime stage takes from its base besides node and sh, into /caisson/tools/bin. */
+const TOOLS = ['unshare', 'setpriv', 'mount', 'umount', 'getfattr', 'setfattr', 'env', 'cat', 'tr', 'hostname', 'mknod', 'cp'];
+/** What assemble.sh itself needs from the base. */
+const ASSEMBLER = ['patchelf'];
 
 const userns = spawnSync('unshare', ['--user', '--map-root-user', 'true']).status === 0;
 const CHROOT = spawnSync('sh', ['-c', 'command -v chroot'], { encoding: 'utf8' }).stdout.trim();
@@ -27,7 +29,7 @@ const CHROOT = spawnSync('sh', ['-c', 'command -v chroot'], { encoding: 'utf8' }
 const skip =
   process.getuid?.() !== 0
     ? 'needs uid 0: RUN in the sandbox and chroot'
-    : (missingTool('docker-registry', 'docker-registry') ?? missingTool('umoci', 'umoci') ?? missingTool('skopeo', 'skopeo') ?? missingTool('getfattr', 'attr') ?? (existsSync(BUSYBOX) ? undefined : 'needs busybox-static'));
+    : (missingTool('docker-registry', 'docker-registry') ?? missingTool('umoci', 'umoci') ?? missingTool('skopeo', 'skopeo') ?? missingTool('getfattr', 'attr') ?? missingTool('patchelf', 'patchelf') ?? (existsSync(BUSYBOX) ? undefined : 'needs busybox-static'));
 
 interface ImageConfig {
   readonly config: { readonly User?: string; readonly Entrypoint?: readonly string[]; readonly WorkingDir?: string; readonly Env?: readonly string[] };
@@ -56,7 +58,7 @@ function writeNodeBaseContext(dir: string): void {
   const node = join(projectRoot(), 'node_modules', 'node', 'bin', 'node');
   copyInto(root, node, '/usr/local/bin/node');
   const programs = [node];
-  for (const tool of TOOLS) {
+  for (const tool of [...TOOLS, ...ASSEMBLER]) {
     const path = runTool('sh', ['-c', `command -v ${tool}`]).trim();
     copyInto(root, path, `/usr/bin/${tool}`);
     programs.push(path);
@@ -175,6 +177,68 @@ describe("caisson's own image", { skip }, () => {
     assert.ok(existsSync(join(run, 'out', 'index.json')));
   });
 
+  /**
+   * The image's caisson as root in a throwaway root: the unpacked image itself, entered with new
+   * mount and pid namespaces (util-linux unshare), a fresh /proc, the host's /dev bound in, then
+   * chroot. Container mode replaces that root, never this machine's.
+   */
+  function inImageRoot(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+    for (const dir of ['proc', 'dev']) mkdirSync(join(rootfs, dir), { recursive: true });
+    const script = 'set -e; root=$1; shift; mount -t proc proc "$root/proc"; mount --rbind /dev "$root/dev"; exec "$0" "$root" "$@"';
+    const entrypoint = config.config.Entrypoint ?? [];
+    return spawnSync('unshare', ['--mount', '--pid', '--fork', '--propagation', 'private', '--', 'sh', '-c', script, CHROOT, rootfs, ...entrypoint, ...args], {
+      encoding: 'utf8',
+      env: { PATH: '/caisson/tools/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/workspace/home' },
+      timeout: 180_000,
+    });
+  }
+
+  test('--sandbox container: refused outside a container, then builds in the root it runs in (kaniko\'s model)', async () => {
+    const base = `${registry.host}/test/busybox:container`;
+    await pushBusyboxBase({ dir: join(work, 'busybox'), reference: base, cacheDir: join(work, 'cache') });
+    const source = join(rootfs, 'workspace', 'source');
+    mkdirSync(source, { recursive: true });
+    writeFileSync(join(source, 'hello.txt'), 'hello\n');
+    writeFileSync(join(source, 'Dockerfile'), [
+      `FROM ${base} AS one`,
+      'RUN echo one > /one && test ! -e /home/nonroot',
+      `FROM ${base}`,
+      'RUN test ! -e /one && test -x /caisson/node/bin/node && echo built > /built.txt && rm /etc/group && mkdir /made',
+      'COPY hello.txt /hello.txt',
+      'COPY --from=one /one /one',
+      'RUN cat /hello.txt /one > /copied.txt && rm /built.txt',
+      '',
+    ].join('\n'));
+    const build = ['build', '--sandbox', 'container', '-c', '/workspace/source', '--cache-dir', '/workspace/cache', '--oci-layout-path', '/workspace/out', '--insecure-registry', registry.host];
+
+    const refused = inImageRoot(build);
+    assert.equal(refused.status, 8, refused.stderr);
+    assert.match(refused.stderr, /--sandbox container would overwrite this machine's root filesystem: caisson does not seem to run in a container/);
+    assert.match(refused.stderr, /--force/);
+    assert.ok(existsSync(join(rootfs, 'home', 'nonroot')), 'nothing was touched');
+
+    writeFileSync(join(rootfs, '.dockerenv'), '');
+    const built = inImageRoot(build);
+    assert.equal(built.status, 0, built.stderr);
+    assert.match(built.stderr, /sandbox: container \(as requested, in a container \(\/\.dockerenv\)/);
+    // The root is the last RUN's: the base's files, caisson's own kept.
+    assert.equal(readFileSync(join(rootfs, 'etc', 'passwd'), 'utf8'), PASSWD);
+    assert.ok(!existsSync(join(rootfs, 'home', 'nonroot')));
+    assert.equal(readFileSync(join(rootfs, 'copied.txt'), 'utf8'), 'hello\none\n');
+    assert.ok(existsSync(join(rootfs, 'caisson', 'app', 'bin', 'caisson.js')));
+
+    // Read back by umoci: the steps' changes, and nothing of caisson, /workspace, /proc or /dev.
+    const unpacked = join(work, 'container-bundle');
+    runTool('umoci', ['unpack', '--image', `${join(rootfs, 'workspace', 'out')}:latest`, unpacked]);
+    const image = join(unpacked, 'rootfs');
+    assert.equal(readFileSync(join(image, 'copied.txt'), 'utf8'), 'hello\none\n');
+    assert.ok(existsSync(join(image, 'made')));
+    assert.ok(!existsSync(join(image, 'built.txt')));
+    assert.ok(!existsSync(join(image, 'etc', 'group')));
+    assert.equal(readFileSync(join(image, 'etc', 'passwd'), 'utf8'), PASSWD);
+    for (const absent of ['caisson', 'workspace', 'proc', 'dev', '.dockerenv', 'home']) assert.ok(!existsSync(join(image, absent)), absent);
+  });
+
   // Last: it moves /caisson out of the unpacked root.
   test('container mode\'s view: caisson runs in a root that holds only /caisson', () => {
     const bare = join(work, 'bare');
@@ -184,5 +248,10 @@ describe("caisson's own image", { skip }, () => {
     const result = spawnSync(CHROOT, ['--userspec=65532:65532', bare, ...entrypoint, '--version'], { encoding: 'utf8', env: {} });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /^\d+\.\d+\.\d+/);
+    // The tools load through /caisson's loader (patched by assemble.sh), with no /lib at all.
+    for (const tool of ['setpriv', 'unshare', 'env', 'getfattr', 'mknod']) {
+      const started = spawnSync(CHROOT, [bare, `/caisson/tools/bin/${tool}`, '--version'], { encoding: 'utf8', env: {} });
+      assert.equal(started.status, 0, `${tool}: ${started.stderr}`);
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * RUN: the command runs in exec's sandbox on an overlay of the stage's layers (each extracted
- * once in the store) with a fresh upperdir, which becomes the step's layer. Shell form goes
+ * once in the store) with a fresh upperdir, which becomes the step's layer; in the chroot and
+ * container sandboxes, on a directory root the walk snapshotter compares (run-directory.ts). Shell form goes
  * through SHELL; the environment is the stage's variables (ENV and declared ARGs, with BuildKit's
  * default PATH); USER and WORKDIR apply. A non-zero exit fails the build with the command's
  * own status, the instruction's file:line and its last lines of output.
@@ -8,14 +9,15 @@
 import { rm } from 'node:fs/promises';
 import { CaissonError, formatLocation } from '../../errors.js';
 import type { CommandLine, RunInstruction } from '../../dockerfile/index.js';
-import { runInSandbox } from '../../exec/index.js';
-import { initialNamespaceRoot } from '../../fs/index.js';
+import { runInSandbox, type SandboxUser } from '../../exec/index.js';
+import { initialNamespaceRoot, type StoredLayer } from '../../fs/index.js';
 import { LayerView } from '../layer-view.js';
-import { DEFAULT_PATH, type StageState } from '../stage-state.js';
+import { DEFAULT_PATH, type StageLayer, type StageState } from '../stage-state.js';
 import { stageUser } from './identity.js';
 import { sealLayer } from './layer.js';
 import { cachedStep } from '../step-cache.js';
 import { mountInputs, runMounts } from './run-mounts.js';
+import { runOnDirectory } from './run-directory.js';
 import { RunOutput } from './run-output.js';
 import type { Step, StepInput } from './step.js';
 
@@ -53,53 +55,74 @@ export const runStep: Step<RunInstruction> = async (input) => {
   return cachedStep(input, { extra: { mounts }, build: () => runCommand(input) });
 };
 
+/** How a command ended and what its changes become (sealed only when it succeeded). */
+export interface RunOutcome {
+  readonly exitCode: number;
+  readonly signal?: string;
+  readonly seal: () => Promise<StageLayer | 'empty'>;
+  readonly discard: () => Promise<void>;
+}
+
+/** What both sandboxes' paths are given. */
+export interface RunCommand {
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  readonly user: SandboxUser;
+  readonly output: RunOutput;
+}
+
+/** The namespace sandboxes: an overlay of the stage's layers with a fresh upperdir, sealed as the layer. */
+async function runOnOverlay(input: StepInput<RunInstruction>, command: RunCommand, lowers: readonly StoredLayer[]): Promise<RunOutcome> {
+  const { instruction, session } = input;
+  const directories = await session.store.stepDirectories();
+  try {
+    const scratch = await session.scratch('run');
+    const { mounts, secretEnv, release } = await runMounts({ ...input, scratch });
+    const result = await session.withRunSlot(() => runInSandbox({
+      rootfs: { kind: 'overlay', lowers: lowers.map((layer) => layer.root), upper: directories.upper, work: directories.work },
+      argv: command.argv,
+      env: command.env,
+      ...(secretEnv.size === 0 ? {} : { secretEnv }),
+      cwd: input.state.config.WorkingDir ?? '/',
+      user: command.user,
+      network: instruction.network,
+      rootless: session.options.sandbox === undefined ? !initialNamespaceRoot() : session.options.sandbox === 'rootless',
+      mounts,
+      scratch,
+      onOutput: (chunk, stream) => command.output.write(chunk, stream),
+      ...(session.options.signal === undefined ? {} : { signal: session.options.signal }),
+    })).finally(async () => {
+      // Secret files and private bind copies go as soon as the command is done.
+      await Promise.all([release(), rm(scratch, { recursive: true, force: true })]);
+    });
+    return { ...result, seal: () => sealLayer({ session, directories }), discard: directories.discard };
+  } catch (error) {
+    await directories.discard();
+    throw error;
+  }
+}
+
 async function runCommand(input: StepInput<RunInstruction>): ReturnType<Step<RunInstruction>> {
   const { instruction, state, session } = input;
   const lowers = await session.lowers(state.layers);
   const view = new LayerView({ layers: lowers });
   const user = stageUser({ user: state.config.User, view, location: instruction.location });
   const argv = runArgv({ command: instruction.command, shell: state.shell });
-  const directories = await session.store.stepDirectories();
   const output = new RunOutput({ logger: session.options.logger });
-  let exitCode: number;
-  let signal: string | undefined;
-  try {
-    const scratch = await session.scratch('run');
-    const { mounts, secretEnv, release } = await runMounts({ ...input, scratch });
-    const result = await session.withRunSlot(() => runInSandbox({
-      rootfs: { kind: 'overlay', lowers: lowers.map((layer) => layer.root), upper: directories.upper, work: directories.work },
-      argv,
-      env: runEnvironment(state),
-      ...(secretEnv.size === 0 ? {} : { secretEnv }),
-      cwd: state.config.WorkingDir ?? '/',
-      user,
-      network: instruction.network,
-      rootless: !initialNamespaceRoot(),
-      mounts,
-      scratch,
-      onOutput: (chunk, stream) => output.write(chunk, stream),
-      ...(session.options.signal === undefined ? {} : { signal: session.options.signal }),
-    })).finally(async () => {
-      // Secret files and private bind copies go as soon as the command is done.
-      await Promise.all([release(), rm(scratch, { recursive: true, force: true })]);
-    });
-    exitCode = result.exitCode;
-    signal = result.signal;
-  } catch (error) {
-    await directories.discard();
-    throw error;
-  }
+  const command = { argv, env: runEnvironment(state), user, output };
+  const sandbox = session.options.sandbox;
+  const outcome = sandbox === 'chroot' || sandbox === 'container' ? await runOnDirectory({ input, command, mode: sandbox }) : await runOnOverlay(input, command, lowers);
   const tail = output.finish();
-  if (exitCode !== 0) {
-    await directories.discard();
-    const status = signal === undefined ? `exit status ${exitCode}` : `signal ${signal}`;
+  if (outcome.exitCode !== 0) {
+    await outcome.discard();
+    const status = outcome.signal === undefined ? `exit status ${outcome.exitCode}` : `signal ${outcome.signal}`;
     throw new CaissonError({
       code: 'ERR_RUN_FAILED',
       message: `RUN ${instruction.command.form === 'exec' ? JSON.stringify(instruction.command.args) : instruction.command.args[0] ?? ''} failed with ${status}`,
       location: instruction.location,
       hint: tail.length === 0 ? `The command printed nothing; see ${formatLocation(instruction.location)}.` : `Its last lines of output:\n${tail.map((line) => `  ${line}`).join('\n')}`,
-      exitStatus: exitCode === 0 ? 1 : exitCode,
+      exitStatus: outcome.exitCode === 0 ? 1 : outcome.exitCode,
     });
   }
-  return { createdBy: createdBy(state, argv), layer: await sealLayer({ session, directories }) };
+  return { createdBy: createdBy(state, argv), layer: await outcome.seal() };
 }

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
 import { buildImage, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext, type PreparedContext } from '../../build/index.js';
 import { CaissonError } from '../../errors.js';
-import { checkCompressionLevel, defaultCacheDirectory } from '../../fs/index.js';
+import { checkCompressionLevel, defaultCacheDirectory, type SnapshotMode } from '../../fs/index.js';
+import type { SandboxMode } from '../../exec/index.js';
 import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
 import { parseBuildArgs } from '../build-args.js';
@@ -21,6 +22,7 @@ import { checkResultsFit, tektonResults, worstCaseResults, writeTektonResults, t
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
+import { containerKeepPaths } from '../container-keep.js';
 import { sandboxDecision } from '../sandbox.js';
 import { formatSize, parseDuration } from '../units.js';
 import type { ParsedArgs } from '../spec.js';
@@ -220,10 +222,11 @@ async function provenanceOf(facts: ProvenanceFacts, pushed: readonly string[]): 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const sandbox = sandboxDecision(args);
   context.logger.info(`sandbox: ${sandbox.mode} (${sandbox.reason})`);
-  await withContext(args, context, (prepared) => buildIn(args, context, prepared));
+  await withContext(args, context, (prepared) => buildIn({ args, context, prepared, sandbox: sandbox.mode }));
 }
 
-async function buildIn(args: ParsedArgs, context: CommandContext, prepared: PreparedContext): Promise<void> {
+async function buildIn(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly prepared: PreparedContext; readonly sandbox: SandboxMode }): Promise<void> {
+  const { args, context, prepared, sandbox } = options;
   const contextDir = prepared.dir;
   const absolute = dockerfilePath(args, context, contextDir);
   const shown = absolute === '-' ? '-' : relative(context.cwd, absolute);
@@ -267,6 +270,9 @@ async function buildIn(args: ParsedArgs, context: CommandContext, prepared: Prep
       ...(compressionLevel === undefined ? {} : { compressionLevel }),
       ...(clamp === undefined ? {} : { clampTime: clamp }),
       ignorePaths: ignorePaths(args),
+      sandbox,
+      snapshotMode: args.string('snapshot-mode') as SnapshotMode,
+      ...(sandbox === 'container' ? { keepPaths: containerKeepPaths(args, context) } : {}),
       singleSnapshot: args.bool('single-snapshot'),
       cacheDir: resolve(context.cwd, args.string('cache-dir') ?? defaultCacheDirectory(context.env)),
       cache,
