@@ -21,7 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { CaissonError, isCaissonError } from '../errors.js';
 import { cleanEntryPath, decompressLayer, readTar, writeXattrs, type TarEntry, type XattrAssignment } from '../fs/index.js';
 import type { Logger } from '../log.js';
-import { makeParents, type WriteOptions } from './copy-files.js';
+import { makeParents, type DirectoryWrite } from './copy-files.js';
 import { components, linkTarget, resolveInside } from './resolve-inside.js';
 
 /** Archive compressions ADD recognises (Docker's DecompressStream). */
@@ -30,7 +30,7 @@ export type ArchiveCompression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 /** xz's magic is the longest. */
 const MAGIC_BYTES = 6;
 
-export interface UnpackArchiveOptions extends WriteOptions {
+export interface UnpackArchiveOptions extends DirectoryWrite {
   /** Host path of the archive. */
   readonly file: string;
   /** Names the archive in messages (its context path, or the redacted URL). */

@@ -18,7 +18,7 @@ import { CaissonError } from '../errors.js';
 import { applyChmod } from '../dockerfile/index.js';
 import type { Logger } from '../log.js';
 import { unpackArchive } from './add-archive.js';
-import { makeParents, type WriteOptions } from './copy-files.js';
+import { makeParents, type DirectoryWrite, type WriteOptions } from './copy-files.js';
 
 const MAX_REDIRECTIONS = 10;
 const DIGEST_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
@@ -195,7 +195,7 @@ export interface UrlUnpack {
  * Downloads `source` to its place in the layer (straight there, or through `unpack.scratch` when
  * it may be an archive to unpack; a download that is no archive is placed like any other).
  */
-export async function addUrl(options: WriteOptions & UrlPlacement & { readonly checksum: UrlChecksum | undefined; readonly created: string[]; readonly times: Map<string, number>; readonly unpack: UrlUnpack | undefined }): Promise<void> {
+export async function addUrl(options: DirectoryWrite & UrlPlacement & { readonly checksum: UrlChecksum | undefined; readonly created: string[]; readonly times: Map<string, number>; readonly unpack: UrlUnpack | undefined }): Promise<void> {
   const { source, checksum, unpack } = options;
   const relative = urlDestination(options);
   const host = join(options.layer, relative);

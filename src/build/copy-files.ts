@@ -2,16 +2,16 @@
  * The file work of COPY and ADD: matching sources (Go `filepath.Match` wildcards per path
  * component, .dockerignore applied), deciding the destination as BuildKit does (a trailing slash,
  * several sources or a wildcard, or an existing directory make it a directory; a source
- * directory's contents are copied, not the directory), and writing the result into a fresh layer
- * directory: parents copied up from the stage with their metadata (or made 0755), files with
+ * directory's contents are copied, not the directory), and writing the result into the step's
+ * layer (a LayerSink: a directory, or the layer's tar directly): parents copied up from the stage with their metadata (or made 0755), files with
  * their mode and mtime, owner from --chown (else 0:0 from the context, the source's own from a
  * stage or image), mode from --chmod.
  */
-import { chmodSync, chownSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readlinkSync } from 'node:fs';
 import { CaissonError, type SourceLocation } from '../errors.js';
 import { applyChmod, type ChmodSpec, type InlineFile } from '../dockerfile/index.js';
 import type { SourceTree } from './context-tree.js';
+import type { LayerSink } from './layer-sink.js';
 import type { LayerView } from './layer-view.js';
 import { goMatch, hasGlob, type IgnoreMatcher } from './patterns/index.js';
 
@@ -75,8 +75,8 @@ export function matchSources(options: { readonly tree: SourceTree; readonly sour
 }
 
 export interface WriteOptions {
-  /** The layer directory being filled (a step's upperdir). */
-  readonly layer: string;
+  /** Where the layer's entries go: a step's directory, or straight into its tar. */
+  readonly sink: LayerSink;
   /** The stage as it is before this step (parents are copied up from it); empty for --link. */
   readonly view: LayerView | undefined;
   readonly owner: Owner | undefined;
@@ -85,21 +85,23 @@ export interface WriteOptions {
   readonly now: number;
 }
 
+/** ADD's archives and downloads, which write into the step's directory itself (`sink` writes there too). */
+export interface DirectoryWrite extends WriteOptions {
+  readonly layer: string;
+}
+
 /** Mkdir -p of `path` (clean, relative) inside the layer, each new parent copied up from the view or made fresh. */
 export function makeParents(options: WriteOptions & { readonly path: string; readonly created: string[] }): void {
   const parts = options.path === '' ? [] : options.path.split('/');
   for (let i = 1; i <= parts.length; i += 1) {
     const relative = parts.slice(0, i).join('/');
-    const host = join(options.layer, relative);
-    if (lstatSync(host, { throwIfNoEntry: false }) !== undefined) continue;
+    if (options.sink.kind(relative) !== undefined) continue;
     const below = options.view?.lstat(relative);
     if (below !== undefined && !below.stats.isDirectory()) {
       throw new CaissonError({ code: 'ERR_BUILD_STEP', message: `/${relative} is not a directory in the stage`, hint: 'The destination path runs through a file; choose another destination.' });
     }
-    mkdirSync(host);
     const stats = below?.stats;
-    chmodSync(host, stats === undefined ? 0o755 : stats.mode & 0o7777);
-    chownSync(host, stats?.uid ?? options.owner?.uid ?? 0, stats?.gid ?? options.owner?.gid ?? 0);
+    options.sink.mkdir(relative, { mode: stats === undefined ? 0o755 : stats.mode & 0o7777, uid: stats?.uid ?? options.owner?.uid ?? 0, gid: stats?.gid ?? options.owner?.gid ?? 0 });
     options.created.push(relative);
   }
 }
@@ -111,11 +113,11 @@ function viewSeconds(view: LayerView | undefined, relative: string): number | un
 }
 
 /** Sets directory times last (creating children changes them), deepest first. */
-export function settleDirectories(options: { readonly layer: string; readonly view: LayerView | undefined; readonly created: readonly string[]; readonly times: ReadonlyMap<string, number>; readonly now: number }): void {
+export function settleDirectories(options: { readonly sink: LayerSink; readonly view: LayerView | undefined; readonly created: readonly string[]; readonly times: ReadonlyMap<string, number>; readonly now: number }): void {
   const ordered = [...options.created].sort((a, b) => b.split('/').length - a.split('/').length);
   for (const relative of ordered) {
     const seconds = options.times.get(relative) ?? viewSeconds(options.view, relative) ?? options.now;
-    utimesSync(join(options.layer, relative), seconds, seconds);
+    options.sink.setTime(relative, seconds);
   }
 }
 
@@ -151,42 +153,36 @@ export function copyEntry(options: TreeCopy & { readonly source: string; readonl
   const entry = options.tree.lstat(options.source);
   if (entry === undefined) return;
   const { stats } = entry;
-  const host = join(options.layer, options.target);
+  const { sink, target } = options;
   const uid = options.owner?.uid ?? (options.tree.keepsOwners ? stats.uid : 0);
   const gid = options.owner?.gid ?? (options.tree.keepsOwners ? stats.gid : 0);
+  const seconds = stats.mtimeMs / 1000;
   if (stats.isDirectory()) {
-    if (lstatSync(host, { throwIfNoEntry: false })?.isDirectory() !== true) {
-      mkdirSync(host);
-      options.created.push(options.target);
+    const meta = { mode: mode(options, stats.mode, true), uid, gid };
+    if (sink.kind(target) !== 'directory') {
+      sink.mkdir(target, meta);
+      options.created.push(target);
+    } else {
+      sink.setMeta(target, meta);
     }
-    chmodSync(host, mode(options, stats.mode, true));
-    chownSync(host, uid, gid);
-    options.times.set(options.target, stats.mtimeMs / 1000);
+    options.times.set(target, seconds);
     for (const { name, source, relative } of copiedChildren(options)) {
-      copyEntry({ ...options, source, target: options.target === '' ? name : `${options.target}/${name}`, relative });
+      copyEntry({ ...options, source, target: target === '' ? name : `${target}/${name}`, relative });
     }
     return;
   }
   // A later source of the same COPY wins over an earlier one of the same name.
-  if (lstatSync(host, { throwIfNoEntry: false }) !== undefined) rmSync(host, { recursive: true, force: true });
+  if (sink.kind(target) !== undefined) sink.remove(target);
   if (stats.isSymbolicLink()) {
-    symlinkSync(readlinkSync(entry.hostPath), host);
-    lchownSync(host, uid, gid);
-    lutimesSync(host, stats.mtimeMs / 1000, stats.mtimeMs / 1000);
+    sink.symlink(target, { target: readlinkSync(entry.hostPath), uid, gid, seconds });
     return;
   }
   if (!stats.isFile()) return;
-  copyFileSync(entry.hostPath, host);
-  chmodSync(host, mode(options, stats.mode, false));
-  chownSync(host, uid, gid);
-  utimesSync(host, stats.mtimeMs / 1000, stats.mtimeMs / 1000);
+  sink.copyFile(target, { source: entry.hostPath, size: stats.size, meta: { mode: mode(options, stats.mode, false), uid, gid }, seconds });
 }
 
 /** Writes a heredoc source as a file (mode 0644 unless --chmod). */
 export function writeInline(options: WriteOptions & { readonly file: InlineFile; readonly target: string }): void {
-  const host = join(options.layer, options.target);
-  writeFileSync(host, options.file.content);
-  chmodSync(host, options.chmod === undefined ? 0o644 : applyChmod({ spec: options.chmod, mode: 0o644, isDirectory: false }));
-  chownSync(host, options.owner?.uid ?? 0, options.owner?.gid ?? 0);
-  utimesSync(host, options.now, options.now);
+  const mode = options.chmod === undefined ? 0o644 : applyChmod({ spec: options.chmod, mode: 0o644, isDirectory: false });
+  options.sink.writeFile(options.target, { content: Buffer.from(options.file.content), meta: { mode, uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0 }, seconds: options.now });
 }

@@ -4,7 +4,8 @@
  * dictionary and ended by a sync flush, and the pieces are written in order as one deflate stream
  * inside one gzip member (RFC 1952: header, deflate data, CRC-32, size mod 2^32). Any gzip reader
  * reads it; the output depends only on the input and the level, so layer digests stay
- * reproducible. The CRC is computed here as the bytes pass.
+ * reproducible. A block that does not compress is stored instead (see `deflateBlock`). The CRC is
+ * computed here as the bytes pass.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
@@ -30,6 +31,24 @@ export interface ParallelGzipOptions {
 function header(level: number): Buffer {
   const xfl = level === 9 ? 2 : level === 1 ? 4 : 0;
   return Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, 0x03]);
+}
+
+/** What a block's first bytes are deflated as, to tell whether the block is worth deflating. */
+const SAMPLE = 1 << 16;
+/** A sample that deflates to more than this share of its size marks the block incompressible. */
+const INCOMPRESSIBLE = 0.98;
+
+/**
+ * One block, deflated; or, when its sample does not compress (already compressed or random
+ * data), stored as it is (level 0), as pgzip's encoder does: deflating such data costs most of
+ * the time and saves nothing. The choice depends on the block's bytes only, so it is reproducible.
+ */
+async function deflateBlock(block: Buffer, options: ZlibOptions): Promise<Buffer> {
+  if (block.length > SAMPLE) {
+    const sample = await deflateRawAsync(block.subarray(0, SAMPLE), { level: options.level ?? constants.Z_DEFAULT_COMPRESSION, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 2 * SAMPLE });
+    if (sample.length > SAMPLE * INCOMPRESSIBLE) return deflateRawAsync(block, { level: 0, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: BLOCK_SIZE + WINDOW });
+  }
+  return deflateRawAsync(block, options);
 }
 
 export class ParallelGzip extends Transform {
@@ -86,7 +105,7 @@ export class ParallelGzip extends Transform {
       ...(this.#dictionary === undefined ? {} : { dictionary: this.#dictionary }),
     };
     this.#dictionary = Buffer.from(block.subarray(Math.max(0, block.length - WINDOW)));
-    const job = deflateRawAsync(block, options);
+    const job = deflateBlock(block, options);
     // Awaited in order by #drain; until then a failure must not count as unhandled.
     job.catch(() => undefined);
     this.#inFlight.push(job);

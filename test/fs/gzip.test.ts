@@ -44,6 +44,16 @@ describe('parallel gzip layers', () => {
     });
   }
 
+  test('blocks that do not compress are stored: random data grows by under 0.1%, text still compresses', async () => {
+    const random = randomBytes(3 * BLOCK + 5);
+    const stored = await writeLayer({ tar: chunks(random, 65536), compression: 'gzip', format: 'oci', blobs: join(work, 'stored') });
+    assert.ok(stored.descriptor.size < random.length * 1.001, `${stored.descriptor.size} bytes for ${random.length}`);
+    assert.ok(execFileSync('gzip', ['-dc', stored.path], { maxBuffer: 8 * BLOCK }).equals(random));
+    const text = textBytes(3 * BLOCK);
+    const deflated = await writeLayer({ tar: chunks(text, 65536), compression: 'gzip', format: 'oci', blobs: join(work, 'deflated') });
+    assert.ok(deflated.descriptor.size < text.length / 10, `${deflated.descriptor.size} bytes for ${text.length}`);
+  });
+
   test('levels 1 and 9 give valid members, and 9 is no bigger than 1 on text', async () => {
     const data = textBytes(2 * BLOCK + 5);
     const fast = await writeLayer({ tar: chunks(data, 65536), compression: 'gzip', level: 1, format: 'oci', blobs: join(work, 'level-1') });

@@ -5,7 +5,8 @@
  */
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commitUpper } from '../../fs/index.js';
+import { commitUpper, writeLayer, writeTar } from '../../fs/index.js';
+import type { TarSink } from '../layer-sink.js';
 import type { BuildSession } from '../build-session.js';
 import type { StageLayer } from '../stage-state.js';
 
@@ -34,6 +35,30 @@ async function dropIgnored(upper: string, paths: readonly string[]): Promise<voi
     }
     if (inside) await rm(join(parent, parts[parts.length - 1] as string), { recursive: true, force: true });
   }
+}
+
+/**
+ * COPY's layer from its recorded entries: `--ignore-path` dropped, written as a deterministic tar
+ * and compressed into the store. The files are not extracted: a later step that needs them
+ * extracts the blob (session.extract), once.
+ */
+export async function sealEntries(options: { readonly session: BuildSession; readonly sink: TarSink }): Promise<StageLayer | 'empty'> {
+  const { session, sink } = options;
+  const build = session.options;
+  for (const path of build.ignorePaths ?? []) {
+    const parts = path.split('/').filter((part) => part !== '');
+    const parentsAreDirectories = parts.slice(0, -1).every((_, index) => sink.kind(parts.slice(0, index + 1).join('/')) === 'directory');
+    if (parentsAreDirectories) sink.remove(parts.join('/'));
+  }
+  if (sink.size === 0) return 'empty';
+  const layer = await writeLayer({
+    tar: writeTar(sink.entries(build.clampTime === undefined ? {} : { clampMtime: build.clampTime })),
+    compression: build.compression,
+    format: build.format,
+    blobs: session.store.blobs,
+    ...(build.compressionLevel === undefined ? {} : { level: build.compressionLevel }),
+  });
+  return { descriptor: layer.descriptor, diffId: layer.diffId, blob: { kind: 'file', path: layer.path } };
 }
 
 export async function sealLayer(options: { readonly session: BuildSession; readonly directories: StepDirectories }): Promise<StageLayer | 'empty'> {

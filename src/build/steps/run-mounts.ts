@@ -17,6 +17,7 @@ import { CaissonError } from '../../errors.js';
 import type { RunInstruction, RunMount } from '../../dockerfile/index.js';
 import { SECRET_ENV_NAME, type SandboxMount } from '../../exec/index.js';
 import { acquireFileLock, tryFileLock, type HeldLock } from '../../fs/index.js';
+import { DirectorySink } from '../layer-sink.js';
 import { copyEntry } from '../copy-files.js';
 import { sourceInputs } from '../source-digest.js';
 import type { StepInput } from './step.js';
@@ -51,7 +52,7 @@ async function ensureCacheDirectory(input: MountInput, mount: RunMount, director
       const source = tree.resolve({ path: mount.source ?? '', followFinal: true });
       if (tree.lstat(source)?.stats.isDirectory() !== true) throw refuse(input, mount, `source "${mount.source ?? '/'}" is not a directory in the ${tree.what}`, 'A cache seeded with from= needs source= naming a directory there.');
       mkdirSync(dirname(staging), { recursive: true });
-      copyEntry({ layer: staging, view: undefined, owner: undefined, chmod: undefined, now: input.session.now, tree, exclude: undefined, created: [], times: new Map(), source, target: '', relative: '' });
+      copyEntry({ sink: new DirectorySink(staging), view: undefined, owner: undefined, chmod: undefined, now: input.session.now, tree, exclude: undefined, created: [], times: new Map(), source, target: '', relative: '' });
     }
     renameSync(staging, directory);
   } catch (error) {
@@ -129,7 +130,7 @@ async function bindMount(input: MountInput, mount: RunMount, index: number): Pro
   if (tree.what === 'build context' && mount.readOnly) return { kind: 'bind', source: entry.hostPath, target: path, readOnly: true };
   // Writable binds and stage/image paths get a private copy, dropped after the step.
   const copy = join(input.scratch, `bind-${index}`);
-  copyEntry({ layer: copy, view: undefined, owner: undefined, chmod: undefined, now: input.session.now, tree, exclude: undefined, created: [], times: new Map(), source, target: '', relative: '' });
+  copyEntry({ sink: new DirectorySink(copy), view: undefined, owner: undefined, chmod: undefined, now: input.session.now, tree, exclude: undefined, created: [], times: new Map(), source, target: '', relative: '' });
   return { kind: 'bind', source: copy, target: path, readOnly: mount.readOnly };
 }
 

@@ -1,16 +1,18 @@
 /**
  * COPY and ADD's shared work: sources matched in the context, a stage or an image; the
  * destination resolved against WORKDIR and the stage's filesystem (BuildKit's rules, see
- * copy-files.ts); everything written into a fresh layer directory, then sealed.
+ * copy-files.ts); COPY's entries streamed straight into the layer's tar (layer-sink.ts), ADD's
+ * written into a fresh layer directory (archives and downloads need one), then sealed.
  */
 import { posix } from 'node:path';
 import { parseChmod, type AddInstruction, type CopyInstruction } from '../../dockerfile/index.js';
 import { type SourceTree } from '../context-tree.js';
-import { copyEntry, makeParents, matchSources, settleDirectories, writeInline, type MatchedSource, type WriteOptions } from '../copy-files.js';
+import { copyEntry, makeParents, matchSources, settleDirectories, writeInline, type DirectoryWrite, type MatchedSource, type WriteOptions } from '../copy-files.js';
+import { DirectorySink, TarSink } from '../layer-sink.js';
 import { hasGlob, IgnoreMatcher, toIgnorePatterns } from '../patterns/index.js';
 import type { ViewEntry } from '../layer-view.js';
 import { chownOwner } from './identity.js';
-import { sealLayer } from './layer.js';
+import { sealEntries, sealLayer, type StepDirectories } from './layer.js';
 import type { StepInput, StepResult } from './step.js';
 
 export interface TransferInput extends StepInput<CopyInstruction | AddInstruction> {
@@ -23,7 +25,7 @@ export interface TransferInput extends StepInput<CopyInstruction | AddInstructio
 }
 
 /** Where an ADD extra writes: the step's layer and the destination as COPY resolved it. */
-export interface ExtraWrite extends WriteOptions {
+export interface ExtraWrite extends DirectoryWrite {
   /** The destination, clean and relative, as written (symlinks not resolved). */
   readonly destination: string;
   /** The destination resolved in the stage (its final symlink followed when `intoDirectory`). */
@@ -78,14 +80,16 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
   const owner = instruction.chown === undefined ? undefined : chownOwner({ spec: instruction.chown, view, location });
   const chmod = instruction.chmod === undefined ? undefined : parseChmod(instruction.chmod);
   const exclude = excludeMatcher(instruction);
-  const directories = await session.store.stepDirectories();
+  // COPY's layer goes straight into its tar; ADD's archives and downloads need a real directory.
+  const directories = extras === undefined ? undefined : await session.store.stepDirectories();
+  const sink = directories === undefined ? new TarSink({ now: session.now }) : new DirectorySink(directories.upper);
   const created: string[] = [];
   const times = new Map<string, number>();
-  const write: WriteOptions = { layer: directories.upper, view, owner, chmod, now: session.now };
+  const write: WriteOptions = { sink, view, owner, chmod, now: session.now };
   try {
     const join = (parent: string, name: string): string => (parent === '' ? name : `${parent}/${name}`);
     const copy = { ...write, tree, exclude, created, times };
-    const extra: ExtraWrite = { ...write, destination: relative, target, intoDirectory, exclude, created, times };
+    const extra: ExtraWrite = { ...write, layer: directories?.upper ?? '', destination: relative, target, intoDirectory, exclude, created, times };
     for (const match of matches) {
       const entry = tree.lstat(match.path);
       const isDirectory = match.path === '' || entry?.stats.isDirectory() === true;
@@ -117,11 +121,12 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
       makeParents({ ...write, path: posix.dirname(path) === '.' ? '' : posix.dirname(path), created });
       writeInline({ ...write, file, target: path });
     }
-    settleDirectories({ layer: directories.upper, view, created, times, now: session.now });
+    settleDirectories({ sink, view, created, times, now: session.now });
   } catch (error) {
-    await directories.discard();
+    await directories?.discard();
     throw error;
   }
   const names = [...instruction.sources.map((source) => extras?.display(source) ?? source), ...instruction.inline.map((file) => `<<${file.name}`)];
-  return { createdBy: `${instruction.keyword.toUpperCase()} ${names.join(' ')} ${written} # buildkit`, layer: await sealLayer({ session, directories }) };
+  const layer = sink instanceof TarSink ? await sealEntries({ session, sink }) : await sealLayer({ session, directories: directories as StepDirectories });
+  return { createdBy: `${instruction.keyword.toUpperCase()} ${names.join(' ')} ${written} # buildkit`, layer };
 }

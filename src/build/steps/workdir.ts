@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import type { WorkdirInstruction } from '../../dockerfile/index.js';
 import { makeParents, settleDirectories } from '../copy-files.js';
+import { DirectorySink } from '../layer-sink.js';
 import { stageUser } from './identity.js';
 import { sealLayer } from './layer.js';
 import { cachedStep } from '../step-cache.js';
@@ -27,8 +28,9 @@ async function makeWorkdir({ instruction, state, session }: StepInput<WorkdirIns
   const user = state.config.User === undefined || state.config.User === '' ? undefined : stageUser({ user: state.config.User, view, location: instruction.location });
   const directories = await session.store.stepDirectories();
   const created: string[] = [];
-  const write = { layer: directories.upper, view, owner: user, chmod: undefined, now: session.now };
+  const sink = new DirectorySink(directories.upper);
+  const write = { sink, view, owner: user, chmod: undefined, now: session.now };
   makeParents({ ...write, path: relative, created });
-  settleDirectories({ layer: directories.upper, view, created, times: new Map(), now: session.now });
+  settleDirectories({ sink, view, created, times: new Map(), now: session.now });
   return { createdBy: `${createdBy} # buildkit`, layer: await sealLayer({ session, directories }) };
 }
