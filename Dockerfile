@@ -7,14 +7,14 @@
 #
 # Offline, with a prebuilt checkout (npm ci && npm run build done beforehand): named contexts
 # stand in for the stages that need the network, as BuildKit's --build-context does:
-#   --build-context build=DIR                 DIR/src holds package.json, bin/, dist/src/ and the
+#   --build-context build=DIR                 DIR/src holds package.json, bin/, dist/src/, dist/bundle/ and the
 #                                             production node_modules/ (npm prune --omit=dev)
 #   --build-context runtime=docker-image://REF  an image with node, sh, util-linux, attr and patchelf
 
 # A Debian-based image with Node.js 24 and npm (glibc: its ld.so is what starts node).
 ARG NODE_IMAGE=docker.io/library/node:24-bookworm-slim
 
-# build: compile caisson, then keep only the production dependencies (undici, @noble/ciphers).
+# build: compile and bundle caisson, then keep only the production dependencies.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -22,8 +22,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY bin bin
+COPY scripts scripts
 COPY src src
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npx tsc -p tsconfig.json && node scripts/bundle.mjs && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # runtime: where node, the programs caisson runs for RUN (util-linux unshare, setpriv, mount;
 # attr getfattr, setfattr), patchelf (for assemble.sh) and the CA bundle are taken from.
@@ -37,6 +38,7 @@ FROM runtime AS assemble
 COPY --from=build /src/package.json /out/caisson/app/package.json
 COPY --from=build /src/bin /out/caisson/app/bin
 COPY --from=build /src/dist/src /out/caisson/app/dist/src
+COPY --from=build /src/dist/bundle /out/caisson/app/dist/bundle
 COPY --from=build /src/node_modules /out/caisson/app/node_modules
 COPY image/assemble.sh /usr/local/lib/caisson-assemble.sh
 RUN sh /usr/local/lib/caisson-assemble.sh /out

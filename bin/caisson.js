@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// caisson's command: runs the compiled CLI (dist/, built by `npm ci` / `npm run build`) on the
-// Node 24 the repository pins; an older node re-runs this file with the pinned one when present.
+// caisson's command: runs the compiled CLI (dist/, built by `npm ci` / `npm run build`: tsc, then
+// the bundle) on the Node 24 the repository pins; an older node re-runs this file with the pinned
+// one when present.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,11 +37,20 @@ function nodeCommand() {
   return words.slice(0, words.length - (process.argv.length - 1));
 }
 
+// The bundled CLI (scripts/bundle.mjs: a few files to load instead of some 300) when it is at least
+// as new as the compiled one, so that a bare `tsc` is never shadowed by an older bundle.
+function modified(relative) {
+  return statSync(fileURLToPath(new URL(relative, import.meta.url)), { throwIfNoEntry: false })?.mtimeMs;
+}
+const bundled = modified('../dist/bundle/cli/index.js');
+const compiled = modified('../dist/src/cli/index.js');
+const entry = bundled !== undefined && (compiled === undefined || bundled >= compiled) ? '../dist/bundle/cli/index.js' : '../dist/src/cli/index.js';
+
 let cli;
 try {
-  cli = await import('../dist/src/cli/index.js');
+  cli = await import(entry);
 } catch (error) {
-  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/src/cli')) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('/cli/index.js')) {
     console.error('caisson is not built yet: run "npm ci" (or "npm run build") in the caisson checkout.');
     process.exit(2);
   }

@@ -82,6 +82,8 @@ if (missing.length > 0) {
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+// The bundle bin/caisson.js runs (the tests that start caisson as a command run it).
+run(process.execPath, [join(root, 'scripts', 'bundle.mjs')]);
 const filters = process.argv.slice(2);
 // Two test files at a time: much of the suite waits on child processes (registries, skopeo,
 // umoci, mounts), and node's default on 2 cores is one file at a time.

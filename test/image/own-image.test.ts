@@ -75,6 +75,7 @@ function writePrebuilt(dir: string): void {
   for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(repo, file), join(src, file));
   cpSync(join(repo, 'bin'), join(src, 'bin'), { recursive: true });
   cpSync(join(repo, 'dist', 'src'), join(src, 'dist', 'src'), { recursive: true });
+  cpSync(join(repo, 'dist', 'bundle'), join(src, 'dist', 'bundle'), { recursive: true });
   const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
   for (const [path, entry] of Object.entries(lock.packages)) {
     if (path.startsWith('node_modules/') && entry.dev !== true) cpSync(join(repo, path), join(src, path), { recursive: true });
