@@ -10,7 +10,6 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, createWriteStream, rmSync, utimesSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { getGlobalDispatcher, interceptors, request } from 'undici';
@@ -125,6 +124,8 @@ export async function downloadFile(options: { readonly source: string; readonly 
   }
   if (response.statusCode < 200 || response.statusCode > 299) {
     await response.body.dump().catch(() => undefined);
+    // Loaded here only: importing node:http makes node load its own bundled undici (tens of ms at every start).
+    const { STATUS_CODES } = await import('node:http');
     const status = `${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''}`.trim();
     throw failure({ source, detail: `the server answered ${status}`, hint: 'Check the URL (and any credentials in it); the server refused to send the file.' });
   }
