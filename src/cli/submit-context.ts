@@ -56,7 +56,7 @@ async function packLocal(options: { readonly args: ParsedArgs; readonly context:
     throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `build context ${dir}: not a directory`, hint: 'Give the directory holding the files the Dockerfile copies (-c DIR or the last argument), or a git URL.' });
   }
   const dockerfile = dockerfileIn({ flag: args.string('dockerfile'), cwd: context.cwd, dir });
-  const scratch = await mkdtemp(join(tmpdir(), 'caisson-submit-'));
+  const scratch = await mkdtemp(join(tmpdir(), 'caisson-submit-pack-'));
   const cleanup = (): Promise<void> => rm(scratch, { recursive: true, force: true });
   try {
     const packed = await packContext({ dir, dockerfile: dockerfile.absolute, blobs: scratch });

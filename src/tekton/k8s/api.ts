@@ -69,7 +69,7 @@ export function clusterError(options: { error: unknown; what: string; server: st
   if (error instanceof CaissonError) return error;
   if (error instanceof ApiException) {
     const status = statusMessage(error.body);
-    const hint = error.code === 401 || error.code === 403 ? 'Check the kubeconfig user, or the service account\'s RBAC: it needs get on tasks, create and get on taskruns, get on pods/log (without Tekton: create and get on pods, get on pods/log).' : undefined;
+    const hint = error.code === 401 || error.code === 403 ? 'Check the kubeconfig user, or the service account\'s RBAC: it needs get on tasks, create, get and patch on taskruns, get on pods/log (without Tekton: create, get and delete on pods, get on pods/log, create on pods/attach for a local context).' : undefined;
     return new CaissonError({ code: 'ERR_CLUSTER', message: `${server} refused to ${what}: HTTP ${error.code}${status === '' ? '' : `: ${status}`}`, ...(hint === undefined ? {} : { hint }) });
   }
   const cause = rootCause(error);

@@ -75,8 +75,8 @@ export async function submitBuild(options: SubmitOptions): Promise<SubmitOutcome
   const call = clusterCall(cluster);
   if ((await checkTask({ cluster, namespace, custom })) === 'no-tekton') {
     options.progress(`Tekton Pipelines (${GROUP}/${VERSION}) is not installed on ${cluster.server}: running the Task's step as a plain Pod (no results, no Chains)`);
-    const local = options.source.kind === 'local' ? options.source : undefined;
-    const pod = await runPod({ ...options, pollMs: options.pollMs ?? 2000, source: local === undefined ? (options.source as SubmitSource) : { kind: 'stdin' }, ...(local === undefined ? {} : { stdinData: local.open }) });
+    const given = options.source;
+    const pod = await runPod({ ...options, pollMs: options.pollMs ?? 2000, ...(given.kind === 'local' ? { source: { kind: 'stdin' }, stdinData: given.open } : { source: given }) });
     return { kind: 'pod', pod };
   }
   const source: SubmitSource = options.source.kind === 'local' ? { kind: 'artifact', url: await options.source.push() } : options.source;
