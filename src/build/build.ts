@@ -3,30 +3,17 @@
  * once, independent ones concurrently, each waiting only for the stages it reads), the target
  * assembled into an image with the --label flags applied, and the image written to every output.
  */
-import { readFile } from 'node:fs/promises';
 import { CaissonError } from '../errors.js';
-import { join } from 'node:path';
 import { loadDockerfile, planBuild, type BuildPlan } from '../dockerfile/index.js';
 import { copyImage, DockerArchiveWriter, formatReference, OciLayout, parseReference, type Digest, type ImageTarget } from '../image/index.js';
 import { BuildSession } from './build-session.js';
 import { BuiltImage } from './built-image.js';
-import { ContextTree } from './context-tree.js';
+import { ContextTree, readContextIgnore } from './context-tree.js';
 import type { BuildOptions, BuildOutput, BuildResult, BuiltOutput } from './options.js';
-import { IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 import { squashAddedLayers } from './single-snapshot.js';
 import { contextSourceDigest } from './source-digest.js';
 import { runStage } from './stage-runner.js';
 import type { StageState } from './stage-state.js';
-
-/** `.dockerignore` rules: `<Dockerfile>.dockerignore` next to the Dockerfile first, else the context's. */
-async function readIgnore(options: BuildOptions): Promise<IgnoreMatcher> {
-  const candidates = [`${options.dockerfile.path}.dockerignore`, join(options.contextDir, '.dockerignore')];
-  for (const file of candidates) {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined) return new IgnoreMatcher({ patterns: parseIgnoreFile({ text, file }) });
-  }
-  return IgnoreMatcher.empty;
-}
 
 async function openOutput(options: { readonly output: BuildOutput; readonly build: BuildOptions }): Promise<{ target: ImageTarget; tags: string[]; name: string; abort: () => Promise<void> }> {
   const { output } = options;
@@ -69,7 +56,7 @@ async function digestWholeContext(options: { readonly session: BuildSession; rea
 export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.path });
   const plan = planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: options.platform, targets: options.targets, namedContexts: new Set(options.namedContexts.keys()) });
-  const context = new ContextTree({ root: options.contextDir, ignore: await readIgnore(options) });
+  const context = new ContextTree({ root: options.contextDir, ignore: await readContextIgnore({ dockerfile: options.dockerfile.path, contextDir: options.contextDir }) });
   const session = new BuildSession({ build: options, context });
   const logger = options.logger;
   try {

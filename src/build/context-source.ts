@@ -6,15 +6,20 @@
  *   git://…, https://….git, git@host:…, ssh://…, git+file:///abs/repo
  *                             a git repository checked out into scratch (see context-git.ts),
  *                             with `#ref[:subdir]` or kaniko's `#ref#commit`
+ *   oci://REGISTRY/REPO@sha256:…
+ *                             a context artifact (context-artifact.ts, what caisson submit
+ *                             pushes): its one tar layer, digest-checked, unpacked into scratch
  * `subPath` (`--context-sub-path`) then narrows any of them and must stay inside. gs://, s3://
  * and https:// tarball URLs are refused with a usage error. Nothing is read from the network
- * but by git.
+ * but by git and, for oci://, the registry.
  */
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CaissonError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { formatReference, type Reference } from '../image/index.js';
+import { CONTEXT_ARTIFACT_SCHEME, contextArtifactReference } from './context-artifact.js';
 import { fetchGitContext, parseGitSpec, type GitContextOptions, type GitContextSource } from './context-git.js';
 import { removeContextTree, unpackContextArchive } from './context-unpack.js';
 
@@ -39,6 +44,8 @@ export interface PrepareContextOptions {
   readonly scratch: string;
   /** Standard input, asked for only by tar://stdin. */
   readonly stdin: () => Promise<NodeJS.ReadableStream | AsyncIterable<Buffer>>;
+  /** Opens a context artifact's tar layer (oci://); absent where no registry is at hand. */
+  readonly openArtifact?: (reference: Reference) => Promise<AsyncIterable<Buffer>>;
   /** `--git`: the branch when a git URL names none, submodules, TLS verification. */
   readonly git?: GitContextOptions;
   /** `--context-sub-path`: a directory inside the context to use as the context. */
@@ -56,6 +63,7 @@ export type ContextSpec =
   | { readonly kind: 'dir'; readonly path: string }
   | { readonly kind: 'tar'; readonly path: string }
   | { readonly kind: 'stdin' }
+  | { readonly kind: 'artifact'; readonly reference: Reference }
   | { readonly kind: 'git'; readonly source: GitContextSource }
   | { readonly kind: 'unsupported'; readonly scheme: string; readonly shown: string };
 
@@ -74,6 +82,7 @@ export function parseContextSpec(options: { readonly spec: string; readonly cwd:
     const path = spec.slice('tar://'.length);
     return path === 'stdin' ? { kind: 'stdin' } : { kind: 'tar', path: resolve(cwd, path) };
   }
+  if (spec.startsWith(CONTEXT_ARTIFACT_SCHEME)) return { kind: 'artifact', reference: contextArtifactReference(spec) };
   const source = parseGitSpec({ spec, env: options.env });
   if (source !== undefined) return { kind: 'git', source };
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec)?.[1];
@@ -114,9 +123,9 @@ function missingInput(message: string, hint: string): CaissonError {
   return new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message, hint });
 }
 
-/** Unpacks tar://FILE or tar://stdin into `<scratch>/tar`. */
-async function prepareArchive(options: PrepareContextOptions, spec: { readonly kind: 'tar'; readonly path: string } | { readonly kind: 'stdin' }): Promise<{ dir: string; description: string }> {
-  const description = spec.kind === 'stdin' ? 'tar:stdin' : `tar:${spec.path}`;
+/** Unpacks tar://FILE, tar://stdin or an oci:// artifact's layer into `<scratch>/tar`. */
+async function prepareArchive(options: PrepareContextOptions, spec: { readonly kind: 'tar'; readonly path: string } | { readonly kind: 'stdin' } | { readonly kind: 'artifact'; readonly reference: Reference }): Promise<{ dir: string; description: string }> {
+  const description = spec.kind === 'stdin' ? 'tar:stdin' : spec.kind === 'artifact' ? `oci:${formatReference(spec.reference)}` : `tar:${spec.path}`;
   const what = `build context ${description}`;
   let source: AsyncIterable<Buffer>;
   const seen = { bytes: 0 };
@@ -125,6 +134,9 @@ async function prepareArchive(options: PrepareContextOptions, spec: { readonly k
     if (stats === undefined) throw missingInput(`${what}: no such file`, 'Give tar://FILE of an existing .tar, .tar.gz/.tgz or .tar.zst, or tar://stdin.');
     if (!stats.isFile()) throw missingInput(`${what}: not a file`, `For a directory give it as a path or dir://${spec.path}.`);
     source = createReadStream(spec.path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+  } else if (spec.kind === 'artifact') {
+    if (options.openArtifact === undefined) throw new CaissonError({ code: 'ERR_USAGE', message: `${what}: this command reads no registry`, hint: 'Give oci:// contexts to caisson build.' });
+    source = await options.openArtifact(spec.reference);
   } else {
     source = bytesOf(await options.stdin(), seen);
   }
@@ -165,6 +177,7 @@ export async function prepareContext(options: PrepareContextOptions): Promise<Pr
       break;
     case 'tar':
     case 'stdin':
+    case 'artifact':
       ({ dir: root, description } = await prepareArchive(options, spec));
       owned = true;
       break;

@@ -4,10 +4,11 @@
  * answer the same four questions, so the copy code does not care which it reads.
  */
 import { lstatSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import type { LayerView, ViewEntry } from './layer-view.js';
-import type { IgnoreMatcher } from './patterns/index.js';
+import { IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 import { linkTarget, resolveInside } from './resolve-inside.js';
 
 export interface SourceTree {
@@ -27,6 +28,20 @@ export interface SourceTree {
    * meaning nothing in the image.
    */
   readonly keepsOwners: boolean;
+}
+
+/** The files whose `.dockerignore` rules apply: `<Dockerfile>.dockerignore` next to the Dockerfile first, else the context's. */
+export function contextIgnoreFiles(options: { readonly dockerfile: string; readonly contextDir: string }): string[] {
+  return [`${options.dockerfile}.dockerignore`, join(options.contextDir, '.dockerignore')];
+}
+
+/** The `.dockerignore` rules of the first of {@link contextIgnoreFiles} that exists; none when neither does. */
+export async function readContextIgnore(options: { readonly dockerfile: string; readonly contextDir: string }): Promise<IgnoreMatcher> {
+  for (const file of contextIgnoreFiles(options)) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined) return new IgnoreMatcher({ patterns: parseIgnoreFile({ text, file }) });
+  }
+  return IgnoreMatcher.empty;
 }
 
 function outside(what: string, path: string, detail: string): CaissonError {

@@ -13,4 +13,6 @@ export { DEFAULT_CACHE_TTL_MS, type BuildOptions, type BuildOutput, type BuildRe
 export { checkGoPattern, goMatch, hasGlob, IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 export { prepareContext, type PreparedContext, type PrepareContextOptions } from './context-source.js';
 export { parseGitOptions, type GitContextOptions } from './context-git.js';
+export { CONTEXT_ARTIFACT_TYPE, openContextArtifact, pushContextArtifact, type PushContextOptions } from './context-artifact.js';
+export { packContext, type PackContextOptions } from './context-pack.js';
 export { warmImage, type WarmImageOptions, type WarmedImage } from './warm.js';

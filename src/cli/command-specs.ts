@@ -169,7 +169,7 @@ export const SUBMIT_FORWARDED = ['destination', 'dockerfile', 'context', 'build-
 export const SUBMIT_COMMAND: CommandSpec = {
   name: 'submit',
   describe: 'Build on a Kubernetes cluster: run the Tekton Task caisson (without Tekton, a plain Pod of its step) with these flags, stream its logs, exit with its status',
-  positionals: [{ name: 'context', describe: 'the build context: a git URL (the cluster clones it), or with --workspace-claim a directory inside the claim (or give -c/--context)' }],
+  positionals: [{ name: 'context', describe: 'the build context (default .): a local directory (packed, .dockerignore applied, and pushed next to the destination for a TaskRun or streamed to the plain Pod), a git URL (the cluster clones it), an oci:// context artifact, or with --workspace-claim a directory inside the claim (or give -c/--context)' }],
   rest: { name: 'FLAG', describe: 'after --: more caisson build flags, one per argument (the Task\'s EXTRA_ARGS)' },
   options: [
     ...BUILD_OPTIONS.filter((option) => (SUBMIT_FORWARDED as readonly string[]).includes(option.name)),
@@ -178,10 +178,12 @@ export const SUBMIT_COMMAND: CommandSpec = {
     { name: 'docker-config-secret', type: 'string', placeholder: 'NAME', describe: "a kubernetes.io/dockerconfigjson Secret (kubectl create secret docker-registry) with registry credentials, bound as the dockerconfig workspace (its .dockerconfigjson becomes config.json, DOCKER_CONFIG)" },
     { name: 'signing-secret', type: 'string', placeholder: 'NAME', describe: "a Secret in Tekton Chains' signing-secrets layout (cosign.key + cosign.password, or x509.pem; Chains' own is signing-secrets), bound as the signing-secrets workspace" },
     { name: 'cache-claim', type: 'string', placeholder: 'PVC', describe: "a PersistentVolumeClaim kept between builds, bound as the cache workspace (caisson's --cache-dir: layer store and local build cache)" },
+    { name: 'sslcertdir-configmap', type: 'string', placeholder: 'NAME', describe: 'a ConfigMap whose key ca.crt holds more CA certificates (PEM) to trust for registries, bound as the sslcertdir workspace (NODE_EXTRA_CA_CERTS)' },
+    { name: 'keep-pod', type: 'boolean', describe: 'without Tekton: keep the plain Pod when it succeeds (it is deleted then; a failed one is always kept for kubectl logs)' },
     { name: 'namespace', short: 'n', type: 'string', placeholder: 'NS', describe: "the namespace of the Task and the TaskRun (default: the kubeconfig context's, else default)" },
     { name: 'service-account', type: 'string', placeholder: 'NAME', describe: "the TaskRun's (or plain Pod's) service account (its secrets give registry and signing credentials; default: Tekton's default)" },
     { name: 'poll-interval', type: 'string', placeholder: 'DURATION', default: '2s', describe: "how often the TaskRun's (or plain Pod's) status is read (2s, 500ms)" },
-    { name: 'kubeconfig', type: 'string', placeholder: 'FILE', describe: "the kubeconfig (default: $KUBECONFIG's first file, else ~/.kube/config, else the pod's service account)" },
+    { name: 'kubeconfig', type: 'string', placeholder: 'FILE', describe: "the kubeconfig (default: $KUBECONFIG's files merged as kubectl merges them, else ~/.kube/config, else the pod's service account)" },
   ],
   load: () => import('./commands/submit.js'),
 };

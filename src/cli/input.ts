@@ -1,8 +1,22 @@
 /** Reads the files a command names (a Dockerfile path, or `-` for standard input). */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CaissonError } from '../errors.js';
 import type { CommandContext } from './context.js';
+
+/**
+ * kaniko's rule for -f: PATH relative to the working directory when it is there, else inside the
+ * context; `<context>/Dockerfile` without -f; `-` (standard input) as is.
+ */
+export function dockerfileLocation(options: { readonly flag: string | undefined; readonly cwd: string; readonly contextDir: string }): string {
+  const { flag } = options;
+  if (flag === undefined) return resolve(options.contextDir, 'Dockerfile');
+  if (flag === '-') return '-';
+  const fromCwd = resolve(options.cwd, flag);
+  const inContext = resolve(options.contextDir, flag);
+  return statSync(fromCwd, { throwIfNoEntry: false }) === undefined && statSync(inContext, { throwIfNoEntry: false }) !== undefined ? inContext : fromCwd;
+}
 
 /** Reads the Dockerfile a command names: a path (default `Dockerfile`), or `-` for standard input. */
 export async function readDockerfile(context: CommandContext, given: string | undefined): Promise<{ file: string; text: string }> {

@@ -1,129 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCaisson } from '../support/cli.js';
-
-/** What the fake API server does for one test, and what it saw. */
-interface Scenario {
-  readonly task: 'present' | 'missing' | 'no-tekton';
-  readonly outcome: 'True' | 'False';
-  readonly created: unknown[];
-  readonly logQueries: string[];
-  readonly authorization: string[];
-  readonly pods: unknown[];
-  reads: number;
-  podReads: number;
-}
-
-const RUN = 'caisson-x7k2p';
-const POD = `${RUN}-pod`;
-
-function scenario(task: Scenario['task'], outcome: Scenario['outcome'] = 'True'): Scenario {
-  return { task, outcome, created: [], logQueries: [], authorization: [], pods: [], reads: 0, podReads: 0 };
-}
-
-function send(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
-}
-
-function notFound(response: ServerResponse, message: string): void {
-  send(response, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason: 'NotFound', code: 404 });
-}
-
-/** Answers exactly the Kubernetes API paths caisson submit uses, for namespace builds. */
-function handle(state: Scenario, request: IncomingMessage, response: ServerResponse): void {
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  state.authorization.push(request.headers.authorization ?? '');
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const route = `${request.method} ${url.pathname}`;
-    if (route === 'GET /apis/tekton.dev/v1/namespaces/builds/tasks/caisson') {
-      if (state.task === 'present') return send(response, 200, { apiVersion: 'tekton.dev/v1', kind: 'Task', metadata: { name: 'caisson', namespace: 'builds' } });
-      return notFound(response, state.task === 'missing' ? 'tasks.tekton.dev "caisson" not found' : '404 page not found');
-    }
-    if (route === 'GET /apis') {
-      const groups = state.task === 'no-tekton' ? [] : [{ name: 'tekton.dev', versions: [{ groupVersion: 'tekton.dev/v1', version: 'v1' }], preferredVersion: { groupVersion: 'tekton.dev/v1', version: 'v1' } }];
-      return send(response, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
-    }
-    if (route === 'POST /apis/tekton.dev/v1/namespaces/builds/taskruns') {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata: Record<string, unknown> };
-      state.created.push(body);
-      return send(response, 201, { ...body, metadata: { ...body.metadata, name: RUN } });
-    }
-    if (route === `GET /apis/tekton.dev/v1/namespaces/builds/taskruns/${RUN}`) {
-      state.reads += 1;
-      const started = state.reads > 1;
-      const done = state.logQueries.length > 0;
-      const condition = done
-        ? { type: 'Succeeded', status: state.outcome, reason: state.outcome === 'True' ? 'Succeeded' : 'Failed', message: state.outcome === 'True' ? 'All Steps have completed executing' : '"step-build-and-push" exited with code 3' }
-        : { type: 'Succeeded', status: 'Unknown', reason: 'Running' };
-      const results = done && state.outcome === 'True' ? [{ name: 'IMAGE_DIGEST', value: `sha256:${'a'.repeat(64)}` }, { name: 'IMAGE_URL', value: 'registry.example/app:1' }] : [];
-      return send(response, 200, { metadata: { name: RUN, namespace: 'builds' }, status: { ...(started ? { podName: POD } : {}), conditions: [condition], results } });
-    }
-    if (route === 'POST /api/v1/namespaces/builds/pods') {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata: Record<string, unknown> };
-      state.pods.push(body);
-      return send(response, 201, { ...body, metadata: { ...body.metadata, name: POD } });
-    }
-    if (route === `GET /api/v1/namespaces/builds/pods/${POD}`) {
-      state.podReads += 1;
-      return send(response, 200, { apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: 'builds' }, status: podStatus(state) });
-    }
-    if (route === `GET /api/v1/namespaces/builds/pods/${POD}/log`) {
-      state.logQueries.push(url.search);
-      response.writeHead(200, { 'content-type': 'text/plain' });
-      response.write('INFO building stage 0\n');
-      setTimeout(() => response.end(state.outcome === 'True' ? 'INFO pushed registry.example/app:1\n' : 'ERROR Dockerfile:3: RUN exited with 3\n'), 20);
-      return;
-    }
-    send(response, 418, { kind: 'Status', message: `unexpected ${route}` });
-  });
-}
-
-/** The plain Pod's status: Pending (container creating), Running until its log was read, then done. */
-function podStatus(state: Scenario): Record<string, unknown> {
-  const container = (containerState: unknown): unknown => [{ name: 'build-and-push', image: 'builder.example/caisson:1', imageID: '', ready: false, restartCount: 0, state: containerState }];
-  if (state.podReads === 1) return { phase: 'Pending', containerStatuses: container({ waiting: { reason: 'ContainerCreating' } }) };
-  if (state.logQueries.length === 0) return { phase: 'Running', containerStatuses: container({ running: { startedAt: '2026-01-01T00:00:00Z' } }) };
-  const ok = state.outcome === 'True';
-  return { phase: ok ? 'Succeeded' : 'Failed', containerStatuses: container({ terminated: { exitCode: ok ? 0 : 3, reason: ok ? 'Completed' : 'Error' } }) };
-}
-
-async function listen(state: Scenario): Promise<{ server: Server; url: string }> {
-  const server = createServer((request, response) => handle(state, request, response));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-function kubeconfig(server: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: test',
-    '  cluster:',
-    `    server: ${server}`,
-    '    insecure-skip-tls-verify: true',
-    'users:',
-    '- name: tester',
-    '  user:',
-    '    token: test-token-123',
-    'contexts:',
-    '- name: test',
-    '  context:',
-    '    cluster: test',
-    '    user: tester',
-    '    namespace: builds',
-    'current-context: test',
-    '',
-  ].join('\n');
-}
+import { kubeScenario as scenario, listenKubeApi, testKubeconfig as kubeconfig, type KubeScenario as Scenario } from '../support/kube-api.js';
 
 describe('caisson submit', () => {
   let dir: string;
@@ -135,14 +18,13 @@ describe('caisson submit', () => {
   });
 
   async function submit(state: Scenario, argv: readonly string[]): Promise<Awaited<ReturnType<typeof runCaisson>>> {
-    const { server, url } = await listen(state);
+    const api = await listenKubeApi(state);
     try {
       const file = join(dir, 'kubeconfig');
-      await writeFile(file, kubeconfig(url));
+      await writeFile(file, kubeconfig(api.url));
       return await runCaisson(['submit', '--poll-interval', '10ms', ...argv], { cwd: dir, env: { KUBECONFIG: file, HOME: dir } });
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await api.close();
     }
   }
 
@@ -188,9 +70,9 @@ describe('caisson submit', () => {
     assert.deepEqual(spec.params, [{ name: 'IMAGE', value: 'registry.example/app:1' }, { name: 'CONTEXT', value: 'app' }]);
   });
 
-  it('binds --docker-config-secret, --signing-secret and --cache-claim as the Task\'s optional workspaces', async () => {
+  it('binds --docker-config-secret, --signing-secret, --cache-claim and --sslcertdir-configmap as the Task\'s optional workspaces', async () => {
     const state = scenario('present');
-    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1', '--docker-config-secret', 'regcred', '--signing-secret', 'signing-secrets', '--cache-claim', 'build-cache']);
+    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1', '--docker-config-secret', 'regcred', '--signing-secret', 'signing-secrets', '--cache-claim', 'build-cache', '--sslcertdir-configmap', 'registry-ca']);
     assert.equal(result.code, 0, result.stderr);
     const spec = (state.created[0] as { spec: { workspaces: unknown[] } }).spec;
     assert.deepEqual(spec.workspaces, [
@@ -198,6 +80,7 @@ describe('caisson submit', () => {
       { name: 'dockerconfig', secret: { secretName: 'regcred', items: [{ key: '.dockerconfigjson', path: 'config.json' }] } },
       { name: 'signing-secrets', secret: { secretName: 'signing-secrets' } },
       { name: 'cache', persistentVolumeClaim: { claimName: 'build-cache' } },
+      { name: 'sslcertdir', configMap: { name: 'registry-ca' } },
     ]);
   });
 
@@ -279,6 +162,16 @@ describe('caisson submit', () => {
     assert.match(result.stderr, /INFO building stage 0\nINFO pushed registry\.example\/app:1\n/);
     assert.match(result.stderr, /Pod builds\/caisson-x7k2p-pod succeeded/);
     assert.equal(result.stdout, '');
+    assert.deepEqual(state.deleted, ['caisson-x7k2p-pod'], 'a pod that succeeded is deleted');
+    assert.match(result.stderr, /deleted Pod builds\/caisson-x7k2p-pod \(--keep-pod keeps it\)/);
+  });
+
+  it('keeps the plain Pod that succeeded with --keep-pod', async () => {
+    const state = scenario('no-tekton');
+    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1', '--keep-pod']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(state.deleted, []);
+    assert.ok(!state.requests.some((route) => route.startsWith('DELETE ')), state.requests.join('\n'));
   });
 
   it('binds --workspace-claim as the plain Pod\'s source volume, and takes the default builder image from the Task', async () => {
@@ -293,7 +186,7 @@ describe('caisson submit', () => {
 
   it('mounts the optional workspaces\' volumes in the plain Pod where the Task\'s step expects them', async () => {
     const state = scenario('no-tekton');
-    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1', '--docker-config-secret', 'regcred', '--signing-secret', 'signing-secrets', '--cache-claim', 'build-cache']);
+    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1', '--docker-config-secret', 'regcred', '--signing-secret', 'signing-secrets', '--cache-claim', 'build-cache', '--sslcertdir-configmap', 'registry-ca']);
     assert.equal(result.code, 0, result.stderr);
     const spec = (state.pods[0] as { spec: { volumes: unknown[]; containers: { args: string[]; env: { name: string; value?: string }[]; volumeMounts: unknown[] }[] } }).spec;
     assert.deepEqual(spec.volumes, [
@@ -301,6 +194,7 @@ describe('caisson submit', () => {
       { name: 'dockerconfig', secret: { secretName: 'regcred', items: [{ key: '.dockerconfigjson', path: 'config.json' }] } },
       { name: 'signing-secrets', secret: { secretName: 'signing-secrets' } },
       { name: 'cache', persistentVolumeClaim: { claimName: 'build-cache' } },
+      { name: 'sslcertdir', configMap: { name: 'registry-ca' } },
     ]);
     const [container] = spec.containers;
     assert.ok(container !== undefined);
@@ -309,19 +203,23 @@ describe('caisson submit', () => {
       { name: 'dockerconfig', mountPath: '/workspace/dockerconfig', readOnly: true },
       { name: 'signing-secrets', mountPath: '/workspace/signing-secrets', readOnly: true },
       { name: 'cache', mountPath: '/workspace/cache' },
+      { name: 'sslcertdir', mountPath: '/workspace/sslcertdir', readOnly: true },
     ]);
     assert.ok(container.args.includes('--cache-dir=/workspace/cache'), container.args.join(' '));
     assert.ok(container.args.includes('--signing-secrets=/workspace/signing-secrets'), container.args.join(' '));
     assert.deepEqual(container.env.find((entry) => entry.name === 'DOCKER_CONFIG'), { name: 'DOCKER_CONFIG', value: '/workspace/dockerconfig' });
-    assert.ok(!container.env.some((entry) => entry.name === 'NODE_EXTRA_CA_CERTS'), 'sslcertdir stays unbound');
+    assert.deepEqual(container.env.find((entry) => entry.name === 'NODE_EXTRA_CA_CERTS'), { name: 'NODE_EXTRA_CA_CERTS', value: '/workspace/sslcertdir/ca.crt' });
   });
 
   it('exits non-zero naming the plain Pod, its container\'s reason and exit code when it fails', async () => {
-    const result = await submit(scenario('no-tekton', 'False'), ['git://git.example/app#main', '-d', 'registry.example/app:1']);
+    const state = scenario('no-tekton', 'False');
+    const result = await submit(state, ['git://git.example/app#main', '-d', 'registry.example/app:1']);
     assert.equal(result.code, 8);
     assert.match(result.stderr, /ERROR Dockerfile:3: RUN exited with 3/);
     assert.match(result.stderr, /Pod builds\/caisson-x7k2p-pod failed: container build-and-push ended Error, exit code 3/);
     assert.match(result.stderr, /kubectl describe pod caisson-x7k2p-pod -n builds/);
+    assert.match(result.stderr, /The pod is kept: kubectl logs caisson-x7k2p-pod -n builds/);
+    assert.deepEqual(state.deleted, [], 'a failed pod is kept');
   });
 
   it('names the server when the cluster cannot be reached', async () => {
@@ -336,11 +234,19 @@ describe('caisson submit', () => {
     assert.match(result.stderr, new RegExp(`cannot reach the Kubernetes API server ${server.replaceAll('.', '\\.')} to read Task caisson: ECONNREFUSED`));
   });
 
-  it('refuses a local directory context, and a missing kubeconfig, with hints', async () => {
-    const local = await runCaisson(['submit', '.', '-d', 'registry.example/app:1'], { cwd: dir, env: { HOME: dir } });
-    assert.equal(local.code, 2);
-    assert.match(local.stderr, /the context "\." is not reachable from the cluster/);
-    assert.match(local.stderr, /--workspace-claim/);
+  it('refuses a context the cluster cannot get, a Dockerfile outside a local context, and a missing kubeconfig, with hints', async () => {
+    const s3 = await runCaisson(['submit', 's3://bucket/context.tgz', '-d', 'registry.example/app:1'], { cwd: dir, env: { HOME: dir } });
+    assert.equal(s3.code, 2);
+    assert.match(s3.stderr, /the context "s3:\/\/bucket\/context\.tgz" is not reachable from the cluster/);
+    assert.match(s3.stderr, /--workspace-claim/);
+    await mkdir(join(dir, 'app'), { recursive: true });
+    await writeFile(join(dir, 'outside.Dockerfile'), 'FROM scratch\n');
+    const outside = await runCaisson(['submit', 'app', '-f', 'outside.Dockerfile', '-d', 'registry.example/app:1'], { cwd: dir, env: { HOME: dir } });
+    assert.equal(outside.code, 2);
+    assert.match(outside.stderr, /the Dockerfile \S+outside\.Dockerfile is outside the context \S+app, which is all the cluster gets/);
+    const stdin = await runCaisson(['submit', 'app', '-f', '-', '-d', 'registry.example/app:1'], { cwd: dir, env: { HOME: dir } });
+    assert.equal(stdin.code, 2);
+    assert.match(stdin.stderr, /--dockerfile - \(standard input\) cannot reach the cluster/);
     const none = await runCaisson(['submit', 'git://git.example/app', '-d', 'registry.example/app:1'], { cwd: dir, env: { HOME: dir } });
     assert.equal(none.code, 4);
     assert.match(none.stderr, /no Kubernetes cluster configured/);

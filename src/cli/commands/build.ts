@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
-import { buildImage, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext, type PreparedContext } from '../../build/index.js';
+import { buildImage, openContextArtifact, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext, type PreparedContext } from '../../build/index.js';
 import { CaissonError } from '../../errors.js';
 import { checkCompressionLevel, defaultCacheDirectory, type SnapshotMode } from '../../fs/index.js';
 import type { SandboxMode } from '../../exec/index.js';
@@ -20,7 +20,7 @@ import type { SignedBuild } from '../build-signing.js';
 import type { Statement } from '../../supplychain/index.js';
 import { checkResultsFit, tektonResults, worstCaseResults, writeTektonResults, type PushedImage } from '../../tekton/index.js';
 import type { CommandContext } from '../context.js';
-import { readDockerfile } from '../input.js';
+import { dockerfileLocation, readDockerfile } from '../input.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
 import { containerKeepPaths } from '../container-keep.js';
 import { sandboxDecision } from '../sandbox.js';
@@ -61,6 +61,21 @@ async function withContext(args: ParsedArgs, context: CommandContext, build: (pr
           yield bytes;
         })();
       },
+      // oci:// (what caisson submit pushes): read with this command's registry flags, --insecure-pull and friends.
+      openArtifact: async (reference) => {
+        const registry = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts: [], pullHosts: [reference.registry] } }));
+        const layer = await openContextArtifact({ registry, reference }).catch(async (error: unknown) => {
+          await registry.close();
+          throw error;
+        });
+        return (async function* () {
+          try {
+            yield* layer;
+          } finally {
+            await registry.close();
+          }
+        })();
+      },
       ...(subPath === undefined ? {} : { subPath }),
       ...(git === undefined ? {} : { git: parseGitOptions(git) }),
       env: context.env,
@@ -76,16 +91,6 @@ async function withContext(args: ParsedArgs, context: CommandContext, build: (pr
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-/** kaniko's rule: -f PATH relative to the working directory when it is there, else inside the context. */
-function dockerfilePath(args: ParsedArgs, context: CommandContext, contextDir: string): string {
-  const flag = args.string('dockerfile');
-  if (flag === undefined) return resolve(contextDir, 'Dockerfile');
-  if (flag === '-') return '-';
-  const fromCwd = resolve(context.cwd, flag);
-  const inContext = resolve(contextDir, flag);
-  return statSync(fromCwd, { throwIfNoEntry: false }) === undefined && statSync(inContext, { throwIfNoEntry: false }) !== undefined ? inContext : fromCwd;
 }
 
 /** `--secret id=ID[,src=FILE|env=VAR]`; a bare id reads the environment variable of that name. */
@@ -228,7 +233,7 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
 async function buildIn(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly prepared: PreparedContext; readonly sandbox: SandboxMode }): Promise<void> {
   const { args, context, prepared, sandbox } = options;
   const contextDir = prepared.dir;
-  const absolute = dockerfilePath(args, context, contextDir);
+  const absolute = dockerfileLocation({ flag: args.string('dockerfile'), cwd: context.cwd, contextDir });
   const shown = absolute === '-' ? '-' : relative(context.cwd, absolute);
   const dockerfile = await readDockerfile(context, shown.startsWith('..') ? absolute : shown);
   const destinations = args.strings('destination').map((text) => formatReference(parseReference(text)));

@@ -1,27 +1,40 @@
 /**
  * `caisson submit`: builds on a Kubernetes cluster. Creates a TaskRun of the installed Task
  * `caisson` with the build flags as its params, streams the build step's log to stderr, prints
- * the TaskRun's results to stdout and exits with its status. The context must be reachable from
- * the cluster: a git URL (caisson clones it in the step) or a PersistentVolumeClaim
- * (--workspace-claim); a local directory is refused, since nothing uploads it. The Task's
- * optional workspaces are bound from --docker-config-secret, --signing-secret and --cache-claim. On a cluster
- * without Tekton, the Task's step runs as a plain Pod (same image, command, args and
- * securityContext): its log and exit status, but no results and no Chains.
+ * the TaskRun's results to stdout and exits with its status. The context is a local directory
+ * (the default; packed and pushed next to the destination, or streamed to a plain Pod), a git
+ * URL (caisson clones it in the step), an oci:// context artifact, or a PersistentVolumeClaim
+ * (--workspace-claim): see submit-context.ts. The Task's optional workspaces are bound from
+ * --docker-config-secret, --signing-secret, --cache-claim and --sslcertdir-configmap. On a
+ * cluster without Tekton, the Task's step runs as a plain Pod (same image, command, args and
+ * securityContext): its log and exit status, but no results and no Chains. SIGINT/SIGTERM
+ * cancel the TaskRun (or delete the Pod).
  */
 import { homedir } from 'node:os';
-import { parseGitSpec } from '../../build/context-git.js';
 import { CaissonError } from '../../errors.js';
 import { caissonTask } from '../../tekton/index.js';
-import { findKubeConfig, submitBuild, type SubmitParams, type SubmitSource, type SubmitWorkspaces } from '../../tekton/k8s/index.js';
+import { findKubeConfig, submitBuild, type SubmitOptions, type SubmitParams, type SubmitWorkspaces } from '../../tekton/k8s/index.js';
 import { BUILD_OPTIONS } from '../build-flags.js';
 import type { CommandContext } from '../context.js';
 import type { ParsedArgs } from '../spec.js';
+import { submitContext } from '../submit-context.js';
 import { parseDuration } from '../units.js';
 import { caissonVersion } from '../version.js';
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const params = submitParams(args);
-  const source = submitSource(args);
+  const pollMs = parseDuration({ flag: '--poll-interval', text: args.string('poll-interval') ?? '2s' });
+  // The context first: a usage error in it comes before any cluster is looked for.
+  const { source, dockerfile, cleanup } = await submitContext({ args, context, image: params.image });
+  try {
+    await submitTo({ args, context, source, params: dockerfile === undefined ? params : { ...params, dockerfile }, pollMs });
+  } finally {
+    await cleanup();
+  }
+}
+
+async function submitTo(options: { args: ParsedArgs; context: CommandContext; source: SubmitOptions['source']; params: SubmitParams; pollMs: number }): Promise<void> {
+  const { args, context } = options;
   const kubeconfig = args.string('kubeconfig');
   const cluster = findKubeConfig({
     ...(kubeconfig === undefined ? {} : { explicit: kubeconfig }),
@@ -36,14 +49,16 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
   const outcome = await submitBuild({
     cluster,
     namespace,
-    source,
-    params,
+    source: options.source,
+    params: options.params,
     workspaces: submitWorkspaces(args),
     ...(serviceAccount === undefined ? {} : { serviceAccount }),
     writeLog: context.stderr,
     progress: (message) => context.logger.info(message),
-    pollMs: parseDuration({ flag: '--poll-interval', text: args.string('poll-interval') ?? '2s' }),
+    pollMs: options.pollMs,
     task: caissonTask({ version: caissonVersion(), flags: BUILD_OPTIONS }),
+    ...(context.signal === undefined ? {} : { signal: context.signal }),
+    ...(args.bool('keep-pod') ? { keepPod: true } : {}),
   });
   if (outcome.kind === 'pod') {
     context.logger.info(`Pod ${namespace}/${outcome.pod} succeeded`);
@@ -92,19 +107,6 @@ function submitWorkspaces(args: ParsedArgs): SubmitWorkspaces {
     ...optional('dockerConfigSecret', args.string('docker-config-secret')),
     ...optional('signingSecret', args.string('signing-secret')),
     ...optional('cacheClaim', args.string('cache-claim')),
+    ...optional('sslCertConfigMap', args.string('sslcertdir-configmap')),
   };
-}
-
-/** Where the cluster finds the context: a git URL, or a path in --workspace-claim. */
-function submitSource(args: ParsedArgs): SubmitSource {
-  const spec = args.string('context') ?? args.positional;
-  const claim = args.string('workspace-claim');
-  if (claim !== undefined) return { kind: 'claim', claim, path: spec ?? './' };
-  const git = spec === undefined ? undefined : parseGitSpec({ spec, env: {} });
-  if (spec !== undefined && git !== undefined && !/^(git\+)?file:/i.test(spec)) return { kind: 'git', url: spec };
-  throw new CaissonError({
-    code: 'ERR_USAGE',
-    message: `caisson submit: the context ${spec === undefined ? '(none given)' : `"${spec}"`} is not reachable from the cluster`,
-    hint: 'Give a git URL (-c git://host/repo#ref or https://host/repo.git#ref; the step clones it), or put the context on a PersistentVolumeClaim and give --workspace-claim NAME with --context as the path inside it.',
-  });
 }

@@ -9,5 +9,5 @@
 export { findKubeConfig, SERVICE_ACCOUNT_DIR, type FoundKubeConfig, type KubeConfigSources } from './kubeconfig.js';
 export { clusterError } from './api.js';
 export { podManifest, SOURCE_PATH, workspacePath, type PodOptions } from './pod.js';
-export { STEP_CONTAINER, submitBuild, TASK_NAME, type SubmitOptions, type SubmitOutcome } from './submit.js';
+export { STEP_CONTAINER, submitBuild, TASK_NAME, type LocalContext, type SubmitOptions, type SubmitOutcome } from './submit.js';
 export { sourceVolume, taskRunManifest, taskRunParams, workspaceVolumes, type SubmitParams, type SubmitWorkspaces, type WorkspaceVolume, type TaskParam, type SubmitSource, type TaskRunOptions } from './taskrun.js';

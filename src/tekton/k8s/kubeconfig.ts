@@ -13,7 +13,7 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 export interface KubeConfigSources {
   /** --kubeconfig: this file and no other. */
   readonly explicit?: string;
-  /** $KUBECONFIG: a path list (`:`-separated); the first file that exists is used. */
+  /** $KUBECONFIG: a path list (`:`-separated); its existing files are merged as kubectl merges them. */
   readonly kubeconfigEnv?: string;
   /** The home directory: ~/.kube/config. */
   readonly home?: string;
@@ -34,21 +34,17 @@ export interface FoundKubeConfig {
 }
 
 /**
- * The kubeconfig, looked up as kubectl does: --kubeconfig, else the first existing file of
- * $KUBECONFIG, else ~/.kube/config, else the in-cluster service account. Files are not merged
- * (kubectl merges a $KUBECONFIG list; caisson takes its first file).
+ * The kubeconfig, looked up as kubectl does: --kubeconfig, else the existing files of
+ * $KUBECONFIG merged (see {@link mergeKubeConfigs}), else ~/.kube/config, else the in-cluster
+ * service account.
  */
 export function findKubeConfig(sources: KubeConfigSources): FoundKubeConfig {
-  const file = kubeconfigFile(sources);
-  const config = new KubeConfig();
+  const files = kubeconfigFiles(sources);
+  let config = new KubeConfig();
   let source: string;
-  if (file !== undefined) {
-    try {
-      config.loadFromFile(file);
-    } catch (error) {
-      throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `cannot read the kubeconfig ${file}: ${(error as Error).message}`, hint: 'Give a valid file with --kubeconfig or $KUBECONFIG.' });
-    }
-    source = file;
+  if (files.length > 0) {
+    config = mergeKubeConfigs(files.map(loadFile));
+    source = files.join(':');
   } else if (sources.serviceHost !== undefined && sources.serviceHost !== '') {
     const dir = sources.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
     const port = sources.servicePort ?? '443';
@@ -71,12 +67,44 @@ export function findKubeConfig(sources: KubeConfigSources): FoundKubeConfig {
   return { config, source, server: cluster.server, ...(namespace === undefined || namespace === '' ? {} : { namespace }) };
 }
 
-function kubeconfigFile(sources: KubeConfigSources): string | undefined {
-  if (sources.explicit !== undefined) return sources.explicit;
+/**
+ * Several kubeconfigs as one, by kubectl's rules: clusters, users and contexts merged by name,
+ * the first file to define a name winning; current-context from the first file that sets it.
+ * Relative paths in each file were already made absolute against that file's directory.
+ */
+export function mergeKubeConfigs(configs: readonly KubeConfig[]): KubeConfig {
+  const firstByName = <T extends { readonly name: string }>(lists: readonly (readonly T[])[]): T[] => {
+    const kept = new Map<string, T>();
+    for (const item of lists.flat()) if (!kept.has(item.name)) kept.set(item.name, item);
+    return [...kept.values()];
+  };
+  const merged = new KubeConfig();
+  merged.loadFromOptions({
+    clusters: firstByName(configs.map((config) => config.clusters)),
+    users: firstByName(configs.map((config) => config.users)),
+    contexts: firstByName(configs.map((config) => config.contexts)),
+    currentContext: configs.map((config) => config.currentContext).find((name) => typeof name === 'string' && name !== '') ?? '',
+  });
+  return merged;
+}
+
+function loadFile(file: string): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    config.loadFromFile(file);
+  } catch (error) {
+    throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `cannot read the kubeconfig ${file}: ${(error as Error).message}`, hint: 'Give a valid file with --kubeconfig or $KUBECONFIG.' });
+  }
+  return config;
+}
+
+/** --kubeconfig alone, else $KUBECONFIG's existing files (missing ones skipped, as kubectl does), else ~/.kube/config. */
+function kubeconfigFiles(sources: KubeConfigSources): string[] {
+  if (sources.explicit !== undefined) return [sources.explicit];
   const listed = (sources.kubeconfigEnv ?? '').split(':').filter((path) => path !== '');
-  const existing = listed.find((path) => existsSync(path));
-  if (existing !== undefined) return existing;
-  if (sources.home === undefined) return undefined;
+  const existing = [...new Set(listed)].filter((path) => existsSync(path));
+  if (existing.length > 0) return existing;
+  if (sources.home === undefined) return [];
   const home = join(sources.home, '.kube', 'config');
-  return existsSync(home) ? home : undefined;
+  return existsSync(home) ? [home] : [];
 }

@@ -37,6 +37,11 @@ export interface PodOptions {
   readonly serviceAccount?: string;
 }
 
+/** Volumes mounted read-only: Secrets and ConfigMaps. */
+function readOnlyVolume(volume: Record<string, unknown>): boolean {
+  return 'secret' in volume || 'configMap' in volume;
+}
+
 /** The Pod (v1), named by the server from generateName `caisson-`; its one container is the Task's step. */
 export function podManifest(options: PodOptions): Record<string, unknown> {
   const spec = mapAt(options.task, 'spec');
@@ -78,7 +83,9 @@ export function podManifest(options: PodOptions): Record<string, unknown> {
     args,
     env: [...kept, { name: UID_VAR, valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } }],
     securityContext: plain(step['securityContext'] ?? null),
-    volumeMounts: volumes.map((volume) => ({ name: volume.name, mountPath: workspacePath(volume.name), ...('secret' in volume ? { readOnly: true } : {}) })),
+    volumeMounts: volumes.map((volume) => ({ name: volume.name, mountPath: workspacePath(volume.name), ...(readOnlyVolume(volume) ? { readOnly: true } : {}) })),
+    // tar://stdin: the context arrives on standard input, which closes when caisson submit detaches.
+    ...(options.source.kind === 'stdin' ? { stdin: true, stdinOnce: true } : {}),
   };
   return {
     apiVersion: 'v1',

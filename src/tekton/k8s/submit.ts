@@ -2,12 +2,15 @@
  * `caisson submit`'s work: check the Task `caisson` is installed, create a TaskRun of it,
  * stream its build step's logs, and wait for its Succeeded condition. On a cluster without
  * Tekton (no tekton.dev/v1 API), the Task's step runs as a plain Pod instead (pod-run.ts).
+ * A local context is pushed to a registry for a TaskRun (a Task step has no stdin) and streamed
+ * to the plain Pod's stdin. An abort of `signal` (SIGINT, SIGTERM) cancels the TaskRun as
+ * `tkn taskrun cancel` does, or deletes the Pod, and throws ERR_BUILD_INTERRUPTED.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, ApisApi, CustomObjectsApi } from '@kubernetes/client-node';
 import { CaissonError } from '../../errors.js';
 import type { YamlMap } from '../yaml.js';
-import { clusterCall, clusterError, followLog } from './api.js';
+import { clusterCall, clusterError, followLog, interrupted, throwIfInterrupted, type ClusterCall } from './api.js';
 import type { FoundKubeConfig } from './kubeconfig.js';
 import { runPod } from './pod-run.js';
 import { taskRunManifest, type SubmitParams, type SubmitSource, type SubmitWorkspaces } from './taskrun.js';
@@ -22,7 +25,7 @@ export interface SubmitOptions {
   readonly cluster: FoundKubeConfig;
   readonly namespace: string;
   readonly serviceAccount?: string;
-  readonly source: SubmitSource;
+  readonly source: SubmitSource | LocalContext;
   readonly params: SubmitParams;
   /** The Task's optional workspaces to bind (the plain Pod mounts them). */
   readonly workspaces?: SubmitWorkspaces;
@@ -34,6 +37,19 @@ export interface SubmitOptions {
   readonly pollMs?: number;
   /** The Task `caisson` as `caisson tekton task` renders it: the plain Pod runs its step when Tekton is absent. */
   readonly task: YamlMap;
+  /** Aborted on SIGINT/SIGTERM: the TaskRun is cancelled, the plain Pod deleted. */
+  readonly signal?: AbortSignal;
+  /** Keep the plain Pod when it succeeded (it is deleted by default; a failed one is always kept). */
+  readonly keepPod?: boolean;
+}
+
+/** A context on this machine, packed as one tarball: pushed to a registry for a TaskRun, sent to the plain Pod's stdin. */
+export interface LocalContext {
+  readonly kind: 'local';
+  /** The tarball's bytes (plain, gzip or zstd tar), for the Pod's standard input. */
+  readonly open: () => AsyncIterable<Buffer>;
+  /** Pushes the tarball as an artifact the cluster can pull; resolves with the CONTEXT to give (oci://…@sha256:…). */
+  readonly push: () => Promise<string>;
 }
 
 /** What succeeded: a TaskRun with its results, or (without Tekton) a plain Pod, which has none. */
@@ -54,31 +70,49 @@ interface TaskRunObject {
 
 /** Creates the TaskRun (or Pod), streams its logs and resolves when it succeeds; a failure throws ERR_TASKRUN_FAILED. */
 export async function submitBuild(options: SubmitOptions): Promise<SubmitOutcome> {
-  const { cluster, namespace } = options;
+  const { cluster, namespace, signal } = options;
   const custom = cluster.config.makeApiClient(CustomObjectsApi);
   const call = clusterCall(cluster);
   if ((await checkTask({ cluster, namespace, custom })) === 'no-tekton') {
     options.progress(`Tekton Pipelines (${GROUP}/${VERSION}) is not installed on ${cluster.server}: running the Task's step as a plain Pod (no results, no Chains)`);
-    const pod = await runPod({ ...options, pollMs: options.pollMs ?? 2000 });
+    const given = options.source;
+    const pod = await runPod({ ...options, pollMs: options.pollMs ?? 2000, ...(given.kind === 'local' ? { source: { kind: 'stdin' }, stdinData: given.open } : { source: given }) });
     return { kind: 'pod', pod };
   }
-  const body = taskRunManifest({ namespace, source: options.source, params: options.params, task: TASK_NAME, ...(options.workspaces === undefined ? {} : { workspaces: options.workspaces }), ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }) });
+  const source: SubmitSource = options.source.kind === 'local' ? { kind: 'artifact', url: await options.source.push() } : options.source;
+  const body = taskRunManifest({ namespace, source, params: options.params, task: TASK_NAME, ...(options.workspaces === undefined ? {} : { workspaces: options.workspaces }), ...(options.serviceAccount === undefined ? {} : { serviceAccount: options.serviceAccount }) });
+  throwIfInterrupted(signal);
   const created = (await call('create a TaskRun', () => custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'taskruns', body }))) as TaskRunObject;
   const name = created.metadata.name;
   options.progress(`created TaskRun ${namespace}/${name} (Task ${TASK_NAME})`);
+  try {
+    return await watchTaskRun({ options, custom, call, name });
+  } catch (error) {
+    if (signal?.aborted !== true) throw error;
+    // tkn taskrun cancel: a JSON patch setting spec.status; Tekton stops the pod and marks the run Cancelled.
+    await call(`cancel TaskRun ${name}`, () => custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'taskruns', name, body: [{ op: 'add', path: '/spec/status', value: 'TaskRunCancelled' }] }));
+    throw interrupted({ signal, what: `cancelled TaskRun ${namespace}/${name}`, hint: `kubectl get taskrun ${name} -n ${namespace} shows it Cancelled once its pod has stopped.`, cause: error });
+  }
+}
+
+/** Follows the TaskRun until its Succeeded condition is True (its outcome) or False (ERR_TASKRUN_FAILED). */
+async function watchTaskRun(watch: { options: SubmitOptions; custom: CustomObjectsApi; call: ClusterCall; name: string }): Promise<SubmitOutcome> {
+  const { options, custom, call, name } = watch;
+  const { cluster, namespace, signal } = options;
   const read = async (): Promise<TaskRunObject> => (await call(`read TaskRun ${name}`, () => custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'taskruns', name }))) as TaskRunObject;
   const pollMs = options.pollMs ?? 2000;
   let streamed = false;
   for (;;) {
+    signal?.throwIfAborted();
     const run = await read();
     const done = succeeded(run.status);
     const pod = run.status?.podName;
     if (!streamed && pod !== undefined && pod !== '') {
-      streamed = await followLog({ cluster, namespace, pod, container: STEP_CONTAINER, writeLog: options.writeLog, follow: done === undefined });
+      streamed = await followLog({ cluster, namespace, pod, container: STEP_CONTAINER, writeLog: options.writeLog, follow: done === undefined, ...(signal === undefined ? {} : { signal }) });
       if (streamed) continue;
     }
     if (done !== undefined) return finish({ run, done, namespace });
-    await sleep(pollMs);
+    await sleep(pollMs, undefined, signal === undefined ? {} : { signal });
   }
 }
 

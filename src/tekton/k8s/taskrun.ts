@@ -1,7 +1,7 @@
 /**
  * The TaskRun `caisson submit` creates: the Task `caisson` with params from the build flags,
- * the source workspace (a git context needs none: caisson clones it; else a claim) and the
- * optional workspaces the flags bind (dockerconfig, signing-secrets, cache).
+ * the source workspace (a claim, else an emptyDir: caisson clones a git context, pulls a pushed
+ * one) and the optional workspaces the flags bind (dockerconfig, signing-secrets, cache, sslcertdir).
  */
 import { TASK_VERSION } from '../task.js';
 
@@ -10,7 +10,11 @@ export type SubmitSource =
   /** A git URL: caisson clones it itself; the source workspace is an emptyDir. */
   | { readonly kind: 'git'; readonly url: string }
   /** A PersistentVolumeClaim holding the context; `path` is the context inside it. */
-  | { readonly kind: 'claim'; readonly claim: string; readonly path: string };
+  | { readonly kind: 'claim'; readonly claim: string; readonly path: string }
+  /** A context tarball pushed to a registry (`oci://registry/repo@sha256:…`): caisson pulls it; the source workspace is an emptyDir. */
+  | { readonly kind: 'artifact'; readonly url: string }
+  /** The plain Pod's standard input (`tar://stdin`), which `caisson submit` feeds through the attach API; an emptyDir source. */
+  | { readonly kind: 'stdin' };
 
 /**
  * The Task's optional workspaces `caisson submit` binds, each only when its flag is given;
@@ -23,6 +27,8 @@ export interface SubmitWorkspaces {
   readonly signingSecret?: string;
   /** A PersistentVolumeClaim kept between builds: workspace cache (caisson's --cache-dir). */
   readonly cacheClaim?: string;
+  /** A ConfigMap whose key `ca.crt` holds more CA certificates (PEM) for registries: workspace sslcertdir (NODE_EXTRA_CA_CERTS). */
+  readonly sslCertConfigMap?: string;
 }
 
 /** One workspace binding (TaskRun) or volume (Pod): the workspace's name and its volume source. */
@@ -66,7 +72,7 @@ export function taskRunParams(options: { readonly source: SubmitSource; readonly
     if (value !== undefined) list.push({ name, value });
   };
   add('DOCKERFILE', params.dockerfile);
-  add('CONTEXT', source.kind === 'git' ? source.url : source.path);
+  add('CONTEXT', contextParam(source));
   if (params.buildArgs.length > 0) add('BUILD_ARGS', params.buildArgs);
   add('TARGET', params.target);
   add('PLATFORMS', params.platform);
@@ -79,9 +85,22 @@ export function taskRunParams(options: { readonly source: SubmitSource; readonly
   return list;
 }
 
-/** The source workspace's volume: an emptyDir for a git context (caisson clones it), else the claim. */
+/** The CONTEXT param: what `caisson build --context` reads in the step. */
+function contextParam(source: SubmitSource): string {
+  switch (source.kind) {
+    case 'git':
+    case 'artifact':
+      return source.url;
+    case 'claim':
+      return source.path;
+    case 'stdin':
+      return 'tar://stdin';
+  }
+}
+
+/** The source workspace's volume: the claim, else an emptyDir (caisson clones, pulls or unpacks the context itself). */
 export function sourceVolume(source: SubmitSource): { readonly name: 'source' } & Record<string, unknown> {
-  return source.kind === 'git' ? { name: 'source', emptyDir: {} } : { name: 'source', persistentVolumeClaim: { claimName: source.claim } };
+  return source.kind === 'claim' ? { name: 'source', persistentVolumeClaim: { claimName: source.claim } } : { name: 'source', emptyDir: {} };
 }
 
 /**
@@ -94,6 +113,7 @@ export function workspaceVolumes(options: { readonly source: SubmitSource; reado
   if (workspaces.dockerConfigSecret !== undefined) list.push({ name: 'dockerconfig', secret: { secretName: workspaces.dockerConfigSecret, items: [{ key: '.dockerconfigjson', path: 'config.json' }] } });
   if (workspaces.signingSecret !== undefined) list.push({ name: 'signing-secrets', secret: { secretName: workspaces.signingSecret } });
   if (workspaces.cacheClaim !== undefined) list.push({ name: 'cache', persistentVolumeClaim: { claimName: workspaces.cacheClaim } });
+  if (workspaces.sslCertConfigMap !== undefined) list.push({ name: 'sslcertdir', configMap: { name: workspaces.sslCertConfigMap } });
   return list;
 }
 
