@@ -274,7 +274,7 @@ export class LayerStore {
   }
 
   /**
-   * Removes leftover staging, then entries unused for longer than `maxAgeMs`, then the least
+   * Removes leftover staging, then entries unused for `maxAgeMs` or longer (0: every one), then the least
    * recently used until the store fits `maxBytes`. Returns what it removed. A layer is moved
    * out of `layers/` before it is deleted, so no build ever finds half of one.
    */
@@ -289,7 +289,7 @@ export class LayerStore {
     let total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
     const removed: StoreEntry[] = [];
     for (const entry of entries) {
-      const old = options.maxAgeMs !== undefined && now - entry.lastUsed > options.maxAgeMs;
+      const old = options.maxAgeMs !== undefined && now - entry.lastUsed >= options.maxAgeMs;
       const over = options.maxBytes !== undefined && total > options.maxBytes;
       if (!old && !over) continue;
       await this.#remove(entry);
