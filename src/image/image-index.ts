@@ -11,8 +11,8 @@
  */
 import type { Readable } from 'node:stream';
 import { CaissonError } from '../errors.js';
-import { describeBytes, parseManifest, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type ParsedManifest } from './manifest.js';
-import { MediaType } from './media-types.js';
+import { describeBytes, parseConfig, parseManifest, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type ParsedManifest } from './manifest.js';
+import { isImageManifestMediaType, MediaType } from './media-types.js';
 import { formatPlatform, normalizePlatform, type DescribedPlatform } from './platform.js';
 import type { ImageSource } from './store.js';
 
@@ -177,4 +177,49 @@ export class IndexSource implements ImageSource {
   #unknown(descriptor: Descriptor): CaissonError {
     return new CaissonError({ code: 'ERR_BLOB_UNKNOWN', message: `${this.name}: no manifest or blob ${descriptor.digest} in the index's images` });
   }
+}
+
+/** BuildKit's annotation on the index entries of its attestation manifests (provenance, SBOM). */
+const REFERENCE_TYPE_ANNOTATION = 'vnd.docker.reference.type';
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The images at `root` as index entries, each with its platform read from its config: the image
+ * itself, or every image an index lists. An index's attestation manifests (BuildKit's
+ * `vnd.docker.reference.type`) and entries that are not image manifests are left out and named
+ * in `skipped`; an index inside an index is an error.
+ */
+export async function readImageEntries(options: { readonly source: ImageSource; readonly root: Descriptor; readonly name: string }): Promise<{
+  readonly entries: readonly IndexEntry[];
+  readonly images: readonly IndexedImage[];
+  readonly skipped: readonly string[];
+}> {
+  const { source, name } = options;
+  const parsed = await source.readManifest(options.root);
+  const children =
+    parsed.kind === 'manifest'
+      ? [{ descriptor: options.root, name }]
+      : parsed.index.manifests.map((descriptor) => ({ descriptor, name: `${name}@${descriptor.digest}` }));
+  const entries: IndexEntry[] = [];
+  const images: IndexedImage[] = [];
+  const skipped: string[] = [];
+  for (const child of children) {
+    const reference = child.descriptor.annotations?.[REFERENCE_TYPE_ANNOTATION];
+    if (parsed.kind === 'index' && (reference !== undefined || !isImageManifestMediaType(child.descriptor.mediaType))) {
+      skipped.push(`${child.name} (${reference ?? child.descriptor.mediaType})`);
+      continue;
+    }
+    const manifest = child.descriptor === options.root ? parsed : await source.readManifest(child.descriptor);
+    if (manifest.kind !== 'manifest') throw new CaissonError({ code: 'ERR_IMAGE_INVALID', message: `${child.name}: an index inside an index is not an image`, hint: 'Give the inner index itself.' });
+    const config = parseConfig({ bytes: await readAll(await source.openBlob(manifest.manifest.config)), what: `${child.name} config` });
+    const descriptor = { mediaType: manifest.mediaType, digest: child.descriptor.digest, size: child.descriptor.size };
+    entries.push({ descriptor, platform: configPlatform(config), name: child.name });
+    images.push({ descriptor, manifest: manifest.manifest, source });
+  }
+  return { entries, images, skipped };
 }

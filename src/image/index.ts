@@ -23,7 +23,7 @@ export {
   type DescribedPlatform, type Platform,
 } from './platform.js';
 export type { ImageSource, ImageTarget, WriteBlobOptions, WriteManifestOptions } from './store.js';
-export { buildImageIndex, configPlatform, IndexSource, type BuiltIndex, type IndexedImage, type IndexEntry } from './image-index.js';
+export { buildImageIndex, configPlatform, IndexSource, readImageEntries, type BuiltIndex, type IndexedImage, type IndexEntry } from './image-index.js';
 export { copyImage, forEachConcurrently, type CopyImageOptions, type CopyResult } from './copy.js';
 export { blobPath, OciLayout, REF_NAME_ANNOTATION, writeVerifiedFile } from './layout.js';
 export { DockerArchiveReader, DockerArchiveWriter } from './docker-archive.js';
