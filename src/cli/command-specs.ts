@@ -85,6 +85,7 @@ export const MANIFEST_COMMAND: CommandSpec = {
     { name: 'image-format', type: 'string', choices: ['oci', 'docker'], describe: 'create: an OCI image index or a Docker manifest list (default: a Docker manifest list when every image is Docker schema 2, else an OCI index)' },
     { name: 'annotation', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'create: an annotation on the index (OCI format)' },
     { name: 'digest-file', type: 'string', placeholder: 'FILE', describe: 'write the index digest to this file' },
+    { name: 'results-dir', type: 'string', placeholder: 'DIR', describe: 'write the Tekton results of the index here (IMAGE_DIGEST, IMAGE_URL, IMAGES, IMAGE_ARTIFACT_OUTPUTS; default in a Tekton step: /tekton/results)' },
     ...REGISTRY_OPTIONS,
   ],
   load: () => import('./commands/manifest.js'),
@@ -174,8 +175,8 @@ export const VERIFY_ATTESTATION_COMMAND: CommandSpec = {
 
 export const TEKTON_COMMAND: CommandSpec = {
   name: 'tekton',
-  describe: "Print caisson's Tekton resources as YAML: the Task caisson, the StepAction caisson-build, a Pipeline",
-  positionals: [{ name: 'resource', describe: 'task (the default): the Task caisson; step-action: the StepAction caisson-build; pipeline: git-clone, caisson, verify' }],
+  describe: "Print caisson's Tekton resources as YAML: the Task caisson, the StepAction caisson-build, the Pipelines",
+  positionals: [{ name: 'resource', describe: 'task (the default): the Task caisson; step-action: the StepAction caisson-build; pipeline: git-clone, caisson, verify; multi-platform-pipeline: git-clone, caisson per platform (a matrix), caisson manifest create' }],
   options: [{ name: 'step-action', type: 'boolean', describe: 'print the StepAction caisson-build (as the step-action resource does)' }],
   load: () => import('./commands/tekton.js'),
 };

@@ -2,7 +2,7 @@
 // platforms (made in memory, in OCI layouts and pushed) merged into an OCI index in the registry,
 // read back with skopeo (--raw, and per platform with --override-arch); an index and an image
 // merged; Docker schema 2 images giving a Docker manifest list; an index created in an OCI layout
-// and pushed with the same digest; and the bad inputs (duplicate platforms naming both images, a
+// and pushed with the same digest (and its Tekton results); and the bad inputs (duplicate platforms naming both images, a
 // docker-archive list, no images, pushing a single image, an unknown action).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -123,9 +123,13 @@ describe('caisson manifest', () => {
     const created = await cli(['manifest', 'create', 'oci:local-list:2.0', 'oci:images:amd64', 'oci:images:arm64']);
     assert.equal(created.code, 0, created.stderr);
     const digest = created.stdout.trim().split('@')[1];
-    const pushed = await cli(['manifest', 'push', 'oci:local-list:2.0', `${registry.host}/app/pushed:2.0`]);
+    const pushed = await cli(['manifest', 'push', 'oci:local-list:2.0', `${registry.host}/app/pushed:2.0`, '--results-dir', 'results']);
     assert.equal(pushed.code, 0, pushed.stderr);
     assert.equal(pushed.stdout.trim(), `${registry.host}/app/pushed:2.0@${digest}`);
+    // The Tekton results name the index, as the multi-platform Pipeline's create-index task reports it.
+    assert.equal(readFileSync(join(dir, 'results', 'IMAGE_DIGEST'), 'utf8'), digest);
+    assert.equal(readFileSync(join(dir, 'results', 'IMAGE_URL'), 'utf8'), `${registry.host}/app/pushed:2.0`);
+    assert.equal(readFileSync(join(dir, 'results', 'IMAGES'), 'utf8'), `${registry.host}/app/pushed@${digest}`);
     const inspected = JSON.parse((await cli(['inspect', '--platform', 'linux/arm64', `${registry.host}/app/pushed:2.0`])).stdout) as { digest: string; image: string };
     assert.equal(inspected.digest, digest);
     assert.equal(inspected.image, arm.manifest.digest);

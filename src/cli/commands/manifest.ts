@@ -19,6 +19,7 @@ import {
   type IndexedImage, type IndexEntry,
 } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
+import { tektonResults, writeTektonResults } from '../../tekton/index.js';
 import type { CommandContext } from '../context.js';
 import { keyValueFlags } from '../key-value-flags.js';
 import { describeLocation, locationHost, openSource, openTarget, parseLocation, type ImageLocation } from '../locations.js';
@@ -73,6 +74,12 @@ async function writeIndex(options: {
   }
   const digestFile = options.args.string('digest-file');
   if (digestFile !== undefined) await writeFile(resolve(context.cwd, digestFile), root.digest);
+  const resultsDir = options.args.string('results-dir') ?? context.tektonResultsDir;
+  if (resultsDir !== undefined) {
+    const pushed = list.kind === 'registry' ? [{ url: formatReference(list.reference), repository: formatReference({ ...list.reference, tag: undefined }) }] : [];
+    await writeTektonResults({ dir: resolve(context.cwd, resultsDir), results: tektonResults({ digest: root.digest, pushed, signatures: [], attestations: [] }) });
+    context.logger.info(`Tekton results written to ${resultsDir}`);
+  }
   context.stdout(`${listName(list)}@${root.digest}\n`);
 }
 
