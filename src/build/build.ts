@@ -131,7 +131,8 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const session = new BuildSession({ build: options, context });
   const logger = options.logger;
   try {
-    await checkRunSteps({ session, plans });
+    // One platform: each RUN checks its stage's actual platform (a base's config may say another).
+    if (plans.length > 1) await checkRunSteps({ session, plans });
     const shared = new Map<string, Promise<StageState>>();
     const buildStarted = Date.now();
     // Every platform at once: independent stages run concurrently, RUN steps bounded by the cores.

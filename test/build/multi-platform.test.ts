@@ -215,6 +215,11 @@ describe('caisson build --platform with several platforms', { skip }, () => {
     assert.match(result.stderr, /hint: .*apt-get install qemu-user-static binfmt-support/);
     assert.doesNotMatch(result.stderr, /\[linux\/amd64 stage-0 2\/4\]/, 'nothing was built');
     assert.throws(() => skopeo(['list-tags', `docker://${registry.host}/app/run`]), /404/, 'nothing was pushed');
+    // One platform: the RUN step itself refuses, for the platform its base image states.
+    const single = await caisson(['build', ctx, '--platform', 'linux/arm64', '--no-push', '--insecure-registry', registry.host]);
+    assert.equal(single.code, 8, single.stderr);
+    assert.match(single.stderr, /Dockerfile:3: RUN for linux\/arm64 cannot run on this linux\/amd64 machine/);
+    assert.match(single.stderr, /\[stage-0 2\/3\] COPY a\.txt/, 'the steps before RUN ran');
   });
 
   test('RUN for arm64 under qemu-user (binfmt_misc)', async (t) => {
