@@ -5,7 +5,7 @@
  */
 import { FileDigests, LocalCache, RegistryCache } from '../cache/index.js';
 import type { LayerStore } from '../fs/index.js';
-import { OciLayout, parseReference } from '../image/index.js';
+import { hostPlatform, OciLayout, parseReference } from '../image/index.js';
 import { DEFAULT_CACHE_TTL_MS, type BuildOptions, type CacheSettings, type CachedStepKind } from './options.js';
 
 export class BuildCache {
@@ -70,5 +70,6 @@ async function openRepository(options: { readonly build: BuildOptions; readonly 
   const repository = reference.startsWith('oci:')
     ? await OciLayout.openOrCreate(reference.slice('oci:'.length))
     : build.registry.repository(parseReference(reference));
-  return new RegistryCache({ repository, platform: build.platform, logger: build.logger });
+  // The cache images' configs name a platform; the entries' keys carry each step's own.
+  return new RegistryCache({ repository, platform: build.platforms[0] ?? hostPlatform(), logger: build.logger });
 }

@@ -9,8 +9,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import { LayerStore, type StoredLayer } from '../fs/index.js';
-import { BLOB_STREAM_BUFFER, parseReference, type Platform } from '../image/index.js';
+import { BLOB_STREAM_BUFFER, formatPlatform, parseReference, type Platform } from '../image/index.js';
 import { pullBaseImage, type BaseImage } from './base-image.js';
+import { checkRunner, platformRunner, type Runner } from './binfmt.js';
 import { BuildCache } from './build-cache.js';
 import type { ContextTree } from './context-tree.js';
 import { DirectoryRoot } from './directory-root.js';
@@ -33,6 +34,7 @@ export class BuildSession {
   readonly now: number;
   readonly #extracted = new Map<string, Promise<StoredLayer>>();
   readonly #images = new Map<string, Promise<BaseImage>>();
+  readonly #runners = new Map<string, Promise<Runner>>();
   readonly #scratch: string[] = [];
   /** chroot mode: each stage's root directory; container mode: the machine's root, shared. */
   readonly #roots = new WeakMap<StageState, Promise<DirectoryRoot>>();
@@ -61,6 +63,22 @@ export class BuildSession {
       this.#images.set(key, image);
     }
     return image;
+  }
+
+  /**
+   * Throws unless this machine can run `platform`'s programs (natively, or through a registered
+   * qemu-user binfmt handler, logged once per platform); looked up once per build and platform.
+   */
+  async checkRunnable(platform: Platform): Promise<void> {
+    const key = formatPlatform(platform);
+    let runner = this.#runners.get(key);
+    if (runner === undefined) {
+      runner = platformRunner({ platform, ...(this.options.binfmtDir === undefined ? {} : { binfmtDir: this.options.binfmtDir }) });
+      this.#runners.set(key, runner);
+      const found = await runner;
+      if (found.kind === 'emulated') this.options.logger.info(`RUN for ${key} runs through the binfmt_misc handler ${found.handler.name} (${found.handler.interpreter})`);
+    }
+    checkRunner({ platform, runner: await runner });
   }
 
   /** The images FROM and `--from` resolved so far, each once (`registry/repository` and manifest digest). */

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { CaissonError } from '../errors.js';
 import {
   BLOB_STREAM_BUFFER, describeBytes, isForeignLayer, layerCompression, layerMediaType, MediaType, parseManifest, verifiedStream,
-  type Descriptor, type ImageConfig, type ImageSource, type ParsedManifest,
+  type DescribedPlatform, type Descriptor, type ImageConfig, type ImageManifest, type ImageSource, type ParsedManifest,
 } from '../image/index.js';
 import type { StageLayer, StageState } from './stage-state.js';
 
@@ -51,6 +51,9 @@ export class BuiltImage implements ImageSource {
   readonly name: string;
   readonly manifest: Descriptor;
   readonly config: Descriptor;
+  /** The platform the config states, as an index entry lists it. */
+  readonly platform: DescribedPlatform;
+  readonly manifestDocument: ImageManifest;
   readonly #manifestBytes: Buffer;
   readonly #configBytes: Buffer;
   /** Layers by the digest the manifest lists. */
@@ -63,15 +66,18 @@ export class BuiltImage implements ImageSource {
     this.config = describeBytes({ mediaType: oci ? MediaType.ociConfig : MediaType.dockerConfig, bytes: this.#configBytes });
     const layers = options.state.layers.map((layer) => layerDescriptor(layer, options.format));
     const annotations = oci && options.annotations !== undefined && options.annotations.size > 0 ? Object.fromEntries(options.annotations) : undefined;
-    const manifest = {
+    const manifest: ImageManifest = {
       schemaVersion: 2,
       mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
       config: this.config,
       layers,
       ...(annotations === undefined ? {} : { annotations }),
     };
+    this.manifestDocument = manifest;
     this.#manifestBytes = Buffer.from(JSON.stringify(manifest));
-    this.manifest = describeBytes({ mediaType: manifest.mediaType, bytes: this.#manifestBytes });
+    this.manifest = describeBytes({ mediaType: manifest.mediaType as string, bytes: this.#manifestBytes });
+    const { platform } = options.state;
+    this.platform = { architecture: platform.architecture, os: platform.os, ...(platform.variant === undefined ? {} : { variant: platform.variant }) };
     this.#layers = new Map(options.state.layers.map((layer) => [layer.descriptor.digest, layer]));
   }
 

@@ -9,7 +9,7 @@
  * ../registry/index.js, ../fs/index.js, ../exec/index.js, ../cache/index.js.
  */
 export { buildImage } from './build.js';
-export { DEFAULT_CACHE_TTL_MS, type BuildOptions, type BuildOutput, type BuildResult, type BuiltOutput, type CacheSettings, type CachedStepKind, type NamedContext } from './options.js';
+export { DEFAULT_CACHE_TTL_MS, type BuildOptions, type BuildOutput, type BuildResult, type BuiltOutput, type BuiltPlatform, type CacheSettings, type CachedStepKind, type NamedContext } from './options.js';
 export { checkGoPattern, goMatch, hasGlob, IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 export { prepareContext, type PreparedContext, type PrepareContextOptions } from './context-source.js';
 export { parseGitOptions, type GitContextOptions } from './context-git.js';

@@ -50,7 +50,11 @@ export interface BuildOptions {
   readonly secrets: ReadonlyMap<string, Buffer>;
   /** Stage names; empty builds the last stage. */
   readonly targets: readonly string[];
-  readonly platform: Platform;
+  /**
+   * The target platforms, at least one. One gives an image; several give an index (an OCI image
+   * index, or a Docker manifest list with format docker) of one image per platform.
+   */
+  readonly platforms: readonly Platform[];
   readonly labels: ReadonlyMap<string, string>;
   readonly annotations: ReadonlyMap<string, string>;
   readonly outputs: readonly BuildOutput[];
@@ -82,6 +86,8 @@ export interface BuildOptions {
   readonly signal?: AbortSignal;
   /** The time the build started (for `created` and history), injected for tests. */
   readonly now?: () => Date;
+  /** Where binfmt_misc is mounted (default /proc/sys/fs/binfmt_misc): RUN for a foreign platform needs a handler there. */
+  readonly binfmtDir?: string;
   /** Digest the whole context as the build sees it (.dockerignore applied), for provenance. */
   readonly digestContext?: boolean;
 }
@@ -99,21 +105,32 @@ export interface BuiltOutput {
   readonly name: string;
 }
 
+/** One platform's image of a build. */
+export interface BuiltPlatform {
+  /** The platform asked for (`--platform`). */
+  readonly platform: Platform;
+  /** The image manifest's digest. */
+  readonly digest: Digest;
+  readonly layers: number;
+}
+
 export interface BuildResult {
-  /** The manifest digest of the (first) target image. */
+  /** The digest of what was written: the image manifest, or the index of a multi-platform build. */
   readonly digest: string;
   readonly mediaType: string;
-  /** The manifest's size. */
+  /** The manifest's (or index's) size. */
   readonly size: number;
-  /** Config plus compressed layers. */
+  /** Configs plus compressed layers, each blob counted once. */
   readonly imageBytes: number;
+  /** Layers of the image (of every platform's image, for an index). */
   readonly layers: number;
   /** Seconds spent building the stages and writing the outputs. */
   readonly phases: { readonly build: number; readonly write: number };
   readonly outputs: readonly BuiltOutput[];
-  /** The image's config and manifest bytes (for digest files and provenance). */
-  readonly config: Buffer;
+  /** The manifest's (or index's) bytes. */
   readonly manifest: Buffer;
+  /** Each platform's image, in the order asked for. */
+  readonly platforms: readonly BuiltPlatform[];
   /** Every image the build read, each once, in the order first asked for. */
   readonly images: readonly ReadImage[];
   /** With `digestContext`: a digest over every entry of the context (path, type, mode, content or link). */

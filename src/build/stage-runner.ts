@@ -3,8 +3,8 @@
  * then each instruction expanded in the stage's scope and handed to its step, with a history
  * entry per instruction and progress on the logger.
  */
-import { CaissonError, formatLocation } from '../errors.js';
-import { sha256 } from '../image/index.js';
+import { CaissonError, formatLocation, type SourceLocation } from '../errors.js';
+import { formatPlatform, platformDistance, sha256, type Platform } from '../image/index.js';
 import { loadDockerfile, StageScope, type BuildPlan, type PlannedStage, type StageInstruction } from '../dockerfile/index.js';
 import type { BuildSession } from './build-session.js';
 import { ContextTree, viewTree, type SourceTree } from './context-tree.js';
@@ -66,6 +66,7 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
       const { Env: baseEnv, OnBuild: triggers, ...kept }: MutableConfig = structuredClone(image.config.config ?? {});
       const env = envMap(baseEnv);
       const imagePlatform = { os: image.config.os, architecture: image.config.architecture, ...(image.config.variant === undefined ? {} : { variant: image.config.variant }) };
+      checkBasePlatform({ session, image: image.name, wanted: platform, found: imagePlatform, location: planned.stage.from.location });
       const state: StageState = {
         platform: imagePlatform,
         layers: [...image.layers],
@@ -86,6 +87,27 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
       return { state: await directoryBase(options, planned, base.name), triggers: [] };
     }
   }
+}
+
+/**
+ * A base that is a single image of another platform (no index to pick from): BuildKit warns
+ * (InvalidBaseImagePlatform) and builds on it; in a multi-platform build that would list the
+ * wrong image under the platform, so it is an error there.
+ */
+function checkBasePlatform(options: { readonly session: BuildSession; readonly image: string; readonly wanted: Platform; readonly found: Platform; readonly location: SourceLocation }): void {
+  const { wanted, found } = options;
+  if (platformDistance({ wanted, candidate: found }) !== undefined) return;
+  const message = `${options.image} is a single image for ${formatPlatform(found)}, not for ${formatPlatform(wanted)}`;
+  if (options.session.options.platforms.length === 1) {
+    options.session.options.logger.warn(`${formatLocation(options.location)}: ${message} (InvalidBaseImagePlatform): building on it`);
+    return;
+  }
+  throw new CaissonError({
+    code: 'ERR_MANIFEST_UNKNOWN',
+    message,
+    location: options.location,
+    hint: `Build FROM an index that has ${formatPlatform(wanted)} (or pin the stage with FROM --platform=$BUILDPLATFORM), or leave ${formatPlatform(wanted)} out of --platform.`,
+  });
 }
 
 /**
@@ -180,9 +202,11 @@ export async function runStage(options: StageRunOptions): Promise<StageState> {
   const sources = stepSources(options, state.platform);
   const steps = [...triggers.map((instruction) => ({ instruction, trigger: true })), ...planned.stage.instructions.map((instruction) => ({ instruction, trigger: false }))];
   const total = steps.length + 1;
-  logger.info(`[${planned.name} 1/${total}] FROM ${planned.baseName}`);
+  // Several platforms build at once: each line says whose stage it is.
+  const prefix = session.options.platforms.length > 1 ? `${formatPlatform(planned.platform ?? plan.targetPlatform)} ` : '';
+  logger.info(`[${prefix}${planned.name} 1/${total}] FROM ${planned.baseName}`);
   for (const [position, { instruction, trigger }] of steps.entries()) {
-    const stepLabel = `[${planned.name} ${position + 2}/${total}]`;
+    const stepLabel = `[${prefix}${planned.name} ${position + 2}/${total}]`;
     if (session.options.signal?.aborted === true) {
       throw new CaissonError({ code: 'ERR_BUILD_INTERRUPTED', message: `build interrupted before ${stepLabel}`, location: instruction.location, hint: 'Nothing was pushed; run the build again.' });
     }
@@ -192,6 +216,7 @@ export async function runStage(options: StageRunOptions): Promise<StageState> {
     const input: StepInput<StageInstruction> = { instruction: expanded, state, session, stages: options.stages, ...sources, label: stepLabel, slot: `${planned.name} ${position + 2}` };
     let result: StepResult;
     try {
+      if (expanded.kind === 'run') await session.checkRunnable(state.platform);
       result = await (STEPS[expanded.kind] as (input: StepInput<StageInstruction>) => Promise<StepResult>)(input);
     } catch (error) {
       if (error instanceof CaissonError && error.location === undefined) {

@@ -121,7 +121,7 @@ export function parseCommandLine(options: ParseCommandLineOptions): Invocation {
   if (parsed.values.get('help') === true) return { kind: 'help', command };
   if (parsed.values.get('version') === true) return { kind: 'version' };
   const declared = command.positionals ?? [];
-  if (parsed.positionals.length > declared.length) {
+  if (parsed.positionals.length > declared.length && declared.at(-1)?.variadic !== true) {
     throw usage(`unexpected argument "${parsed.positionals[declared.length] as string}" for caisson ${command.name}`, `see caisson ${command.name} --help`);
   }
   const missing = declared.slice(parsed.positionals.length).find((positional) => positional.required === true);

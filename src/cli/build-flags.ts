@@ -32,7 +32,7 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'target', type: 'string', multiple: true, placeholder: 'STAGE', describe: 'build this stage (repeat to build several; the last one is the image written)' },
   { name: 'label', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'add a label to the image config' },
   { name: 'annotation', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'add an annotation to the image manifest (OCI format)' },
-  { name: 'custom-platform', aliases: ['platform'], type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'the platform to build for (default: this machine)' },
+  { name: 'custom-platform', aliases: ['platform'], type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'the platform to build for, or a comma-separated list (linux/amd64,linux/arm64): one image per platform, written as one index (default: this machine)' },
   { name: 'build-context', type: 'string', multiple: true, placeholder: 'NAME=DIR|docker-image://REF', describe: 'a named context for COPY --from=NAME, RUN --mount from=NAME, FROM NAME (images)' },
   { name: 'secret', type: 'string', multiple: true, placeholder: 'id=ID[,src=FILE|env=VAR]', describe: 'a secret for RUN --mount=type=secret (never stored in the image or logs)' },
   { name: 'digest-file', type: 'string', placeholder: 'FILE', describe: 'write the image digest to this file' },

@@ -41,7 +41,8 @@ export interface ProvenanceFacts {
   /** The Dockerfile's absolute path (or `-`) and its text. */
   readonly dockerfile: { readonly path: string; readonly text: string };
   readonly buildArgs: ReadonlyMap<string, string>;
-  readonly platform: Platform;
+  /** The target platforms (one image each; several make the index the statement is about). */
+  readonly platforms: readonly Platform[];
   readonly result: BuildResult;
   readonly startedOn: Date;
   readonly finishedOn: Date;
@@ -58,7 +59,7 @@ export function provenanceInput(facts: ProvenanceFacts): ProvenanceInput {
     context: contextSource(prepared, result.contextDigest),
     targets: args.strings('target'),
     buildArgs: Object.fromEntries(facts.buildArgs),
-    platforms: [formatPlatform(facts.platform)],
+    platforms: facts.platforms.map(formatPlatform),
     images: result.images.map((image) => ({ reference: parseReference(image.name), digest: image.digest })),
     builder: { id: args.string('builder-id') ?? DEFAULT_BUILDER_ID, version: caissonVersion(), ...(builderImage === undefined ? {} : { image: builderImage }) },
     invocationId: args.string('invocation-id') ?? randomUUID(),

@@ -73,6 +73,24 @@ export const COPY_COMMAND: CommandSpec = {
   load: () => import('./commands/copy.js'),
 };
 
+export const MANIFEST_COMMAND: CommandSpec = {
+  name: 'manifest',
+  describe: 'Merge images built separately (one per platform) into one index: create writes it to a registry or an oci: layout; push copies a layout\'s index to a registry',
+  positionals: [
+    { name: 'action', required: true, describe: 'create: make an index of the images at <list>; push: copy the index the oci: layout <list> holds to <images> (one registry REF)' },
+    { name: 'list', required: true, describe: 'create: where the index goes, docker://REF (default transport) or oci:DIR[:TAG]; push: the oci:DIR[:TAG] holding it' },
+    { name: 'images', variadic: true, describe: 'create: the images, one per platform (docker://REF, oci:DIR[:TAG], docker-archive:FILE[:REF]); an index gives all its images; push: the registry REF to push to' },
+  ],
+  options: [
+    { name: 'image-format', type: 'string', choices: ['oci', 'docker'], describe: 'create: an OCI image index or a Docker manifest list (default: a Docker manifest list when every image is Docker schema 2, else an OCI index)' },
+    { name: 'annotation', type: 'string', multiple: true, placeholder: 'KEY=VALUE', describe: 'create: an annotation on the index (OCI format)' },
+    { name: 'digest-file', type: 'string', placeholder: 'FILE', describe: 'write the index digest to this file' },
+    { name: 'results-dir', type: 'string', placeholder: 'DIR', describe: 'write the Tekton results of the index here (IMAGE_DIGEST, IMAGE_URL, IMAGES, IMAGE_ARTIFACT_OUTPUTS; default in a Tekton step: /tekton/results)' },
+    ...REGISTRY_OPTIONS,
+  ],
+  load: () => import('./commands/manifest.js'),
+};
+
 export const CACHE_COMMAND: CommandSpec = {
   name: 'cache',
   describe: 'Show (du) or trim (gc) the local layer store and build cache under the cache directory',
@@ -157,8 +175,8 @@ export const VERIFY_ATTESTATION_COMMAND: CommandSpec = {
 
 export const TEKTON_COMMAND: CommandSpec = {
   name: 'tekton',
-  describe: "Print caisson's Tekton resources as YAML: the Task caisson, the StepAction caisson-build, a Pipeline",
-  positionals: [{ name: 'resource', describe: 'task (the default): the Task caisson; step-action: the StepAction caisson-build; pipeline: git-clone, caisson, verify' }],
+  describe: "Print caisson's Tekton resources as YAML: the Task caisson, the StepAction caisson-build, the Pipelines",
+  positionals: [{ name: 'resource', describe: 'task (the default): the Task caisson; step-action: the StepAction caisson-build; pipeline: git-clone, caisson, verify; multi-platform-pipeline: git-clone, caisson per platform (a matrix), caisson manifest create' }],
   options: [{ name: 'step-action', type: 'boolean', describe: 'print the StepAction caisson-build (as the step-action resource does)' }],
   load: () => import('./commands/tekton.js'),
 };
@@ -189,4 +207,4 @@ export const SUBMIT_COMMAND: CommandSpec = {
 };
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND, SIGN_COMMAND, VERIFY_COMMAND, VERIFY_ATTESTATION_COMMAND, TEKTON_COMMAND, SUBMIT_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [BUILD_COMMAND, PARSE_COMMAND, LINT_COMMAND, INSPECT_COMMAND, COPY_COMMAND, MANIFEST_COMMAND, CACHE_COMMAND, WARM_COMMAND, GENERATE_KEY_PAIR_COMMAND, SIGN_COMMAND, VERIFY_COMMAND, VERIFY_ATTESTATION_COMMAND, TEKTON_COMMAND, SUBMIT_COMMAND];

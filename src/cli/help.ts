@@ -26,7 +26,10 @@ function positionalLines(positionals: readonly PositionalSpec[]): string[] {
 }
 
 function usageLine(command: CommandSpec): string {
-  const positionals = (command.positionals ?? []).map((positional) => (positional.required === true ? ` <${positional.name}>` : ` [${positional.name}]`));
+  const positionals = (command.positionals ?? []).map((positional) => {
+    const name = `${positional.name}${positional.variadic === true ? '...' : ''}`;
+    return positional.required === true ? ` <${name}>` : ` [${name}]`;
+  });
   return `${command.name}${positionals.join('')}`;
 }
 

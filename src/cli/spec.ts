@@ -34,6 +34,8 @@ export interface PositionalSpec {
   readonly describe: string;
   /** Must be given (a usage error names it otherwise). */
   readonly required?: boolean;
+  /** The last positional only: takes every remaining argument (`<source>...`). */
+  readonly variadic?: boolean;
 }
 
 export interface CommandSpec {

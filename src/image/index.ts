@@ -1,7 +1,8 @@
 /**
  * image: the OCI image model, with no I/O beyond local files. Media types; branded `Digest` with
  * streaming verification; descriptors, manifests, indexes and configs parsed with shape checks;
- * references with Docker Hub defaults; platforms and index entry selection; the `ImageSource` /
+ * references with Docker Hub defaults; platforms and index entry selection; image indexes and
+ * Docker manifest lists made from images (`buildImageIndex`, `IndexSource`); the `ImageSource` /
  * `ImageTarget` interfaces with `copyImage` between them; OCI layout and docker-archive readers
  * and writers; `validateImage`, which recomputes every digest, size and diffID.
  *
@@ -22,6 +23,7 @@ export {
   type DescribedPlatform, type Platform,
 } from './platform.js';
 export type { ImageSource, ImageTarget, WriteBlobOptions, WriteManifestOptions } from './store.js';
+export { buildImageIndex, configPlatform, IndexSource, readImageEntries, type BuiltIndex, type IndexedImage, type IndexEntry } from './image-index.js';
 export { copyImage, forEachConcurrently, type CopyImageOptions, type CopyResult } from './copy.js';
 export { blobPath, OciLayout, REF_NAME_ANNOTATION, writeVerifiedFile } from './layout.js';
 export { DockerArchiveReader, DockerArchiveWriter } from './docker-archive.js';

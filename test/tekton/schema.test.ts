@@ -1,6 +1,6 @@
 // Every YAML document under tekton/ and catalog/ conforms to the schema of Tekton's API fields
 // (test/fixtures/tekton/tekton-v1.schema.json) for its kind, and the schema is strict enough to
-// matter: a misspelled Task field, a non-boolean privileged, an unknown result type, an env var with
+// matter: a misspelled Task field, a matrix param that is not an array, a non-boolean privileged, an unknown result type, an env var with
 // both value and valueFrom, a v1 StepAction and a numeric label each fail with a message naming the
 // path of the offending value.
 import assert from 'node:assert/strict';
@@ -84,6 +84,15 @@ describe('Tekton YAML against the Tekton v1 API schema', () => {
     const errors = violations(stepAction);
     assert.ok(errors.some((error) => error.startsWith('/apiVersion: must be equal to constant')), errors.join('\n'));
     assert.ok(errors.includes('/spec: unknown field onError'), errors.join('\n'));
+  });
+
+  test("a matrix fans out array params and lists include combinations of strings", () => {
+    const pipeline = (matrix: string): string[] =>
+      violations(`apiVersion: tekton.dev/v1\nkind: Pipeline\nmetadata:\n  name: p\nspec:\n  tasks:\n    - name: t\n      taskRef:\n        name: caisson\n      matrix:\n${matrix}`);
+    assert.deepEqual(pipeline('        params:\n          - name: PLATFORMS\n            value:\n              - linux/amd64\n'), []);
+    assert.deepEqual(pipeline('        include:\n          - name: amd64\n            params:\n              - name: IMAGE\n                value: a\n'), []);
+    assert.ok(pipeline('        params:\n          - name: PLATFORMS\n            value: linux/amd64\n').includes('/spec/tasks/0/matrix/params/0/value: must be array'));
+    assert.ok(pipeline('        combos: []\n').includes('/spec/tasks/0/matrix: unknown field combos'));
   });
 
   test('an unknown kind and a label that is no string fail', () => {

@@ -34,6 +34,7 @@ const GENERATED: readonly (readonly [file: string, args: readonly string[]])[] =
   ['tekton/task.yaml', ['tekton', 'task']],
   ['tekton/step-action.yaml', ['tekton', 'step-action']],
   ['tekton/pipeline.yaml', ['tekton', 'pipeline']],
+  ['tekton/multi-platform-pipeline.yaml', ['tekton', 'multi-platform-pipeline']],
   [`catalog/task/caisson/${TASK_VERSION}/caisson.yaml`, ['tekton', 'task']],
 ];
 

@@ -11,7 +11,7 @@ import { buildImage, openContextArtifact, parseGitOptions, prepareContext, type 
 import { CaissonError } from '../../errors.js';
 import { checkCompressionLevel, defaultCacheDirectory, type SnapshotMode } from '../../fs/index.js';
 import type { SandboxMode } from '../../exec/index.js';
-import { formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../../image/index.js';
+import { formatPlatform, formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
 import { parseBuildArgs } from '../build-args.js';
 import { keyValueFlags } from '../key-value-flags.js';
@@ -134,12 +134,24 @@ function namedContexts(args: ParsedArgs, context: CommandContext): Map<string, N
   return map;
 }
 
-function platformFlag(args: ParsedArgs): Platform {
+/**
+ * `--custom-platform` / `--platform`: one platform (kaniko's flag), or a comma-separated list as
+ * BuildKit takes it (`linux/amd64,linux/arm64`), which builds one image per platform and writes
+ * their index. Each is normalised (aarch64 → arm64) and given once.
+ */
+function platformsFlag(args: ParsedArgs): Platform[] {
   const text = args.string('custom-platform');
-  if (text === undefined) return hostPlatform();
-  const parsed = parsePlatform(text);
-  if ('error' in parsed) throw usage(`--custom-platform ${text}: ${parsed.error}`, 'write os/arch[/variant], e.g. linux/arm64');
-  return parsed;
+  if (text === undefined) return [hostPlatform()];
+  const platforms = new Map<string, Platform>();
+  for (const item of text.split(',').map((part) => part.trim())) {
+    if (item === '') throw usage(`--platform ${text}: an empty platform in the list`, 'write os/arch[/variant] separated by commas, e.g. linux/amd64,linux/arm64');
+    const parsed = parsePlatform(item);
+    if ('error' in parsed) throw usage(`--platform ${parsed.error}`, 'write os/arch[/variant], e.g. linux/arm64, or a comma-separated list: linux/amd64,linux/arm64');
+    const key = formatPlatform(parsed);
+    if (platforms.has(key)) throw usage(`--platform ${text}: ${key} is given twice`, 'name each platform once.');
+    platforms.set(key, parsed);
+  }
+  return [...platforms.values()];
 }
 
 function clampTime(args: ParsedArgs, context: CommandContext): number | undefined {
@@ -190,13 +202,19 @@ function cacheSettings(args: ParsedArgs, context: CommandContext, destinations: 
   return { ...settings, repository: { reference, push: !args.bool('no-push-cache'), kinds } };
 }
 
-function outputs(args: ParsedArgs, context: CommandContext, destinations: readonly string[]): BuildOutput[] {
+function outputs(args: ParsedArgs, context: CommandContext, destinations: readonly string[], platforms: readonly Platform[]): BuildOutput[] {
   const list: BuildOutput[] = args.bool('no-push') ? [] : destinations.map((reference) => ({ kind: 'registry', reference }));
   const layout = args.string('oci-layout-path');
   // The layout's image is tagged like the first destination (else latest), so umoci and skopeo find it by name.
   const tag = destinations.length === 0 ? 'latest' : parseReference(destinations[0] as string).tag ?? 'latest';
   if (layout !== undefined) list.push({ kind: 'oci', dir: resolve(context.cwd, layout), tag });
   const tar = args.string('tar-path');
+  if (tar !== undefined && platforms.length > 1) {
+    throw usage(
+      `--tar-path writes a docker-archive, which holds one image, and --platform asks for ${platforms.length} (${platforms.map(formatPlatform).join(', ')})`,
+      'Write the index with --oci-layout-path DIR (or push it), or build one platform per --tar-path.',
+    );
+  }
   if (tar !== undefined) list.push({ kind: 'docker-archive', path: resolve(context.cwd, tar), names: destinations });
   if (list.length === 0 && !args.bool('no-push')) {
     throw usage('nowhere to put the image', 'Give --destination REF (repeatable), --oci-layout-path DIR or --tar-path FILE; or --no-push to only build.');
@@ -249,7 +267,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
   const provenanceFile = args.string('provenance-file');
   const wantsProvenance = args.bool('provenance') || provenanceFile !== undefined;
   const buildArgs = parseBuildArgs([...args.strings('build-arg'), ...args.rest], context.env);
-  const platform = platformFlag(args);
+  const platforms = platformsFlag(args);
   const dockerfileAt = dockerfile.file === '<stdin>' ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file);
   const pushed = args.bool('no-push') ? [] : destinations;
   // The supply-chain modules load only for builds that sign or attest: a plain build starts faster.
@@ -266,10 +284,10 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
       secrets: secrets(args, context),
       namedContexts: namedContexts(args, context),
       targets: args.strings('target'),
-      platform,
+      platforms,
       labels: pairs('label', args.strings('label')),
       annotations: pairs('annotation', args.strings('annotation')),
-      outputs: outputs(args, context, destinations),
+      outputs: outputs(args, context, destinations, platforms),
       format: args.string('image-format') as 'oci' | 'docker',
       compression,
       ...(compressionLevel === undefined ? {} : { compressionLevel }),
@@ -288,7 +306,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
     });
     let provenance: Awaited<ReturnType<typeof provenanceOf>> | undefined;
     if (wantsProvenance) {
-      provenance = await provenanceOf({ args, context, prepared, dockerfile: { path: dockerfileAt, text: dockerfile.text }, buildArgs, platform, result, startedOn, finishedOn: new Date() }, pushed);
+      provenance = await provenanceOf({ args, context, prepared, dockerfile: { path: dockerfileAt, text: dockerfile.text }, buildArgs, platforms, result, startedOn, finishedOn: new Date() }, pushed);
       if (provenanceFile !== undefined) await writeFile(resolve(context.cwd, provenanceFile), provenance.bytes);
     }
     let signed: SignedBuild = { signatures: [], attestations: [] };
@@ -316,8 +334,9 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
     }
     const tagWithDigest = args.string('image-name-tag-with-digest-file');
     if (tagWithDigest !== undefined) await writeFile(resolve(context.cwd, tagWithDigest), pushed.map((name) => `${name}@${result.digest}\n`).join(''));
+    const what = result.platforms.length === 1 ? '' : `an index of ${result.platforms.length} images (${result.platforms.map((built) => `${formatPlatform(built.platform)} ${built.digest}`).join(', ')}), `;
     context.logger.info(
-      `built ${result.digest}: ${result.layers} layer(s), ${formatSize(result.imageBytes)}, in ${((Date.now() - started) / 1000).toFixed(2)} s (stages ${result.phases.build.toFixed(2)} s, outputs ${result.phases.write.toFixed(2)} s)`,
+      `built ${result.digest}: ${what}${result.layers} layer(s), ${formatSize(result.imageBytes)}, in ${((Date.now() - started) / 1000).toFixed(2)} s (stages ${result.phases.build.toFixed(2)} s, outputs ${result.phases.write.toFixed(2)} s)`,
     );
     const names = result.outputs.map((output) => output.name);
     context.stdout(names.length === 0 ? `${result.digest}\n` : names.map((name) => `${name}@${result.digest}\n`).join(''));

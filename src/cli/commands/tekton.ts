@@ -1,18 +1,19 @@
 /**
  * `caisson tekton [task|step-action|pipeline] [--step-action]`: prints caisson's Tekton
  * resources as YAML: the Task `caisson` (the default), the StepAction `caisson-build`, or the
- * Pipeline git-clone → caisson → verify. Each param's description is the describe of the
+ * Pipeline git-clone → caisson → verify, or the Pipeline caisson-multi-platform (a matrix of
+ * per-platform builds merged by caisson manifest create). Each param's description is the describe of the
  * `caisson build` flag it feeds, so what is printed follows the command line; the committed
  * files under tekton/ and catalog/ are this output (a test compares them).
  */
 import { CaissonError } from '../../errors.js';
-import { caissonPipeline, caissonStepAction, caissonTask, toYaml, type TektonResourceOptions } from '../../tekton/index.js';
+import { caissonMultiPlatformPipeline, caissonPipeline, caissonStepAction, caissonTask, toYaml, type TektonResourceOptions } from '../../tekton/index.js';
 import { BUILD_OPTIONS } from '../build-flags.js';
 import type { CommandContext } from '../context.js';
 import type { ParsedArgs } from '../spec.js';
 import { caissonVersion } from '../version.js';
 
-const RENDERERS = { task: caissonTask, 'step-action': caissonStepAction, pipeline: caissonPipeline } as const;
+const RENDERERS = { task: caissonTask, 'step-action': caissonStepAction, pipeline: caissonPipeline, 'multi-platform-pipeline': caissonMultiPlatformPipeline } as const;
 
 function isResource(name: string): name is keyof typeof RENDERERS {
   return Object.hasOwn(RENDERERS, name);
