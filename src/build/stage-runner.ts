@@ -216,7 +216,6 @@ export async function runStage(options: StageRunOptions): Promise<StageState> {
     const input: StepInput<StageInstruction> = { instruction: expanded, state, session, stages: options.stages, ...sources, label: stepLabel, slot: `${planned.name} ${position + 2}` };
     let result: StepResult;
     try {
-      if (expanded.kind === 'run') await session.checkRunnable(state.platform);
       result = await (STEPS[expanded.kind] as (input: StepInput<StageInstruction>) => Promise<StepResult>)(input);
     } catch (error) {
       if (error instanceof CaissonError && error.location === undefined) {

@@ -9,8 +9,8 @@
  * well as its platform; add an entry per platform. Results of matrixed tasks need Tekton
  * Pipelines 0.53 (TEP-0140) with matrix enabled (`enable-api-fields: beta`).
  */
-import { BUILDER_REPOSITORY, CAISSON_COMMAND, TASK_VERSION, type TektonResourceOptions } from './task.js';
-import type { YamlMap, YamlValue } from './yaml.js';
+import { CAISSON_COMMAND, FETCH_SOURCE_TASK, pipelineParam, sourceParams, TASK_VERSION, type TektonResourceOptions } from './task.js';
+import type { YamlMap } from './yaml.js';
 
 /** The oldest Tekton Pipelines that aggregates a matrixed task's results (TEP-0140). */
 export const MATRIX_RESULTS_MIN_PIPELINES = '0.53.0';
@@ -22,7 +22,6 @@ const PLATFORMS: readonly { readonly platform: string; readonly suffix: string }
 ];
 
 export function caissonMultiPlatformPipeline(options: TektonResourceOptions): YamlMap {
-  const param = (name: string, type: 'string' | 'array', text: string, value?: YamlValue): YamlMap => ({ name, type, description: text, ...(value === undefined ? {} : { default: value }) });
   return {
     apiVersion: 'tekton.dev/v1',
     kind: 'Pipeline',
@@ -39,25 +38,14 @@ export function caissonMultiPlatformPipeline(options: TektonResourceOptions): Ya
         'Results of matrixed tasks need Tekton Pipelines 0.53 or later (enable-api-fields: beta).',
         '',
       ].join('\n'),
-      params: [
-        param('git-url', 'string', 'the repository to clone'),
-        param('git-revision', 'string', 'the branch, tag or commit', 'main'),
-        param('image', 'string', 'where the index goes (registry/repo:tag); each platform is pushed to <image>-<os>-<arch> first'),
-        param('build-args', 'array', 'build arguments, KEY=VALUE each', []),
-        param('builder-image', 'string', "caisson's image", `${BUILDER_REPOSITORY}:${options.version}`),
-      ],
+      params: sourceParams(options, pipelineParam('image', 'string', 'where the index goes (registry/repo:tag); each platform is pushed to <image>-<os>-<arch> first')),
       workspaces: [{ name: 'source' }, { name: 'dockerconfig', optional: true }],
       results: [
         { name: 'IMAGE_URL', description: 'the index (registry/repo:tag)', value: '$(tasks.create-index.results.IMAGE_URL)' },
         { name: 'IMAGE_DIGEST', description: "the index's digest", value: '$(tasks.create-index.results.IMAGE_DIGEST)' },
       ],
       tasks: [
-        {
-          name: 'fetch-source',
-          taskRef: { resolver: 'git', params: [{ name: 'url', value: 'https://github.com/tektoncd/catalog.git' }, { name: 'revision', value: 'main' }, { name: 'pathInRepo', value: 'task/git-clone/0.9/git-clone.yaml' }] },
-          params: [{ name: 'url', value: '$(params.git-url)' }, { name: 'revision', value: '$(params.git-revision)' }],
-          workspaces: [{ name: 'output', workspace: 'source' }],
-        },
+        FETCH_SOURCE_TASK,
         {
           name: 'build',
           runAfter: ['fetch-source'],

@@ -254,29 +254,41 @@ export function caissonStepAction(options: TektonResourceOptions): YamlMap {
 }
 
 /** A Pipeline: git-clone (the catalog Task, resolved from the hub by the git resolver) → caisson → `caisson verify`. */
+/** A Pipeline param. */
+export function pipelineParam(name: string, type: 'string' | 'array', text: string, value?: YamlValue): YamlMap {
+  return { name, type, description: text, ...(value === undefined ? {} : { default: value }) };
+}
+
+/** The params every caisson Pipeline takes around `image` (git-url, git-revision first; build-args, builder-image last). */
+export function sourceParams(options: TektonResourceOptions, image: YamlMap): YamlMap[] {
+  return [
+    pipelineParam('git-url', 'string', 'the repository to clone'),
+    pipelineParam('git-revision', 'string', 'the branch, tag or commit', 'main'),
+    image,
+    pipelineParam('build-args', 'array', 'build arguments, KEY=VALUE each', []),
+    pipelineParam('builder-image', 'string', "caisson's image", `${BUILDER_REPOSITORY}:${options.version}`),
+  ];
+}
+
+/** The catalog's git-clone Task (through the git resolver) into the `source` workspace. */
+export const FETCH_SOURCE_TASK: YamlMap = {
+  name: 'fetch-source',
+  taskRef: { resolver: 'git', params: [{ name: 'url', value: 'https://github.com/tektoncd/catalog.git' }, { name: 'revision', value: 'main' }, { name: 'pathInRepo', value: 'task/git-clone/0.9/git-clone.yaml' }] },
+  params: [{ name: 'url', value: '$(params.git-url)' }, { name: 'revision', value: '$(params.git-revision)' }],
+  workspaces: [{ name: 'output', workspace: 'source' }],
+};
+
 export function caissonPipeline(options: TektonResourceOptions): YamlMap {
-  const param = (name: string, type: 'string' | 'array', text: string, value?: YamlValue): YamlMap => ({ name, type, description: text, ...(value === undefined ? {} : { default: value }) });
   return {
     apiVersion: 'tekton.dev/v1',
     kind: 'Pipeline',
     metadata: { name: 'caisson-build-verify', labels: { 'app.kubernetes.io/version': TASK_VERSION } },
     spec: {
       description: 'Clone a git repository, build and push its Dockerfile with caisson (signed, with provenance), then check the signature with caisson verify.\n',
-      params: [
-        param('git-url', 'string', 'the repository to clone'),
-        param('git-revision', 'string', 'the branch, tag or commit', 'main'),
-        param('image', 'string', 'where to push the image (registry/repo:tag)'),
-        param('build-args', 'array', 'build arguments, KEY=VALUE each', []),
-        param('builder-image', 'string', "caisson's image", `${BUILDER_REPOSITORY}:${options.version}`),
-      ],
+      params: sourceParams(options, pipelineParam('image', 'string', 'where to push the image (registry/repo:tag)')),
       workspaces: [{ name: 'source' }, { name: 'dockerconfig', optional: true }, { name: 'signing-secrets' }],
       tasks: [
-        {
-          name: 'fetch-source',
-          taskRef: { resolver: 'git', params: [{ name: 'url', value: 'https://github.com/tektoncd/catalog.git' }, { name: 'revision', value: 'main' }, { name: 'pathInRepo', value: 'task/git-clone/0.9/git-clone.yaml' }] },
-          params: [{ name: 'url', value: '$(params.git-url)' }, { name: 'revision', value: '$(params.git-revision)' }],
-          workspaces: [{ name: 'output', workspace: 'source' }],
-        },
+        FETCH_SOURCE_TASK,
         {
           name: 'build',
           runAfter: ['fetch-source'],

@@ -11,6 +11,7 @@ import { runCaisson, type CliResult } from '../support/cli.js';
 import { makeImage, makeIndex, makeLayer, writeImage, type TestImage } from '../support/images.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
+import { testBadInputs, type BadInput } from '../support/bad-inputs.js';
 
 let dir = '';
 let env: Record<string, string> = {};
@@ -65,7 +66,7 @@ describe('caisson inspect and copy on local files', () => {
     assert.equal(back.stdout.trim(), arm.manifest.digest);
   });
 
-  const bad: [string, string[], number, RegExp][] = [
+  const bad: BadInput[] = [
     ['an invalid reference', ['inspect', 'Docker.io/Library/Alpine'], 6, /invalid image reference "Docker.io\/Library\/Alpine"/],
     ['an unknown transport', ['inspect', 'ftp:thing'], 2, /unknown transport "ftp:"/],
     ['a missing layout', ['inspect', 'oci:nowhere'], 4, /nowhere: not an OCI image layout/],
@@ -75,14 +76,7 @@ describe('caisson inspect and copy on local files', () => {
     ['a missing CA file', ['inspect', '--registry-certificate', 'r.example=nope.pem', 'oci:layout:v1'], 4, /--registry-certificate: cannot read .*nope.pem/],
     ['a bad retry count', ['copy', '--push-retry', 'lots', 'oci:layout:v1', 'oci:x:v1'], 2, /--push-retry "lots"/],
   ];
-  for (const [name, argv, code, message] of bad) {
-    test(`bad input: ${name}`, async () => {
-      const result = await cli(argv);
-      assert.equal(result.code, code, result.stderr);
-      assert.match(result.stderr, message);
-      assert.match(result.stderr, /hint: /);
-    });
-  }
+  testBadInputs(bad, cli);
 
   test('a copy that fails leaves no archive behind', async () => {
     const result = await cli(['copy', 'oci:layout:multi', 'docker-archive:bad.tar', '--platform', 'linux/s390x']);

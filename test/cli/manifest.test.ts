@@ -14,6 +14,7 @@ import { runCaisson, type CliResult } from '../support/cli.js';
 import { makeImage, makeIndex, makeLayer, writeImage, type TestImage } from '../support/images.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
+import { testBadInputs, type BadInput } from '../support/bad-inputs.js';
 
 let dir = '';
 let registry: RunningRegistry;
@@ -135,7 +136,7 @@ describe('caisson manifest', () => {
     assert.equal(inspected.image, arm.manifest.digest);
   });
 
-  const bad: [string, string[], number, RegExp][] = [
+  const bad: BadInput[] = [
     ['two images of one platform, named both', ['manifest', 'create', 'oci:dup', 'oci:images:arm64', 'oci:images:amd64', 'oci:images:docker-arm64'], 2, /oci:.*images:arm64 and oci:.*images:docker-arm64 are both linux\/arm64: an index lists one image per platform/],
     ['a docker-archive list', ['manifest', 'create', 'docker-archive:out.tar', 'oci:images:amd64'], 2, /a docker-archive holds single images, not an index/],
     ['no images', ['manifest', 'create', 'oci:none'], 2, /needs the images to list/],
@@ -145,12 +146,5 @@ describe('caisson manifest', () => {
     ['an unknown action', ['manifest', 'inspect', 'x'], 2, /caisson manifest inspect: unknown action/],
     ['an image that is not there', ['manifest', 'create', 'oci:gone', 'oci:images:v9'], 6, /images:v9: no such image in the layout/],
   ];
-  for (const [name, argv, code, message] of bad) {
-    test(`bad input: ${name}`, async () => {
-      const result = await cli(argv);
-      assert.equal(result.code, code, result.stderr);
-      assert.match(result.stderr, message);
-      assert.match(result.stderr, /hint: /);
-    });
-  }
+  testBadInputs(bad, cli);
 });

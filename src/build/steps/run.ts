@@ -104,6 +104,8 @@ async function runOnOverlay(input: StepInput<RunInstruction>, command: RunComman
 
 async function runCommand(input: StepInput<RunInstruction>): ReturnType<Step<RunInstruction>> {
   const { instruction, state, session } = input;
+  // Only a step that runs needs the platform's programs to run here (a cache hit needs no qemu).
+  await session.checkRunnable(state.platform);
   const lowers = await session.lowers(state.layers);
   const view = new LayerView({ layers: lowers });
   const user = stageUser({ user: state.config.User, view, location: instruction.location });
