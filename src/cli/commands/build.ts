@@ -46,7 +46,9 @@ async function withContext(args: ParsedArgs, context: CommandContext, build: (pr
   if (spec === 'tar://stdin' && args.string('dockerfile') === '-') {
     throw usage('--context tar://stdin and --dockerfile - both read standard input', 'Put the Dockerfile in the archive (-f PATH inside it), or give the context another way.');
   }
-  const scratch = await mkdtemp(join(tmpdir(), 'caisson-context-'));
+  const scratch = await mkdtemp(join(tmpdir(), 'caisson-context-')).catch((error: unknown) => {
+    throw new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `cannot make a temporary directory in ${tmpdir()}: ${(error as Error).message}`, hint: 'Point TMPDIR at a directory this user can write.', cause: error });
+  });
   try {
     const subPath = args.string('context-sub-path');
     const git = args.string('git');
