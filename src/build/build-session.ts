@@ -8,6 +8,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { SourceLocation } from '../errors.js';
+import { CHROOT_UNCAPTURED } from '../exec/index.js';
 import { LayerStore, type StoredLayer } from '../fs/index.js';
 import { BLOB_STREAM_BUFFER, formatPlatform, parseReference, type Platform } from '../image/index.js';
 import { pullBaseImage, type BaseImage } from './base-image.js';
@@ -19,9 +20,6 @@ import { LayerView } from './layer-view.js';
 import { machineRoot, relativeKept } from './machine-root.js';
 import type { BuildOptions, ReadImage } from './options.js';
 import type { StageLayer, StageState } from './stage-state.js';
-
-/** What the chroot sandbox makes for a step and never captures: the kernel's directories, the generated /etc files. */
-export const CHROOT_UNCAPTURED = ['/proc', '/sys', '/dev', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname'];
 
 export class BuildSession {
   readonly options: BuildOptions;

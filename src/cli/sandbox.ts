@@ -49,7 +49,7 @@ export function sandboxDecision(args: ParsedArgs, env: Readonly<Record<string, s
     userNamespace: !initialUserNamespace(),
     capabilities: capabilities(),
     canCreateUserNamespace: () => spawnSync('unshare', ['--user', '--map-root-user', 'true'], { stdio: 'ignore' }).status === 0,
-    container: containerEvidence(env),
+    container: () => containerEvidence(env),
     installedAt: installedAt(),
     force: args.bool('force'),
   });

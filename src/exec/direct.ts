@@ -12,9 +12,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandNotFound } from './command.js';
-import { DEFAULT_HOST_PATH, DEFAULT_HOSTNAME, findHostTools, hostsFile, resolvConf } from './host.js';
+import { commandPrefix } from './chain.js';
+import { DEFAULT_HOST_PATH, DEFAULT_HOSTNAME, etcFiles, findHostTools } from './host.js';
 import { ensureInRoot, hostPath } from './root-path.js';
-import { capabilityBoundingSet, interrupted, isAborted, sandboxError, validateRun } from './run-checks.js';
+import { interrupted, isAborted, sandboxError, validateRun } from './run-checks.js';
 import { signalExitCode } from './session.js';
 import type { SandboxResult, SandboxUser } from './types.js';
 
@@ -35,6 +36,12 @@ export interface RunDirectOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * What a chroot's RUN step is given and a layer never captures: the kernel's directories, /dev
+ * (made when missing) and the /etc files `furnishChroot` writes.
+ */
+export const CHROOT_UNCAPTURED: readonly string[] = ['/proc', '/sys', '/dev', ...etcFiles(DEFAULT_HOSTNAME).map(([name]) => `/etc/${name}`)];
+
 /** The device nodes a chroot gets in its /dev (when it has one and may make them: CAP_MKNOD). */
 const CHROOT_DEVICES: readonly (readonly [string, number, number])[] = [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0]];
 
@@ -46,7 +53,7 @@ const CHROOT_DEVICES: readonly (readonly [string, number, number])[] = [['null',
 function furnishChroot(root: string): void {
   const at = (path: string): ReturnType<typeof lstatSync> => lstatSync(join(root, path), { throwIfNoEntry: false });
   if (at('etc')?.isDirectory() === true) {
-    for (const [name, content] of [['hosts', hostsFile(DEFAULT_HOSTNAME)], ['resolv.conf', resolvConf()], ['hostname', `${DEFAULT_HOSTNAME}\n`]] as const) {
+    for (const [name, content] of etcFiles(DEFAULT_HOSTNAME)) {
       const existing = at(`etc/${name}`);
       if (existing === undefined || existing.isFile()) writeFileSync(join(root, 'etc', name), content, { mode: 0o644 });
     }
@@ -64,13 +71,7 @@ function furnishChroot(root: string): void {
 /** The words before the command's argv. */
 function chain(options: RunDirectOptions): string[] {
   const tools = findHostTools(process.env['PATH'] ?? DEFAULT_HOST_PATH);
-  const { user } = options;
-  const groups = user.additionalGids.length > 0 ? `--groups=${user.additionalGids.join(',')}` : '--clear-groups';
-  const words = [tools.env, '-i', '--', ...options.env, tools.setpriv, `--bounding-set=${capabilityBoundingSet()}`, `--regid=${user.gid}`, groups];
-  if (!options.chroot) return [...words, `--reuid=${user.uid}`, '--'];
-  words.push('--', tools.unshare, `--root=${options.root}`, `--wd=${options.cwd}`);
-  if (user.uid !== 0) words.push(`--setuid=${user.uid}`);
-  return [...words, '--'];
+  return commandPrefix({ tools, env: options.env, user: options.user, rootful: true, chroot: options.chroot ? { root: options.root, cwd: options.cwd } : undefined });
 }
 
 function killGroup(pid: number | undefined): void {

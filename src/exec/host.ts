@@ -63,13 +63,18 @@ export function findHostTools(hostPath: string): HostTools {
   };
 }
 
+/** The files a RUN step gets in /etc (bound by the namespace sandbox, written by the chroot one), by name. */
+export function etcFiles(hostname: string): readonly (readonly [name: string, content: string])[] {
+  return [['hosts', hostsFile(hostname)], ['resolv.conf', resolvConf()], ['hostname', `${hostname}\n`]];
+}
+
 /** BuildKit's hosts file for the sandbox. */
-export function hostsFile(hostname: string): string {
+function hostsFile(hostname: string): string {
   return `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
 }
 
 /** The host's /etc/resolv.conf, or an empty file when it has none. */
-export function resolvConf(): string {
+function resolvConf(): string {
   try {
     return readFileSync('/etc/resolv.conf', 'utf8');
   } catch {

@@ -12,11 +12,11 @@
  * `runDirect` runs one command without namespaces (chroot(2) into a directory root, or in place
  * in container mode) as the leader of a process group that is killed when it ends.
  *
- * Exports: runInSandbox, runDirect, SECRET_ENV_NAME, IMAGE_INSTALL_ROOT, resolveUser, lookupId, resolveSandboxMode and their option/result types.
+ * Exports: runInSandbox, runDirect, CHROOT_UNCAPTURED, SECRET_ENV_NAME, IMAGE_INSTALL_ROOT, resolveUser, lookupId, resolveSandboxMode and their option/result types.
  * May import: ../errors.js, ../log.js.
  */
 export { runInSandbox } from './sandbox.js';
-export { runDirect, type RunDirectOptions } from './direct.js';
+export { CHROOT_UNCAPTURED, runDirect, type RunDirectOptions } from './direct.js';
 export { SECRET_ENV_NAME } from './run-checks.js';
 export { IMAGE_INSTALL_ROOT, resolveSandboxMode, SANDBOX_CHOICES, type SandboxChoice, type SandboxDecision, type SandboxFacts, type SandboxMode } from './sandbox-mode.js';
 export { lookupId, resolveUser, type ResolveUserOptions } from './user.js';

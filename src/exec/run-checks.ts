@@ -1,26 +1,14 @@
 /**
  * What every RUN sandbox checks and reports alike: the command line, environment and ids before
- * anything starts; Docker's default capability set; the errors for a failed set-up and for an
- * interrupted command.
+ * anything starts; the errors for a failed set-up and for an interrupted command.
  */
 import { CaissonError } from '../errors.js';
 import type { SandboxMount, SandboxUser } from './types.js';
-
-/** Docker's (and BuildKit's) default capabilities for a container process. */
-const DEFAULT_CAPABILITIES = [
-  'chown', 'dac_override', 'fsetid', 'fowner', 'mknod', 'net_raw', 'setgid', 'setuid',
-  'setfcap', 'setpcap', 'net_bind_service', 'sys_chroot', 'kill', 'audit_write',
-];
 
 const MAX_ID = 2 ** 32 - 2;
 
 /** What a secret variable may be called: a shell identifier, since the set-up script exports it. */
 export const SECRET_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** setpriv's --bounding-set value: nothing but Docker's default capabilities. */
-export function capabilityBoundingSet(): string {
-  return `-all,${DEFAULT_CAPABILITIES.map((cap) => `+${cap}`).join(',')}`;
-}
 
 export function sandboxError(message: string, hint?: string): CaissonError {
   return new CaissonError({ code: 'ERR_SANDBOX', message: `RUN sandbox: ${message}`, ...(hint === undefined ? {} : { hint }) });

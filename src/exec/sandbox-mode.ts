@@ -38,8 +38,8 @@ export interface SandboxFacts {
   readonly capabilities?: { readonly sysAdmin: boolean; readonly sysChroot: boolean };
   /** Whether util-linux unshare can make a user namespace here (asked only when needed; default yes). */
   readonly canCreateUserNamespace?: () => boolean;
-  /** Why this looks like a container (`/.dockerenv`, …), or undefined when it does not. */
-  readonly container?: string;
+  /** Why this looks like a container (`/.dockerenv`, …), or undefined when it does not (asked only for container mode). */
+  readonly container?: () => string | undefined;
   /** The directory caisson runs from (its package root). */
   readonly installedAt?: string;
   /** `--force`: container mode outside a container. */
@@ -59,7 +59,7 @@ const ROOTLESS_ISOLATION = 'the caller mapped to root; nested mount, pid, ipc, u
 const CHROOT_ISOLATION = 'RUN chroot(2)ed into a directory root, no namespaces, walk snapshots';
 const CONTAINER_ISOLATION = "RUN in this container's own root filesystem, no isolation from caisson (kaniko's model), walk snapshots";
 
-function sandboxError(message: string, hint: string): CaissonError {
+function unavailable(message: string, hint: string): CaissonError {
   return new CaissonError({ code: 'ERR_SANDBOX', message, hint });
 }
 
@@ -74,18 +74,18 @@ function installedInImage(facts: SandboxFacts): boolean {
 }
 
 /** Why container mode cannot be had here, or undefined when it can. */
-function containerRefusal(facts: SandboxFacts): CaissonError | undefined {
+function containerRefusal(facts: SandboxFacts, evidence: string | undefined): CaissonError | undefined {
   if (facts.uid !== 0) {
-    return sandboxError(`--sandbox container needs uid 0 (the build writes the whole root filesystem); this is uid ${facts.uid}`, 'Run the step as root (securityContext runAsUser: 0), or use --sandbox rootless where user namespaces are allowed.');
+    return unavailable(`--sandbox container needs uid 0 (the build writes the whole root filesystem); this is uid ${facts.uid}`, 'Run the step as root (securityContext runAsUser: 0), or use --sandbox rootless where user namespaces are allowed.');
   }
   if (!installedInImage(facts)) {
-    return sandboxError(
+    return unavailable(
       `--sandbox container replaces the root filesystem, so caisson must run from its own image (installed under ${IMAGE_INSTALL_ROOT}); this caisson runs from ${facts.installedAt ?? 'an unknown directory'}`,
       'Run the build in caisson\'s image (the repository\'s Dockerfile), or use --sandbox namespaces, rootless or chroot, which build in a directory of their own.',
     );
   }
-  if (facts.container === undefined && facts.force !== true) {
-    return sandboxError(
+  if (evidence === undefined && facts.force !== true) {
+    return unavailable(
       '--sandbox container would overwrite this machine\'s root filesystem: caisson does not seem to run in a container (no /.dockerenv, /run/.containerenv, $container, $KUBERNETES_SERVICE_HOST or container cgroup)',
       'Run it in a container; if this is one that caisson does not recognize, add --force.',
     );
@@ -93,8 +93,8 @@ function containerRefusal(facts: SandboxFacts): CaissonError | undefined {
   return undefined;
 }
 
-function containerDecision(facts: SandboxFacts, why: string): SandboxDecision {
-  const where = facts.container === undefined ? 'not recognized as a container, --force given' : `in a container (${facts.container})`;
+function containerDecision(why: string, evidence: string | undefined): SandboxDecision {
+  const where = evidence === undefined ? 'not recognized as a container, --force given' : `in a container (${evidence})`;
   return { mode: 'container', reason: `${why}${where}: ${CONTAINER_ISOLATION}`, reexec: false };
 }
 
@@ -110,15 +110,16 @@ export function resolveSandboxMode(facts: SandboxFacts): SandboxDecision {
       if (facts.userNamespace || canUserNamespace()) return rootless(facts, lacking);
       const noUserNamespace = `${lacking}no user namespaces`;
       if (facts.uid === 0 && capabilities.sysChroot) return { mode: 'chroot', reason: `${noUserNamespace}, CAP_SYS_CHROOT: ${CHROOT_ISOLATION}`, reexec: false };
-      if (containerRefusal({ ...facts, force: false }) === undefined) return containerDecision(facts, `${noUserNamespace}, no CAP_SYS_CHROOT; `);
-      throw sandboxError(
+      const evidence = facts.container?.();
+      if (containerRefusal({ ...facts, force: false }, evidence) === undefined) return containerDecision(`${noUserNamespace}, no CAP_SYS_CHROOT; `, evidence);
+      throw unavailable(
         `no RUN sandbox is available to uid ${facts.uid}: no CAP_SYS_ADMIN, no user namespaces${facts.uid === 0 ? ', no CAP_SYS_CHROOT, and not caisson\'s image in a container' : ''}`,
         'Allow user namespaces (the rootless sandbox), run as root with CAP_SYS_CHROOT (--sandbox chroot), or run caisson\'s image as root in a container (--sandbox container). A Dockerfile without RUN builds with any of them.',
       );
     }
     case 'namespaces':
       if (machineRoot && capabilities.sysAdmin) return { mode: 'namespaces', reason: `uid 0, as requested: ${NAMESPACES_ISOLATION}`, reexec: false };
-      throw sandboxError(
+      throw unavailable(
         `--sandbox namespaces needs uid 0 of the machine with CAP_SYS_ADMIN; this is uid ${facts.uid}${facts.userNamespace ? ' of a user namespace' : ''}${machineRoot ? ' without CAP_SYS_ADMIN' : ''}`,
         'Run caisson as root, or use --sandbox rootless (or auto) to build in a user namespace.',
       );
@@ -126,14 +127,15 @@ export function resolveSandboxMode(facts: SandboxFacts): SandboxDecision {
       return rootless(facts, 'as requested, ');
     case 'chroot':
       if (facts.uid === 0 && capabilities.sysChroot) return { mode: 'chroot', reason: `as requested, uid 0 with CAP_SYS_CHROOT: ${CHROOT_ISOLATION}`, reexec: false };
-      throw sandboxError(
+      throw unavailable(
         `--sandbox chroot needs uid 0 with CAP_SYS_CHROOT; this is uid ${facts.uid}${facts.uid === 0 ? ' without CAP_SYS_CHROOT' : ''}`,
         'Run the step as root with CAP_SYS_CHROOT (in Docker\'s and containerd\'s default set), or use --sandbox rootless where user namespaces are allowed.',
       );
     case 'container': {
-      const refused = containerRefusal(facts);
+      const evidence = facts.container?.();
+      const refused = containerRefusal(facts, evidence);
       if (refused !== undefined) throw refused;
-      return containerDecision(facts, 'as requested, ');
+      return containerDecision('as requested, ', evidence);
     }
   }
 }

@@ -15,14 +15,15 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import { commandNotFound } from './command.js';
-import { DEFAULT_HOST_PATH, DEFAULT_HOSTNAME, findHostTools, hostShell, hostsFile, resolvConf, type HostTools } from './host.js';
+import { commandPrefix } from './chain.js';
+import { DEFAULT_HOST_PATH, DEFAULT_HOSTNAME, etcFiles, findHostTools, hostShell } from './host.js';
 import { mountExtras, mountStandard, setupFailure, type EtcFiles } from './mounts.js';
 import { ensureInRoot } from './root-path.js';
 import { Session, signalExitCode } from './session.js';
-import { capabilityBoundingSet, interrupted, isAborted, sandboxError, validateRun } from './run-checks.js';
+import { interrupted, isAborted, sandboxError, validateRun } from './run-checks.js';
 import { SETUP_SCRIPT } from './setup-script.js';
 import { StubTracker } from './stubs.js';
-import type { RunInSandboxOptions, SandboxResult, SandboxUser } from './types.js';
+import type { RunInSandboxOptions, SandboxResult } from './types.js';
 
 /** The overlay mount data (lowerdir topmost first), or the directory to bind. */
 function rootSource(options: RunInSandboxOptions, dir: string, rootful: boolean): string {
@@ -50,28 +51,9 @@ function rootSource(options: RunInSandboxOptions, dir: string, rootful: boolean)
   return `lowerdir=${lowerLinks.join(':')},upperdir=${upper},workdir=${work},index=off,metacopy=off,${features}`;
 }
 
-/** The words before the command's argv: exact environment, user switch, chroot + chdir. */
-function chainPrefix(options: { readonly tools: HostTools; readonly env: readonly string[]; readonly secretEnv: ReadonlyMap<string, Buffer> | undefined; readonly user: SandboxUser; readonly root: string; readonly cwd: string; readonly rootful: boolean }): string[] {
-  const { tools, user } = options;
-  // A secret variable wins over an ordinary one of the same name.
-  const env = options.env.filter((entry) => options.secretEnv?.has(entry.slice(0, entry.indexOf('='))) !== true);
-  const words = [tools.env, '-i', '--', ...env];
-  if (options.rootful) {
-    const groups = user.additionalGids.length > 0 ? `--groups=${user.additionalGids.join(',')}` : '--clear-groups';
-    words.push(tools.setpriv, `--bounding-set=${capabilityBoundingSet()}`, `--regid=${user.gid}`, groups, '--');
-  }
-  words.push(tools.unshare, `--root=${options.root}`, `--wd=${options.cwd}`);
-  if (options.rootful && user.uid !== 0) words.push(`--setuid=${user.uid}`);
-  words.push('--');
-  return words;
-}
-
 function writeEtcFiles(dir: string, hostname: string): EtcFiles {
-  const files = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') };
-  writeFileSync(files.hosts, hostsFile(hostname));
-  writeFileSync(files.resolvConf, resolvConf());
-  writeFileSync(files.hostname, `${hostname}\n`);
-  return files;
+  for (const [name, content] of etcFiles(hostname)) writeFileSync(join(dir, name), content);
+  return { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') };
 }
 
 /** One file per secret variable, readable by root only; returns their directory ('' for none). */
@@ -107,7 +89,9 @@ function prepare(options: RunInSandboxOptions, rootful: boolean): Prepared {
     const files = writeEtcFiles(dir, hostname);
     const secretEnv = writeSecretEnv(dir, options.secretEnv);
     const source = rootSource(options, dir, rootful);
-    const prefix = chainPrefix({ tools, env: options.env, secretEnv: options.secretEnv, user: options.user, root, cwd: options.cwd, rootful });
+    // A secret variable wins over an ordinary one of the same name.
+    const env = options.env.filter((entry) => options.secretEnv?.has(entry.slice(0, entry.indexOf('='))) !== true);
+    const prefix = commandPrefix({ tools, env, user: options.user, rootful, chroot: { root, cwd: options.cwd } });
     const namespaces = ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--ipc', '--uts'];
     if (options.network === 'none') namespaces.push('--net');
     if (!rootful) namespaces.push('--user', '--map-root-user');

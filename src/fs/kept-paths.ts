@@ -18,18 +18,17 @@ export function holdsKept(path: string, keep: readonly string[]): boolean {
 
 /**
  * Removes `path` under `root` with everything in it, except kept paths: a directory holding one
- * is emptied around it and stays. Returns whether `path` is gone.
+ * is emptied around it and stays.
  */
-export async function removeKeeping(options: { readonly root: string; readonly path: string; readonly keep: readonly string[] }): Promise<boolean> {
+export async function removeKeeping(options: { readonly root: string; readonly path: string; readonly keep: readonly string[] }): Promise<void> {
   const { root, path, keep } = options;
-  if (isKept(path, keep)) return false;
+  if (isKept(path, keep)) return;
   const absolute = path === '' ? root : `${root.replace(/\/$/, '')}/${path}`;
   const stats = lstatSync(absolute, { throwIfNoEntry: false });
-  if (stats === undefined) return true;
+  if (stats === undefined) return;
   if (stats.isDirectory() && holdsKept(path, keep)) {
     for (const name of await readdir(absolute)) await removeKeeping({ root, path: joinPath(path, name), keep });
-    return false;
+    return;
   }
   await rm(absolute, { recursive: true, force: true });
-  return true;
 }

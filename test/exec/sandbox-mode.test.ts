@@ -62,11 +62,11 @@ describe('resolveSandboxMode', () => {
     assert.deepEqual([chroot.mode, chroot.reexec], ['chroot', false]);
     assert.match(chroot.reason, /no user namespaces, CAP_SYS_CHROOT: RUN chroot\(2\)ed/);
     const nothing = { ...noUserns, capabilities: { sysAdmin: false, sysChroot: false } };
-    const container = resolveSandboxMode({ requested: 'auto', ...nothing, container: '/.dockerenv', installedAt: '/caisson/app' });
+    const container = resolveSandboxMode({ requested: 'auto', ...nothing, container: () => '/.dockerenv', installedAt: '/caisson/app' });
     assert.equal(container.mode, 'container');
     assert.match(container.reason, /in a container \(\/\.dockerenv\)/);
     // Outside caisson's image, or outside a container, auto never picks container mode (not even with --force).
-    for (const facts of [{ ...nothing, container: '/.dockerenv', installedAt: '/work/caisson' }, { ...nothing, installedAt: '/caisson/app', force: true }]) {
+    for (const facts of [{ ...nothing, container: () => '/.dockerenv', installedAt: '/work/caisson' }, { ...nothing, installedAt: '/caisson/app', force: true }]) {
       const error = refusal({ requested: 'auto', ...facts });
       assert.equal(error.code, 'ERR_SANDBOX');
       assert.match(error.message, /no RUN sandbox is available to uid 0: no CAP_SYS_ADMIN, no user namespaces, no CAP_SYS_CHROOT/);
@@ -89,11 +89,11 @@ describe('resolveSandboxMode', () => {
 
   test('container: uid 0, caisson under /caisson, in a container or --force; each refusal says which', () => {
     const image = { ...MACHINE_ROOT, installedAt: '/caisson/app' };
-    assert.equal(resolveSandboxMode({ requested: 'container', ...image, container: '$KUBERNETES_SERVICE_HOST' }).mode, 'container');
+    assert.equal(resolveSandboxMode({ requested: 'container', ...image, container: () => '$KUBERNETES_SERVICE_HOST' }).mode, 'container');
     const forced = resolveSandboxMode({ requested: 'container', ...image, force: true });
     assert.match(forced.reason, /not recognized as a container, --force given/);
-    assert.match(refusal({ requested: 'container', ...image, uid: 1000, container: '/.dockerenv' }).message, /needs uid 0 .*this is uid 1000/);
-    const elsewhere = refusal({ requested: 'container', ...MACHINE_ROOT, installedAt: '/work/main', container: '/.dockerenv', force: true });
+    assert.match(refusal({ requested: 'container', ...image, uid: 1000, container: () => '/.dockerenv' }).message, /needs uid 0 .*this is uid 1000/);
+    const elsewhere = refusal({ requested: 'container', ...MACHINE_ROOT, installedAt: '/work/main', container: () => '/.dockerenv', force: true });
     assert.match(elsewhere.message, /caisson must run from its own image \(installed under \/caisson\); this caisson runs from \/work\/main/);
     const outside = refusal({ requested: 'container', ...image });
     assert.match(outside.message, /would overwrite this machine's root filesystem/);
