@@ -10,6 +10,7 @@ import type { RunInstruction } from '../../dockerfile/index.js';
 import { runDirect } from '../../exec/index.js';
 import { commitWalk } from '../../fs/index.js';
 import type { StageLayer } from '../stage-state.js';
+import { layerEncoding, mtimeClamp, storedBlobLayer } from './layer.js';
 import type { RunCommand, RunOutcome } from './run.js';
 import type { StepInput } from './step.js';
 
@@ -56,13 +57,11 @@ export async function runOnDirectory(options: { readonly input: StepInput<RunIns
         mode: snapshotMode,
         ignore: root.ignore,
         blobs: session.store.blobs,
-        compression: build.compression,
-        format: build.format,
         whiteoutMtime: session.now,
-        ...(build.compressionLevel === undefined ? {} : { level: build.compressionLevel }),
-        ...(build.clampTime === undefined ? {} : { clampMtime: build.clampTime }),
+        ...layerEncoding(build),
+        ...mtimeClamp(build),
       });
-      layer = committed.entries === 0 ? 'empty' : { descriptor: committed.layer.descriptor, diffId: committed.layer.diffId, blob: { kind: 'file', path: committed.layer.path } };
+      layer = committed.entries === 0 ? 'empty' : storedBlobLayer(committed.layer);
       root.committed({ layer: layer === 'empty' ? undefined : layer, index: committed.index, mode: snapshotMode });
     } catch (error) {
       root.invalidate();
