@@ -105,12 +105,12 @@ export function buildImageIndex(options: {
   if (format === 'docker' && options.annotations !== undefined && options.annotations.size > 0) {
     throw new CaissonError({ code: 'ERR_USAGE', message: 'a Docker manifest list has no annotations', hint: 'Annotate an OCI index (--image-format oci) instead.' });
   }
-  const sorted = [...options.entries].sort((a, b) => comparePlatforms(entryPlatform(a.platform), entryPlatform(b.platform)));
-  const manifests: Descriptor[] = sorted.map((entry) => ({
-    mediaType: entry.descriptor.mediaType,
-    digest: entry.descriptor.digest,
-    size: entry.descriptor.size,
-    platform: entryPlatform(entry.platform),
+  const placed = options.entries.map((entry) => ({ descriptor: entry.descriptor, platform: entryPlatform(entry.platform) }));
+  const manifests: Descriptor[] = placed.sort((a, b) => comparePlatforms(a.platform, b.platform)).map(({ descriptor, platform }) => ({
+    mediaType: descriptor.mediaType,
+    digest: descriptor.digest,
+    size: descriptor.size,
+    platform,
   }));
   const mediaType = format === 'oci' ? MediaType.ociIndex : MediaType.dockerManifestList;
   const annotations = options.annotations !== undefined && options.annotations.size > 0 ? Object.fromEntries(options.annotations) : undefined;
