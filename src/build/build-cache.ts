@@ -60,7 +60,7 @@ export class BuildCache {
 
   async close(): Promise<void> {
     await Promise.all(this.#pending);
-    await Promise.all([...this.#files.values()].map(async (digests) => (await digests).save()));
+    await Promise.all([this.local.seal(), ...[...this.#files.values()].map(async (digests) => (await digests).save())]);
   }
 }
 

@@ -2,26 +2,17 @@
  * Content digests of build-context files, remembered across builds by path and stat (inode,
  * size, mtime, ctime), so an unchanged context is not read again. One JSON file per context
  * directory under `<cache-dir>/cache/files/`, written aside and renamed when the build ends.
- * A file changed just before it was hashed is hashed but not remembered: a write in the same
- * clock tick as its last change would leave its times as they were. The tick is a few
- * milliseconds where the filesystem keeps sub-second times, and up to two seconds where it keeps
- * whole seconds.
+ * A file changed just before it was hashed is hashed but not remembered (file-stamp.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, type Stats } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { matchesStamp, takeStamp, type FileStamp } from './file-stamp.js';
 
-/** Files whose mtime or ctime is this close to now are not remembered: fine, then coarse timestamps. */
-const RACY_MS = 100;
-const RACY_COARSE_MS = 2000;
 const READ_CHUNK = 1 << 20;
 
-interface Remembered {
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
+interface Remembered extends FileStamp {
   readonly digest: string;
 }
 
@@ -49,7 +40,7 @@ export class FileDigests {
   /** The sha256 (`sha256:<hex>`) of the file at `path`, whose lstat is `stats`. */
   digest(path: string, stats: Stats): string {
     const known = this.#known.get(path);
-    if (known !== undefined && known.ino === stats.ino && known.size === stats.size && known.mtimeMs === stats.mtimeMs && known.ctimeMs === stats.ctimeMs) return known.digest;
+    if (matchesStamp(known, stats)) return known.digest;
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(1, stats.size)));
     const fd = openSync(path, 'r');
@@ -63,10 +54,9 @@ export class FileDigests {
       closeSync(fd);
     }
     const digest = `sha256:${hash.digest('hex')}`;
-    const now = Date.now();
-    const racy = stats.mtimeMs % 1000 === 0 && stats.ctimeMs % 1000 === 0 ? RACY_COARSE_MS : RACY_MS;
-    if (now - stats.mtimeMs > racy && now - stats.ctimeMs > racy) {
-      this.#known.set(path, { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, digest });
+    const stamp = takeStamp(stats);
+    if (stamp !== undefined) {
+      this.#known.set(path, { ...stamp, digest });
       this.#changed = true;
     } else if (known !== undefined) {
       this.#known.delete(path);

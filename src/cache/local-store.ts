@@ -1,8 +1,10 @@
 /**
  * The local cache: one small JSON file per key under `<cache-dir>/cache/entries/`, pointing at a
  * layer blob in the layer store (`<cache-dir>/blobs/`). An entry is written aside and renamed into
- * place, so a killed build leaves none half-written. A hit's blob is read back and checked against
- * its digest; a corrupt blob or entry is evicted with a warning, and the step simply runs again.
+ * place, so a killed build leaves none half-written. A hit's blob must be intact: its stat stamp
+ * (file-stamp.ts) as the entry recorded it when the blob was written or last read back, or else it
+ * is read back and checked against its digest. A corrupt blob or entry is evicted with a warning,
+ * and the step simply runs again. A warm rebuild thus reads no blob, however large its layers.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -12,7 +14,11 @@ import { CaissonError } from '../errors.js';
 import { BLOB_STREAM_BUFFER, digestStream, type Digest } from '../image/index.js';
 import type { Logger } from '../log.js';
 import { isExpired, parseEntry, type CacheEntry, type CacheHit, type CacheStore, type LookupOptions, type SaveOptions } from './entry.js';
+import { isStamp, matchesStamp, takeStamp, type FileStamp } from './file-stamp.js';
 import { compareInputs, type CacheInputs, type InputDifference } from './key.js';
+
+/** A hit moves its blob's mtime (its last use, for gc) forward at most this often. */
+const LAST_USE_STEP_MS = 3_600_000;
 
 export interface LocalCacheOptions {
   /** The cache directory (`--cache-dir`). */
@@ -32,9 +38,17 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
+/** An entry as the local store keeps it: with its blob's stamp when the blob was last known intact. */
+interface StoredEntry {
+  readonly entry: CacheEntry;
+  readonly blob: FileStamp | undefined;
+}
+
 export class LocalCache implements CacheStore {
   readonly name = 'local';
   readonly #options: LocalCacheOptions;
+  /** Entries saved by this build whose blob was too new to stamp. */
+  readonly #unsealed: CacheEntry[] = [];
 
   constructor(options: LocalCacheOptions) {
     this.#options = options;
@@ -48,7 +62,7 @@ export class LocalCache implements CacheStore {
     return join(this.#entries, `${key}.json`);
   }
 
-  async #read(key: string): Promise<CacheEntry | undefined> {
+  async #read(key: string): Promise<StoredEntry | undefined> {
     const path = this.#path(key);
     let text: string;
     try {
@@ -58,7 +72,8 @@ export class LocalCache implements CacheStore {
       throw error;
     }
     try {
-      return parseEntry({ value: JSON.parse(text), key, what: `cache entry ${path}` });
+      const { blob, ...entry } = parseEntry({ value: JSON.parse(text), key, what: `cache entry ${path}` }) as CacheEntry & { readonly blob?: unknown };
+      return { entry, blob: isStamp(blob) ? blob : undefined };
     } catch (error) {
       const detail = error instanceof CaissonError ? error.message : `cache entry ${path}: not JSON`;
       this.#options.logger.warn(`${detail}; evicted, the step runs again`);
@@ -67,27 +82,73 @@ export class LocalCache implements CacheStore {
     }
   }
 
+  /** Writes an entry aside and renames it into place. */
+  async #write(stored: StoredEntry): Promise<void> {
+    await mkdir(this.#entries, { recursive: true });
+    const { key } = stored.entry;
+    const staging = join(this.#entries, `.${key}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await writeFile(staging, `${JSON.stringify({ ...stored.entry, ...(stored.blob === undefined ? {} : { blob: stored.blob }) })}\n`);
+      await rename(staging, this.#path(key));
+    } catch (error) {
+      await rm(staging, { force: true });
+      throw error;
+    }
+  }
+
+  /** The stamp of the entry's blob now, when it can be had (see file-stamp.ts). */
+  async #stamp(entry: CacheEntry): Promise<FileStamp | undefined> {
+    if (entry.layer === undefined) return undefined;
+    const stats = await stat(this.#options.blobPath(entry.layer.descriptor.digest)).catch(() => undefined);
+    return stats === undefined ? undefined : takeStamp(stats);
+  }
+
   async lookup(options: LookupOptions): Promise<CacheHit | undefined> {
-    const entry = await this.#read(options.key);
-    if (entry === undefined || isExpired({ stored: entry.stored, ttlMs: options.ttlMs, now: options.now })) return undefined;
+    const stored = await this.#read(options.key);
+    if (stored === undefined || isExpired({ stored: stored.entry.stored, ttlMs: options.ttlMs, now: options.now })) return undefined;
+    const { entry } = stored;
     const touch = new Date(options.now);
     await utimes(this.#path(options.key), touch, touch).catch(() => undefined);
     if (entry.layer === undefined) return { entry, from: this.name };
     const { descriptor } = entry.layer;
     const path = this.#options.blobPath(descriptor.digest);
-    const found = await this.#verify(path, descriptor.digest, descriptor.size);
+    const found = await this.#check({ path, digest: descriptor.digest, size: descriptor.size, stamp: stored.blob, now: options.now });
     if (found === 'missing') {
       // gc removed the blob: the entry is useless.
       await rm(this.#path(options.key), { force: true });
       return undefined;
     }
-    if (found !== 'ok') {
+    if (typeof found === 'string') {
       this.#options.logger.warn(`cache entry ${options.key.slice(0, 12)}: layer blob ${descriptor.digest} is corrupt (${found}); evicted, the step runs again`);
       await Promise.all([rm(path, { force: true }), rm(this.#path(options.key), { force: true })]);
       return undefined;
     }
-    await utimes(path, touch, touch).catch(() => undefined);
+    // Read back and found intact: the next hit need not read it. Failing to say so costs only that.
+    if (found.stamp !== undefined && found.stamp !== stored.blob) await this.#write({ entry, blob: found.stamp }).catch(() => undefined);
     return { entry, blob: { kind: 'file', path }, from: this.name };
+  }
+
+  /**
+   * Whether a hit's blob is intact: `{ stamp }` (its stamp now, when one can be taken), 'missing',
+   * or what is wrong with it. An unchanged stamp is enough; otherwise the blob is read back. Its
+   * mtime is moved forward as its last use when that is an hour old.
+   */
+  async #check(options: { readonly path: string; readonly digest: Digest; readonly size: number; readonly stamp: FileStamp | undefined; readonly now: number }): Promise<{ readonly stamp: FileStamp | undefined } | string> {
+    const { path, now } = options;
+    const stats = await stat(path).catch((error: unknown) => {
+      if (isMissing(error)) return undefined;
+      throw error;
+    });
+    if (stats === undefined) return 'missing';
+    const touch = now - stats.mtimeMs > LAST_USE_STEP_MS;
+    if (!touch && matchesStamp(options.stamp, stats)) return { stamp: options.stamp };
+    this.#options.logger.debug(`cache: reading back layer blob ${options.digest} (${options.stamp === undefined ? 'not stamped yet' : touch ? 'an hour since its last use' : 'its stat changed'})`);
+    const found = await this.#verify(path, options.digest, options.size);
+    if (found !== 'ok') return found;
+    if (!touch) return { stamp: takeStamp(stats) };
+    // Touched now, its stamp is too new to trust: the next hit reads it back once more.
+    await utimes(path, new Date(now), new Date(now)).catch(() => undefined);
+    return { stamp: undefined };
   }
 
   /** 'ok', 'missing', or what is wrong with the blob. */
@@ -102,17 +163,26 @@ export class LocalCache implements CacheStore {
     }
   }
 
+  /**
+   * Stores an entry, with its blob's stamp: the blob was just written, and renamed into place,
+   * by the step. When it is too new to stamp, `seal` stamps it at the end of the build.
+   */
   async save(options: SaveOptions): Promise<void> {
     const { entry } = options;
-    await mkdir(this.#entries, { recursive: true });
-    const staging = join(this.#entries, `.${entry.key}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-    try {
-      await writeFile(staging, `${JSON.stringify(entry)}\n`);
-      await rename(staging, this.#path(entry.key));
-    } catch (error) {
-      await rm(staging, { force: true });
-      throw error;
-    }
+    const blob = await this.#stamp(entry);
+    await this.#write({ entry, blob });
+    if (entry.layer !== undefined && blob === undefined) this.#unsealed.push(entry);
+  }
+
+  /** Stamps the blobs of the entries this build saved too soon after writing them (see `save`). */
+  async seal(): Promise<void> {
+    const unsealed = this.#unsealed.splice(0);
+    await Promise.all(
+      unsealed.map(async (entry) => {
+        const blob = await this.#stamp(entry);
+        if (blob !== undefined) await this.#write({ entry, blob }).catch(() => undefined);
+      }),
+    );
   }
 
   /** Every readable entry (for explain and gc). */
@@ -122,8 +192,8 @@ export class LocalCache implements CacheStore {
     for (const name of names) {
       const match = /^([0-9a-f]{64})\.json$/.exec(name);
       if (match === null) continue;
-      const entry = await this.#read(match[1] as string);
-      if (entry !== undefined) found.push({ entry, path: this.#path(entry.key) });
+      const stored = await this.#read(match[1] as string);
+      if (stored !== undefined) found.push({ entry: stored.entry, path: this.#path(stored.entry.key) });
     }
     return found;
   }

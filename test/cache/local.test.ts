@@ -3,7 +3,7 @@
 // corrupt entries and blobs, nearest-entry search and remembered file digests, and a cache
 // repository's entries (written to and read from an OCI layout, validated as images).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -92,6 +92,57 @@ describe('the local cache', () => {
     await cache.save({ entry: entry(missing, new Date(), { layer }) });
     assert.equal(await cache.lookup({ key: missing, ttlMs: 60_000, now: Date.now() }), undefined);
     assert.equal(warnings.length, 1, 'a blob removed by gc is no warning');
+  });
+
+  test('a hit reads its blob back only when the blob stat differs from the stamp the entry keeps', async () => {
+    const root = join(dir, 'stamped');
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+    const blobs = join(root, 'blobs', 'sha256');
+    const cache = new LocalCache({ root, blobPath: (digest) => join(blobs, digestHex(digest)), logger });
+    const bytes = Buffer.from('layer bytes');
+    const digest = sha256(bytes);
+    const path = join(blobs, digestHex(digest));
+    mkdirSync(blobs, { recursive: true });
+    writeFileSync(path, bytes);
+    const key = '5'.repeat(64);
+    const layer = { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: bytes.length }, diffId: sha256('diff') };
+    const readBack = (): number => lines.filter((line) => line.includes(`reading back layer blob ${digest}`)).length;
+    const stamp = (): unknown => (JSON.parse(readFileSync(join(root, 'cache', 'entries', `${key}.json`), 'utf8')) as { blob?: unknown }).blob;
+    // Saved a moment after the blob was written: too new to stamp (a write in the same clock tick would go unseen).
+    await cache.save({ entry: entry(key, new Date(), { layer }) });
+    assert.equal(stamp(), undefined);
+    await cache.seal();
+    assert.equal(stamp(), undefined, 'still too new when the build ends');
+    assert.ok(await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }));
+    assert.equal(readBack(), 1, 'no stamp: read back');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await cache.seal();
+    assert.ok(await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }));
+    assert.equal(readBack(), 2, 'still no stamp: read back, then stamped');
+    assert.deepEqual(Object.keys(stamp() as object).sort(), ['ctimeMs', 'ino', 'mtimeMs', 'size']);
+    for (let i = 0; i < 3; i++) assert.deepEqual((await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }))?.blob, { kind: 'file', path });
+    assert.equal(readBack(), 2, 'stamp unchanged: not read');
+    // A saved entry whose blob is old enough is stamped at once.
+    const other = '6'.repeat(64);
+    await cache.save({ entry: entry(other, new Date(), { layer }) });
+    assert.ok(await cache.lookup({ key: other, ttlMs: 60_000, now: Date.now() }));
+    assert.equal(readBack(), 2);
+    // An hour after its last use the blob is touched (for gc) and so read back, then stamped anew.
+    utimesSync(path, new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
+    const now = Date.now();
+    assert.ok(await cache.lookup({ key, ttlMs: 60_000, now }));
+    assert.equal(readBack(), 3);
+    assert.equal(statSync(path).mtimeMs, now);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.ok(await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }));
+    assert.ok(await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }));
+    assert.equal(readBack(), 4, 'read back once after the touch, then stamped');
+    // Rewritten, even to the same length: a new ctime, so read back and found corrupt.
+    writeFileSync(path, 'layer bytez');
+    assert.equal(await cache.lookup({ key, ttlMs: 60_000, now: Date.now() }), undefined);
+    assert.equal(readBack(), 5);
+    assert.match(lines.join('\n'), /is corrupt \(it reads as sha256:[0-9a-f]{64}\); evicted/);
   });
 
   test('an unreadable entry is evicted with a warning naming it', async () => {
