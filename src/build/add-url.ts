@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, createWriteStream, rmSync, utimesSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { getGlobalDispatcher, interceptors, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { CaissonError } from '../errors.js';
 import { applyChmod } from '../dockerfile/index.js';
 import type { Logger } from '../log.js';
@@ -81,8 +81,12 @@ function failure(options: { readonly source: string; readonly detail: string; re
  * Returns the Last-Modified time in seconds, if the server sent one. On any failure the file is
  * removed.
  */
-/** A request for the URL: its userinfo sent as basic auth (not in the URL), redirects followed. */
-function requestUrl(source: string, method: 'GET' | 'HEAD'): ReturnType<typeof request> {
+/**
+ * A request for the URL: its userinfo sent as basic auth (not in the URL), redirects followed.
+ * undici's index (fetch, interceptors, the global dispatcher) is loaded only for an ADD of a URL.
+ */
+async function requestUrl(source: string, method: 'GET' | 'HEAD'): Promise<Dispatcher.ResponseData> {
+  const { getGlobalDispatcher, interceptors, request } = await import('undici');
   const url = new URL(source);
   const headers: Record<string, string> = { 'user-agent': 'caisson' };
   if (url.username !== '' || url.password !== '') {
@@ -116,7 +120,7 @@ export async function urlValidator(source: string): Promise<string | undefined> 
 
 export async function downloadFile(options: { readonly source: string; readonly file: string; readonly checksum: UrlChecksum | undefined }): Promise<number | undefined> {
   const { source, file, checksum } = options;
-  let response: Awaited<ReturnType<typeof request>>;
+  let response: Dispatcher.ResponseData;
   try {
     response = await requestUrl(source, 'GET');
   } catch (error) {

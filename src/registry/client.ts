@@ -4,9 +4,8 @@
  * refreshed on 401), retries with backoff on 429, 5xx and dropped connections, follows
  * redirects (without credentials to other hosts), and turns failures into CaissonErrors.
  */
-import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import { HttpClient, type HttpResponse, type ResponseBody, type ResponseHeaders } from './http.js';
 import { CaissonError } from '../errors.js';
 import { bearerChallenge, parseChallenges, type BearerChallenge } from './challenge.js';
 import type { Credential } from './credentials.js';
@@ -38,8 +37,8 @@ export interface SendOptions {
 
 export interface RegistryResponse {
   readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: Dispatcher.ResponseData['body'];
+  readonly headers: ResponseHeaders;
+  readonly body: ResponseBody;
   /** The URL that answered (after redirects), to resolve relative Locations against. */
   readonly url: URL;
 }
@@ -76,8 +75,10 @@ export class RegistryClient {
   readonly #host: string;
   readonly #options: RegistryOptions;
   readonly #tls: TlsSettings;
-  readonly #dispatcher: Dispatcher;
-  readonly #foreignDispatcher: Dispatcher;
+  /** For the registry (and its token service), with its TLS settings. */
+  readonly #http: HttpClient;
+  /** For other hosts it redirects to (blob storage), with node's TLS defaults. */
+  readonly #foreign: HttpClient;
   readonly #tokens = new Map<string, Token>();
   #base: Promise<URL> | undefined;
   #auth: AuthState = { kind: 'none' };
@@ -93,8 +94,8 @@ export class RegistryClient {
       ...(configured?.clientCert === undefined ? {} : { clientCert: configured.clientCert }),
       skipVerify: this.#options.skipTlsVerifyAll || configured?.skipVerify === true,
     };
-    this.#dispatcher = this.#options.dispatcher?.({ host: this.#host, tls: this.#tls }) ?? createAgent(this.#tls);
-    this.#foreignDispatcher = new Agent({ connections: this.#options.concurrency * 2 });
+    this.#http = new HttpClient({ connections: 16, tls: this.#tls });
+    this.#foreign = new HttpClient({ connections: this.#options.concurrency * 2 });
   }
 
   /** The retry policy reads use unless they pass their own. */
@@ -112,8 +113,9 @@ export class RegistryClient {
     return { ...this.#options.retry, retries: 0 };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.#dispatcher.close(), this.#foreignDispatcher.close()]);
+  close(): void {
+    this.#http.close();
+    this.#foreign.close();
   }
 
   /** The scheme and host the registry answers on, found once by `GET /v2/` (the version check). */
@@ -129,17 +131,30 @@ export class RegistryClient {
     return this.#base;
   }
 
+  /**
+   * Loopback registries are asked in plain HTTP first (traffic that never leaves the machine; most
+   * local registries speak nothing else, and a failing TLS handshake costs a round trip), once and
+   * without retries, then in HTTPS. Hosts marked insecure are asked in HTTPS first, as Docker does.
+   */
   async #ping(): Promise<URL> {
-    const schemes = isLoopbackHost(this.#host) || this.#options.insecure.has(this.registry) || this.#options.insecure.has(this.#host) ? ['https', 'http'] : ['https'];
+    const loopback = isLoopbackHost(this.#host);
+    const insecure = this.#options.insecure.has(this.registry) || this.#options.insecure.has(this.#host);
+    const schemes = loopback ? ['http', 'https'] : insecure ? ['https', 'http'] : ['https'];
     let lastError: unknown;
-    for (const scheme of schemes) {
+    for (const [index, scheme] of schemes.entries()) {
       const url = new URL(`${scheme}://${this.#host}/v2/`);
+      const last = index === schemes.length - 1;
+      const retry = loopback && scheme === 'http' ? this.noRetry : this.#options.retry;
       try {
-        const response = await this.#withRetries({ retry: this.#options.retry, attempt: () => request(url, { method: 'GET', headers: { 'user-agent': this.#options.userAgent }, dispatcher: this.#dispatcher }) });
+        const response = await this.#withRetries({ retry, attempt: () => this.#http.request(url, { method: 'GET', headers: { 'user-agent': this.#options.userAgent } }) });
         await response.body.dump();
         if (response.statusCode === 401) this.#auth = this.#authFrom(headerList(response.headers, 'www-authenticate'), 'the version check (GET /v2/)');
         else if (response.statusCode !== 200 && response.statusCode !== 404) {
-          throw registryError({ what: this.registry, registry: this.registry, status: response.statusCode, action: 'GET /v2/ (version check)', body: '' });
+          // Not a registry's answer (a TLS port asked in plain HTTP says 400): the next scheme may do.
+          const error = registryError({ what: this.registry, registry: this.registry, status: response.statusCode, action: `GET ${url.href} (version check)`, body: '' });
+          if (last) throw error;
+          lastError = error;
+          continue;
         }
         return new URL(`${scheme}://${this.#host}`);
       } catch (error) {
@@ -147,7 +162,7 @@ export class RegistryClient {
         lastError = error;
       }
     }
-    throw this.#connectionError(lastError, 'GET /v2/ (version check)');
+    throw lastError instanceof CaissonError ? lastError : this.#connectionError(lastError, 'GET /v2/ (version check)');
   }
 
   #connectionError(error: unknown, action: string): CaissonError {
@@ -192,16 +207,16 @@ export class RegistryClient {
         const key = [...scopes].sort().join(' ');
         const cached = this.#tokens.get(key);
         if (!refresh && cached !== undefined && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
-        const token = await fetchToken({ registry: this.registry, challenge: auth.challenge, scopes, credential, dispatcher: this.#dispatcher, userAgent: this.#options.userAgent });
+        const token = await fetchToken({ registry: this.registry, challenge: auth.challenge, scopes, credential, http: this.#http, userAgent: this.#options.userAgent });
         this.#tokens.set(key, token);
         return `Bearer ${token.token}`;
       }
     }
   }
 
-  async #withRetries(options: { readonly retry: RetryPolicy; readonly attempt: () => Promise<Dispatcher.ResponseData> }): Promise<Dispatcher.ResponseData> {
+  async #withRetries(options: { readonly retry: RetryPolicy; readonly attempt: () => Promise<HttpResponse> }): Promise<HttpResponse> {
     for (let attempt = 1; ; attempt += 1) {
-      let response: Dispatcher.ResponseData;
+      let response: HttpResponse;
       try {
         response = await options.attempt();
       } catch (error) {
@@ -227,13 +242,13 @@ export class RegistryClient {
       const sameOrigin = url.origin === base.origin;
       const headers: Record<string, string> = { 'user-agent': this.#options.userAgent, ...options.headers };
       if (sameOrigin && authorization !== undefined) headers['authorization'] = authorization;
-      let response: Dispatcher.ResponseData;
+      let response: HttpResponse;
       try {
         response = await this.#withRetries({
           retry,
           attempt: async () => {
             const body = options.body === undefined ? null : Buffer.isBuffer(options.body) ? options.body : await options.body();
-            return request(url, { method: options.method, headers, body, dispatcher: sameOrigin ? this.#dispatcher : this.#foreignDispatcher });
+            return (sameOrigin ? this.#http : this.#foreign).request(url, { method: options.method, headers, body });
           },
         });
       } catch (error) {
@@ -267,15 +282,4 @@ export class RegistryClient {
       throw registryError({ what: options.what, registry: this.registry, status, action: options.action, body: text });
     }
   }
-}
-
-function createAgent(tls: TlsSettings): Dispatcher {
-  return new Agent({
-    connections: 16,
-    connect: {
-      ...(tls.ca.length > 0 ? { ca: [...rootCertificates, ...tls.ca] } : {}),
-      ...(tls.clientCert === undefined ? {} : { cert: tls.clientCert.cert, key: tls.clientCert.key }),
-      rejectUnauthorized: !tls.skipVerify,
-    },
-  });
 }

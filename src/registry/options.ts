@@ -3,7 +3,6 @@
  * flags (kaniko's names): which hosts may use plain HTTP or skip TLS verification, extra CAs and
  * client certificates per host, mirrors, retries, upload sizes, and where credentials come from.
  */
-import type { Dispatcher } from 'undici';
 import type { CredentialStore } from './credentials.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
@@ -36,8 +35,6 @@ export interface RegistryOptions {
   /** Blob transfers in flight at once. */
   readonly concurrency: number;
   readonly userAgent: string;
-  /** Replaces the connection pool (tests); given the host and its TLS settings. */
-  readonly dispatcher?: (options: { readonly host: string; readonly tls: TlsSettings }) => Dispatcher;
 }
 
 export function defaultRegistryOptions(options: { readonly credentials: CredentialStore; readonly userAgent: string }): RegistryOptions {

@@ -4,7 +4,7 @@
  * Basic credentials and anonymous access use GET; an identity (refresh) token uses the OAuth2
  * POST. Tokens never reach a message or log.
  */
-import { request, type Dispatcher } from 'undici';
+import type { HttpClient, HttpResponse } from './http.js';
 import { CaissonError } from '../errors.js';
 import type { BearerChallenge } from './challenge.js';
 import type { Credential } from './credentials.js';
@@ -21,7 +21,8 @@ export interface FetchTokenOptions {
   readonly challenge: BearerChallenge;
   readonly scopes: readonly string[];
   readonly credential: Credential;
-  readonly dispatcher: Dispatcher;
+  /** The registry's HTTP client (its TLS settings apply to the token service too). */
+  readonly http: HttpClient;
   readonly userAgent: string;
   readonly now?: () => number;
 }
@@ -51,9 +52,9 @@ export async function fetchToken(options: FetchTokenOptions): Promise<Token> {
       headers['authorization'] = basicHeader(credential.username, credential.password);
     }
   }
-  let response: Dispatcher.ResponseData;
+  let response: HttpResponse;
   try {
-    response = await request(url, { method, headers, body: body ?? null, dispatcher: options.dispatcher });
+    response = await options.http.request(url, { method, headers, body: body === undefined ? null : Buffer.from(body) });
   } catch (error) {
     throw new CaissonError({
       code: 'ERR_REGISTRY_UNAVAILABLE',
