@@ -1,7 +1,7 @@
 /**
  * The layer store's `blobs/` as an image location. `StoreFirstSource` reads manifests and blobs
  * from the store when it has them (what `caisson warm` put there) and from the registry behind it
- * otherwise, opened only when first needed; `StoreTarget` writes manifests and blobs into the
+ * otherwise, opened only when first needed, keeping the small blobs (configs) it reads there; `StoreTarget` writes manifests and blobs into the
  * store, each verified and renamed into place. Every read from the store is checked against its
  * digest too.
  */
@@ -26,6 +26,9 @@ export async function storedManifest(options: { readonly store: LayerStore; read
   const parsed = parseManifest({ bytes, what: `${options.what}@${options.digest}`, ...(options.mediaType === undefined ? {} : { mediaType: options.mediaType }) });
   return { descriptor: { mediaType: parsed.mediaType, digest: options.digest, size: bytes.length }, parsed };
 }
+
+/** Blobs read from the registry up to this size (image configs) are kept in the store. */
+const KEPT_BLOB_BYTES = 256 * 1024;
 
 export interface StoreFirstSourceOptions {
   readonly store: LayerStore;
@@ -67,8 +70,14 @@ export class StoreFirstSource implements ImageSource {
 
   async openBlob(descriptor: Descriptor): Promise<Readable> {
     const path = await this.#store.useBlob(descriptor.digest);
-    if (path === undefined) return (await this.#registry()).openBlob(descriptor);
-    return verifiedStream({ from: createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }), expected: descriptor.digest, size: descriptor.size, what: path });
+    if (path !== undefined) return verifiedStream({ from: createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }), expected: descriptor.digest, size: descriptor.size, what: path });
+    const upstream = await (await this.#registry()).openBlob(descriptor);
+    if (descriptor.size > KEPT_BLOB_BYTES) return upstream;
+    // A config (or a tiny layer): kept in the store too, so the next build need not ask for it.
+    const target = this.#store.blobPath(descriptor.digest);
+    await mkdir(dirname(target), { recursive: true });
+    await writeVerifiedFile({ path: target, from: upstream, descriptor, what: `${this.name}: blob ${descriptor.digest}` });
+    return verifiedStream({ from: createReadStream(target), expected: descriptor.digest, size: descriptor.size, what: target });
   }
 }
 

@@ -149,6 +149,8 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     const layers = new Set(layersOf('pod-a').map((digest) => digest.slice('sha256:'.length)));
     assert.deepEqual(listing(join(podB, 'blobs', 'sha256')).filter((blob) => layers.has(blob)), [], 'no layer blob was downloaded');
     assert.deepEqual(listing(join(podB, 'layers', 'sha256')), [], 'no layer was extracted');
+    const baseConfig = (JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${base}`])) as { config: { digest: string } }).config.digest;
+    assert.ok(listing(join(podB, 'blobs', 'sha256')).includes(baseConfig.slice('sha256:'.length)), 'the base config is kept: the next build reads it from the store');
     assert.match(second.stderr, /\d+ mounted|\d+ already there/);
     const rootfs = unpack('pod-b');
     assert.equal(readFileSync(join(rootfs, 'app', 'run.txt'), 'utf8'), 'a 1\n');
