@@ -7,6 +7,7 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
+import { compareBytes } from '../fs/index.js';
 import type { LayerView, ViewEntry } from './layer-view.js';
 import { IgnoreMatcher, parseIgnoreFile } from './patterns/index.js';
 import { linkTarget, resolveInside } from './resolve-inside.js';
@@ -80,7 +81,7 @@ export class ContextTree implements SourceTree {
   }
 
   readdir(path: string): string[] {
-    return readdirSync(path === '' ? this.root : join(this.root, path)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    return readdirSync(path === '' ? this.root : join(this.root, path)).sort(compareBytes);
   }
 
   resolve(options: { readonly path: string; readonly followFinal: boolean }): string {

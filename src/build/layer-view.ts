@@ -8,7 +8,7 @@
 import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
-import type { StoredLayer } from '../fs/index.js';
+import { compareBytes, type StoredLayer } from '../fs/index.js';
 import { linkTarget, resolveInside } from './resolve-inside.js';
 
 export interface ViewEntry {
@@ -104,6 +104,6 @@ export class LayerView {
       if (path !== '' && this.#hidesBelow(index, path)) break;
       if (path === '' && layer.opaque.has('')) break;
     }
-    return [...seen].filter(([, present]) => present).map(([name]) => name).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    return [...seen].filter(([, present]) => present).map(([name]) => name).sort(compareBytes);
   }
 }

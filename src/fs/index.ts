@@ -7,6 +7,7 @@
  *
  * May import: ../errors.js, ../log.js, ../image/index.js.
  */
+export { compareBytes } from './byte-order.js';
 export { ConfinedParents, type ConfinedParentsOptions } from './confined-parents.js';
 export { initialNamespaceRoot, initialUserNamespace, isOpaqueMarked, opaqueXattrName } from './overlay-xattrs.js';
 export { holdsKept, isKept, removeKeeping } from './kept-paths.js';

@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryKind, TarHeader } from './tar-format.js';
 import type { TarInput } from './tar-writer.js';
+import { compareBytes } from './byte-order.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './paths.js';
 import { isOpaqueMarked } from './overlay-xattrs.js';
 import { isOverlayXattr, type Xattrs } from './xattrs.js';
@@ -51,7 +52,7 @@ export function deviceNumbers(rdev: number): { readonly major: number; readonly 
 }
 
 function compareNames(a: Dirent, b: Dirent): number {
-  return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+  return compareBytes(a.name, b.name);
 }
 
 /** The content of a file, read lazily when the tar writer gets to it. */

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { baseName, joinPath, parentOf, WHITEOUT_PREFIX } from './paths.js';
+import { compareBytes } from './byte-order.js';
 import { fileContent, headerFor, kindOf, whiteoutHeader } from './tree.js';
 import { writeTar, type TarInput } from './tar-writer.js';
 import { writeLayer, type WrittenLayer } from './layer-writer.js';
@@ -93,7 +94,7 @@ export function compareTreePaths(a: string, b: string): number {
   const left = a.split('/');
   const right = b.split('/');
   for (let i = 0; i < Math.min(left.length, right.length); i += 1) {
-    const order = Buffer.compare(Buffer.from(left[i] as string), Buffer.from(right[i] as string));
+    const order = compareBytes(left[i] as string, right[i] as string);
     if (order !== 0) return order;
   }
   return left.length - right.length;
