@@ -11,6 +11,7 @@ import {
   buildImageIndex, copyImage, DockerArchiveWriter, formatPlatform, formatReference, IndexSource, OciLayout, parseReference, sha256,
   type Descriptor, type Digest, type ImageSource, type ImageTarget, type Platform,
 } from '../image/index.js';
+import type { RegistryRepository } from '../registry/index.js';
 import { BuildSession } from './build-session.js';
 import { BuiltImage } from './built-image.js';
 import { ContextTree, readContextIgnore } from './context-tree.js';
@@ -20,13 +21,29 @@ import { contextSourceDigest } from './source-digest.js';
 import { runStage } from './stage-runner.js';
 import { forkState, type StageState } from './stage-state.js';
 
-async function openOutput(options: { readonly output: BuildOutput; readonly build: BuildOptions }): Promise<{ target: ImageTarget; tags: string[]; name: string; abort: () => Promise<void> }> {
+/**
+ * Each registry destination's repository, asked at once (while the stages build) for the image
+ * its tag names now: a rebuild shares most blobs with it, and those need no request at push time.
+ */
+function prepareDestinations(build: BuildOptions): Map<BuildOutput, Promise<RegistryRepository>> {
+  const prepared = new Map<BuildOutput, Promise<RegistryRepository>>();
+  for (const output of build.outputs) {
+    if (output.kind !== 'registry') continue;
+    const reference = parseReference(output.reference);
+    const repository = build.registry.repository(reference);
+    prepared.set(output, reference.tag === undefined ? Promise.resolve(repository) : repository.present(reference.tag).then(() => repository));
+  }
+  return prepared;
+}
+
+async function openOutput(options: { readonly output: BuildOutput; readonly build: BuildOptions; readonly destinations: Map<BuildOutput, Promise<RegistryRepository>> }): Promise<{ target: ImageTarget; tags: string[]; name: string; abort: () => Promise<void> }> {
   const { output } = options;
   const nothing = async (): Promise<void> => undefined;
   switch (output.kind) {
     case 'registry': {
       const reference = parseReference(output.reference);
-      return { target: options.build.registry.repository(reference), tags: reference.tag === undefined && reference.digest !== undefined ? [] : [reference.tag ?? 'latest'], name: formatReference(reference), abort: nothing };
+      const target = (await options.destinations.get(output)) ?? options.build.registry.repository(reference);
+      return { target, tags: reference.tag === undefined && reference.digest !== undefined ? [] : [reference.tag ?? 'latest'], name: formatReference(reference), abort: nothing };
     }
     case 'oci':
       return { target: await OciLayout.openOrCreate(output.dir), tags: output.tag === undefined ? [] : [output.tag], name: `oci:${output.dir}${output.tag === undefined ? '' : `:${output.tag}`}`, abort: nothing };
@@ -129,6 +146,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const plans = options.platforms.map((platform) => planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: platform, targets: options.targets, namedContexts: new Set(options.namedContexts.keys()) }));
   const context = new ContextTree({ root: options.contextDir, ignore: await readContextIgnore({ dockerfile: options.dockerfile.path, contextDir: options.contextDir }) });
   const session = new BuildSession({ build: options, context });
+  const destinations = prepareDestinations(options);
   const logger = options.logger;
   try {
     // One platform: each RUN checks its stage's actual platform (a base's config may say another).
@@ -154,7 +172,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     for (const output of options.outputs) {
       if (options.signal?.aborted === true) throw new CaissonError({ code: 'ERR_BUILD_INTERRUPTED', message: 'build interrupted before writing its outputs', hint: 'Outputs already written are complete; run the build again for the rest.' });
       const started = Date.now();
-      const opened = await openOutput({ output, build: options });
+      const opened = await openOutput({ output, build: options, destinations });
       try {
         const copied = await copyImage({ source: root.source, target: opened.target, root: root.descriptor, tags: opened.tags, concurrency: options.registry.options.concurrency });
         const { blobs } = copied;

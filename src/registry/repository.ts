@@ -23,6 +23,8 @@ export class RegistryRepository implements ImageSource, ImageTarget {
   readonly origin: { readonly registry: string; readonly repository: string };
   readonly #options: RegistryRepositoryOptions;
   readonly #manifests = new Map<string, ParsedManifest>();
+  /** Blobs known to be in the repository already (see `present`): pushed without asking. */
+  readonly #present = new Set<string>();
 
   constructor(options: RegistryRepositoryOptions) {
     this.#options = options;
@@ -57,7 +59,25 @@ export class RegistryRepository implements ImageSource, ImageTarget {
     return openBlob({ ...this.#target, descriptor });
   }
 
+  /**
+   * The blobs (config and layers) of the image `reference` names here, now taken as present: a
+   * registry holds every blob of a manifest it stores, so a push of a rebuilt image need not ask
+   * for each one it shares with the image it replaces. Nothing when the reference names no image
+   * (absent, an index, or the registry fails to answer): the push then asks as usual.
+   */
+  async present(reference: string): Promise<void> {
+    try {
+      const { descriptor, parsed } = await getManifest({ ...this.#target, reference });
+      this.#manifests.set(descriptor.digest, parsed);
+      if (parsed.kind !== 'manifest') return;
+      for (const blob of [parsed.manifest.config, ...parsed.manifest.layers]) this.#present.add(blob.digest);
+    } catch {
+      // Only an optimisation: a push asks for each blob instead.
+    }
+  }
+
   writeBlob(options: WriteBlobOptions): Promise<'exists' | 'mounted' | 'written'> {
+    if (this.#present.has(options.descriptor.digest)) return Promise.resolve('exists');
     const from = options.mountFrom;
     const mountFrom = from !== undefined && from.registry === this.origin.registry && from.repository !== this.origin.repository ? from.repository : undefined;
     return uploadBlob({

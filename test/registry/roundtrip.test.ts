@@ -13,7 +13,7 @@ import {
   defaultRegistryOptions, listReferrers, listTags, RegistrySession, staticCredentials, type Credential, type RegistryOptions,
 } from '../../src/registry/index.js';
 import { makeImage, makeIndex, makeLayer, writeImage, type TestImage } from '../support/images.js';
-import { startRegistry, type RegistrySetup, type RunningRegistry } from '../support/registry.js';
+import { answeredRequests, startRegistry, type RegistrySetup, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
 
 const missing = missingTool('docker-registry', 'docker-registry') ?? missingTool('skopeo', 'skopeo');
@@ -54,7 +54,7 @@ for (const setup of ['plain', 'tls-basic', 'token'] as RegistrySetup[]) {
     let image: TestImage;
 
     before(async () => {
-      registry = await startRegistry({ setup });
+      registry = await startRegistry({ setup, accessLog: true });
       session = sessionFor(registry);
       workdir = mkdtempSync(join(tmpdir(), `caisson-roundtrip-${setup}-`));
       layout = await OciLayout.openOrCreate(join(workdir, 'src'));
@@ -120,6 +120,19 @@ for (const setup of ['plain', 'tls-basic', 'token'] as RegistrySetup[]) {
       assert.deepEqual(result.blobs, { exists: 0, mounted: 3, written: 0, bytesWritten: 0 });
       const inspected = JSON.parse(runTool('skopeo', ['inspect', ...skopeoFlags(registry, workdir), `docker://${registry.host}/other/copy:mounted`])) as { Digest: string };
       assert.equal(inspected.Digest, image.manifest.digest);
+    });
+
+    test('a push over a tag whose image holds the same blobs asks the registry about none of them', async () => {
+      await copyImage({ source: layout, target: session.repository(ref('app/rebuilt')), root: image.manifest, tags: ['latest'] });
+      const before = (await answeredRequests(registry)).length;
+      const target = session.repository(ref('app/rebuilt'));
+      await target.present('latest');
+      const result = await copyImage({ source: layout, target, root: image.manifest, tags: ['latest'] });
+      assert.deepEqual(result.blobs, { exists: 3, mounted: 0, written: 0, bytesWritten: 0 });
+      const asked = (await answeredRequests(registry, 'PUT /v2/app/rebuilt/manifests/latest')).slice(before).filter((request) => request.includes('/v2/app/rebuilt/'));
+      assert.deepEqual(asked, ['GET /v2/app/rebuilt/manifests/latest', 'PUT /v2/app/rebuilt/manifests/latest'], 'one manifest GET before, one PUT after: no HEAD, no upload');
+      await target.present('absent');
+      await target.present(image.manifest.digest);
     });
 
     test('chunked upload (PATCH) of a blob over the threshold', async () => {

@@ -67,7 +67,8 @@ const STOP_GRACE_MS = 5_000;
 const PORT_ATTEMPTS = 3;
 const USERNAME = 'caisson';
 
-export async function startRegistry(options: { setup: RegistrySetup }): Promise<RunningRegistry> {
+/** `accessLog`: the registry logs every request it answers to `<dir>/registry.log` (see `answeredRequests`). */
+export async function startRegistry(options: { setup: RegistrySetup; readonly accessLog?: boolean }): Promise<RunningRegistry> {
   const { setup } = options;
   const dir = await mkdtemp(join(tmpdir(), `caisson-registry-${setup}-`));
   let tokenServer: TokenServer | undefined;
@@ -101,7 +102,7 @@ export async function startRegistry(options: { setup: RegistrySetup }): Promise<
       const host = `127.0.0.1:${port}`;
       const url = `${tls === undefined ? 'http' : 'https'}://${host}`;
       const configFile = join(dir, 'config.yml');
-      await writeFile(configFile, registryConfig({ dir, host, tls, authYaml, clientCas: setup === 'tls-client-cert' }));
+      await writeFile(configFile, registryConfig({ dir, host, tls, authYaml, clientCas: setup === 'tls-client-cert', accessLog: options.accessLog === true }));
       const logFile = join(dir, 'registry.log');
       const child = launch(configFile, logFile);
       const onExit = (): void => {
@@ -170,14 +171,14 @@ function yamlString(value: string): string {
   return JSON.stringify(value);
 }
 
-function registryConfig(options: { dir: string; host: string; tls: Certificates | undefined; authYaml: string; clientCas: boolean }): string {
+function registryConfig(options: { dir: string; host: string; tls: Certificates | undefined; authYaml: string; clientCas: boolean; accessLog: boolean }): string {
   const { dir, host, tls, authYaml } = options;
   const lines = [
     'version: 0.1',
     'log:',
     '  level: warn',
     '  accesslog:',
-    '    disabled: true',
+    `    disabled: ${!options.accessLog}`,
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${yamlString(join(dir, 'storage'))}`,
@@ -603,4 +604,18 @@ if (!isMainThread && isTokenWorkerData(workerData)) {
       throw error;
     },
   );
+}
+
+/**
+ * The requests a registry started with `accessLog` answered so far, as `METHOD /path` from its
+ * access log; with `last`, waits (up to 2 s) for that request to be logged, as the registry logs
+ * a request just after answering it.
+ */
+export async function answeredRequests(registry: RunningRegistry, last?: string): Promise<string[]> {
+  for (let attempt = 0; ; attempt += 1) {
+    const log = await readFile(join(registry.dir, 'registry.log'), 'utf8').catch(() => '');
+    const requests = [...log.matchAll(/^\S+ - - \[[^\]]*\] "(\S+) (\S+) HTTP\/[\d.]+"/gm)].map((match) => `${match[1] ?? ''} ${match[2] ?? ''}`);
+    if (last === undefined || requests.at(-1) === last || attempt === 100) return requests;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
