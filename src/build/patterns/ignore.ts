@@ -137,12 +137,16 @@ type Token =
   /** A `**` before more pieces (a slash after it is eaten): zero or more whole directories, `(.*\/)?` */
   | { readonly kind: 'dirs' };
 
-/** patternmatcher's match types: plain string tests where it can, else the NFA. */
+/**
+ * patternmatcher's match types: plain string tests where it can, else the tokens, as a JavaScript
+ * regular expression that matches a path or one of its parents, and as an NFA that answers whether
+ * a path's prefix can still match.
+ */
 type CompiledPattern =
   | { readonly kind: 'exact'; readonly text: string }
   | { readonly kind: 'prefix'; readonly prefix: string }
   | { readonly kind: 'suffix'; readonly suffix: string }
-  | { readonly kind: 'regexp'; readonly tokens: readonly Token[] };
+  | { readonly kind: 'regexp'; readonly tokens: readonly Token[]; readonly selfOrParent: RegExp };
 
 const SLASH = 0x2f;
 const NEWLINE = 0x0a;
@@ -201,8 +205,45 @@ function compileIgnorePattern(options: { pattern: string; location: SourceLocati
     case 'suffix':
       return { kind, suffix: pattern.slice(2) };
     case 'regexp':
-      return { kind, tokens };
+      return { kind, tokens, selfOrParent: selfOrParentExpression(tokens) };
   }
+}
+
+function hex(code: number): string {
+  return `\\u{${code.toString(16)}}`;
+}
+
+function charExpression(test: CharTest): string {
+  switch (test.kind) {
+    case 'literal':
+      return hex(test.char);
+    case 'not-slash':
+      return '[^/]';
+    case 'class':
+      return `[${test.negated ? '^' : ''}${test.ranges.map(([lo, hi]) => `${hex(lo)}-${hex(hi)}`).join('')}]`;
+  }
+}
+
+/**
+ * The tokens as a regular expression over code points that matches a path whose whole, or whose
+ * part before some `/` (a parent directory), the pattern matches: `.` is `[^\n]`, as in Go.
+ */
+function selfOrParentExpression(tokens: readonly Token[]): RegExp {
+  const body = tokens
+    .map((token) => {
+      switch (token.kind) {
+        case 'char':
+          return charExpression(token.test);
+        case 'star':
+          return '[^/]*';
+        case 'rest':
+          return '[^\\n]*';
+        case 'dirs':
+          return '(?:[^\\n]*/)?';
+      }
+    })
+    .join('');
+  return new RegExp(`^(?:${body})(?:/|$)`, 'u');
 }
 
 interface CompileClassOptions {
@@ -299,7 +340,7 @@ export class IgnoreMatcher {
 
 /** The pattern matches `path` or one of its parent directories (MatchesOrParentMatches). */
 function matchesSelfOrParent(compiled: CompiledPattern, path: string): boolean {
-  if (compiled.kind === 'regexp') return runTokens({ tokens: compiled.tokens, input: path, acceptAtSlash: true });
+  if (compiled.kind === 'regexp') return compiled.selfOrParent.test(path);
   if (matchesWhole(compiled, path)) return true;
   for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
     if (matchesWhole(compiled, path.slice(0, i))) return true;
@@ -328,31 +369,19 @@ function canMatchBelow(compiled: CompiledPattern, below: string): boolean {
     case 'suffix':
       return true;
     case 'regexp':
-      return runTokens({ tokens: compiled.tokens, input: below, acceptAtSlash: false, prefixOnly: true });
+      return canExtend(compiled.tokens, below);
   }
 }
 
-interface RunTokensOptions {
-  readonly tokens: readonly Token[];
-  readonly input: string;
-  /** Also accept when the part before any `/` matches (a parent directory). */
-  readonly acceptAtSlash: boolean;
-  /** Answer whether `input` can be extended to a match, instead of whether it matches. */
-  readonly prefixOnly?: boolean;
-}
-
 /**
- * Simulates the pattern's NFA over `input`. State 2j: before token j; state 2j+1: inside the
- * `.*` of a `(.*\/)?` token j. State 2n accepts.
+ * Whether `input` can be extended to a path the pattern matches: simulates the pattern's NFA.
+ * State 2j: before token j; state 2j+1: inside the `.*` of a `(.*\/)?` token j.
  */
-function runTokens(options: RunTokensOptions): boolean {
-  const { tokens } = options;
+function canExtend(tokens: readonly Token[], input: string): boolean {
   const size = 2 * tokens.length + 2;
-  const accept = 2 * tokens.length;
   let current = closure(tokens, new Uint8Array(size), [0]);
-  for (const ch of options.input) {
+  for (const ch of input) {
     const c = ch.codePointAt(0)!;
-    if (c === SLASH && options.acceptAtSlash && current[accept] === 1) return true;
     const next: number[] = [];
     for (let state = 0; state < size; state++) {
       if (current[state] !== 1) continue;
@@ -381,7 +410,7 @@ function runTokens(options: RunTokensOptions): boolean {
     if (next.length === 0) return false;
     current = closure(tokens, new Uint8Array(size), next);
   }
-  return options.prefixOnly === true ? true : current[accept] === 1;
+  return true;
 }
 
 /** Marks `seeds` and every state reachable from them without reading a character. */
