@@ -2,7 +2,6 @@
 // caisson's command: runs the compiled CLI (dist/, built by `npm ci` / `npm run build`: tsc, then
 // the bundle) on the Node 24 the repository pins; an older node re-runs this file with the pinned
 // one when present.
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { basename, join } from 'node:path';
@@ -15,7 +14,7 @@ if (major < 22) {
     console.error(`caisson needs Node.js 22.12 or later (this is ${process.version}). Run "npm ci" in the caisson checkout, then "npx caisson".`);
     process.exit(2);
   }
-  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const result = module.createRequire(import.meta.url)('node:child_process').spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }
 
@@ -61,7 +60,7 @@ try {
 // files. Without user namespaces, say so. CAISSON_USERNS=1 marks the re-run (never a second one).
 const args = process.argv.slice(2);
 if (process.env.CAISSON_USERNS !== '1' && (await cli.buildNeedsUserNamespace(args))) {
-  const child = spawn('unshare', ['--user', '--map-root-user', '--', ...nodeCommand(), fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
+  const child = module.createRequire(import.meta.url)('node:child_process').spawn('unshare', ['--user', '--map-root-user', '--', ...nodeCommand(), fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
   for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => child.kill(name));
   child.on('error', (error) => {
     console.error(`error: caisson build as uid ${process.getuid()} (--sandbox rootless) needs a user namespace, and util-linux unshare could not make one: ${error.message}`);

@@ -13,7 +13,6 @@
  * whole ADD stays one layer. gzip and zstd are decompressed as layers are (../fs); bzip2 and xz by the
  * system's `bzip2 -dc` and `xz -dc` (Debian packages bzip2, xz-utils).
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, createReadStream, createWriteStream, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
@@ -89,7 +88,7 @@ function zlibStream(options: { readonly file: string; readonly what: string; rea
 /** bzip2 and xz: Node has no decoder, the system's `<tool> -dc <file>` streams one. */
 function programStream(options: { readonly file: string; readonly what: string; readonly compression: 'bzip2' | 'xz' }): Decompressed {
   const command = options.compression;
-  const child = spawn(command, ['-dc', '--', options.file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = process.getBuiltinModule('node:child_process').spawn(command, ['-dc', '--', options.file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -289,7 +288,7 @@ class ArchiveWriter {
 function makeNode(options: { readonly host: string; readonly kind: 'char' | 'block' | 'fifo'; readonly major: number; readonly minor: number; readonly what: string }): Promise<void> {
   const args = options.kind === 'fifo' ? [options.host, 'p'] : [options.host, options.kind === 'char' ? 'c' : 'b', String(options.major), String(options.minor)];
   return new Promise((resolve, reject) => {
-    const child = spawn('mknod', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = process.getBuiltinModule('node:child_process').spawn('mknod', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();

@@ -141,12 +141,13 @@ async function digestWholeContext(options: { readonly session: BuildSession; rea
 }
 
 export async function buildImage(options: BuildOptions): Promise<BuildResult> {
+  // First of all: the destination's registry answers (its version check and current image) while the rest gets ready.
+  const destinations = prepareDestinations(options);
   const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.path });
   if (options.platforms.length === 0) throw new CaissonError({ code: 'ERR_INTERNAL', message: 'a build needs at least one platform' });
   const plans = options.platforms.map((platform) => planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: platform, targets: options.targets, namedContexts: new Set(options.namedContexts.keys()) }));
   const context = new ContextTree({ root: options.contextDir, ignore: await readContextIgnore({ dockerfile: options.dockerfile.path, contextDir: options.contextDir }) });
   const session = new BuildSession({ build: options, context });
-  const destinations = prepareDestinations(options);
   const logger = options.logger;
   try {
     // One platform: each RUN checks its stage's actual platform (a base's config may say another).

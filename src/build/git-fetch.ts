@@ -7,7 +7,6 @@
  * go to git as an Authorization header through GIT_CONFIG_* variables — never on its command line,
  * in .git/config or in a message; the URL is never stored in .git (FETCH_HEAD is removed).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -103,7 +102,7 @@ class GitRunner {
   run(args: readonly string[]): Promise<GitRun> {
     const { what, signal, failureCode } = this.#options;
     return new Promise((resolve, reject) => {
-      const child = spawn('git', args, { cwd: this.#options.dir, env: this.#env, stdio: ['ignore', 'pipe', 'pipe'], ...(signal === undefined ? {} : { signal }) });
+      const child = process.getBuiltinModule('node:child_process').spawn('git', args, { cwd: this.#options.dir, env: this.#env, stdio: ['ignore', 'pipe', 'pipe'], ...(signal === undefined ? {} : { signal }) });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

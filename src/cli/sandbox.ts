@@ -5,7 +5,6 @@
  * `buildNeedsUserNamespace`) whether to re-run the build in a user namespace; the build asks again
  * and logs the answer.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveSandboxMode, type SandboxChoice, type SandboxDecision, type SandboxFacts } from '../exec/index.js';
@@ -48,7 +47,7 @@ export function sandboxDecision(args: ParsedArgs, env: Readonly<Record<string, s
     uid: process.getuid?.() ?? 0,
     userNamespace: !initialUserNamespace(),
     capabilities: capabilities(),
-    canCreateUserNamespace: () => spawnSync('unshare', ['--user', '--map-root-user', 'true'], { stdio: 'ignore' }).status === 0,
+    canCreateUserNamespace: () => process.getBuiltinModule('node:child_process').spawnSync('unshare', ['--user', '--map-root-user', 'true'], { stdio: 'ignore' }).status === 0,
     container: () => containerEvidence(env),
     installedAt: installedAt(),
     force: args.bool('force'),

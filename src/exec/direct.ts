@@ -8,7 +8,6 @@
  * escapes it: there is no pid namespace to end). A chroot gets /etc/hosts, resolv.conf, hostname
  * and basic device nodes as files (nothing can be mounted); no /proc, no /sys.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandNotFound } from './command.js';
@@ -64,7 +63,7 @@ function furnishChroot(root: string): void {
   for (const [name, major, minor] of CHROOT_DEVICES) {
     if (at(`dev/${name}`) !== undefined) continue;
     // Without CAP_MKNOD the chroot has no such node; the command may still not need it.
-    spawnSync('mknod', ['-m', '0666', join(root, 'dev', name), 'c', String(major), String(minor)], { stdio: 'ignore' });
+    process.getBuiltinModule('node:child_process').spawnSync('mknod', ['-m', '0666', join(root, 'dev', name), 'c', String(major), String(minor)], { stdio: 'ignore' });
   }
 }
 
@@ -86,7 +85,7 @@ function killGroup(pid: number | undefined): void {
 /** Runs `words` as the leader of a new process group; resolves with how it ended. */
 function runGroup(options: { readonly words: readonly string[]; readonly cwd: string; readonly onOutput?: RunDirectOptions['onOutput']; readonly signal?: AbortSignal }): Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(options.words[0] as string, options.words.slice(1), { cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = process.getBuiltinModule('node:child_process').spawn(options.words[0] as string, options.words.slice(1), { cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const onAbort = (): void => killGroup(child.pid);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => options.onOutput?.(chunk, 'stdout'));

@@ -3,7 +3,7 @@
  * operations (fd 0), the command's output (held back until the command starts, so set-up noise
  * never reaches the caller and still explains a failure), and killing the whole tree.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -59,7 +59,7 @@ export class Session {
 
   constructor(options: SessionOptions) {
     this.#onOutput = options.onOutput;
-    this.#child = spawn(options.command, options.args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    this.#child = process.getBuiltinModule('node:child_process').spawn(options.command, options.args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     this.#ended = new Promise((resolve) => {
       this.#child.on('error', () => resolve({ code: null, signal: null }));
       this.#child.on('close', (code, signal) => resolve({ code, signal }));

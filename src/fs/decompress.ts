@@ -4,7 +4,6 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { CaissonError } from '../errors.js';
 import { sniffCompression, type Compression } from '../image/index.js';
 
@@ -43,7 +42,9 @@ export async function decompressLayer(options: { readonly source: AsyncIterable<
     }
   }
   if (compression === 'none') return { compression, chunks: raw() };
-  const decompressor = compression === 'gzip' ? createGunzip({ chunkSize: DECOMPRESS_CHUNK }) : createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK });
+  // node:zlib loads here, when a layer is first read, not at every start.
+  const zlib = process.getBuiltinModule('node:zlib');
+  const decompressor = compression === 'gzip' ? zlib.createGunzip({ chunkSize: DECOMPRESS_CHUNK }) : zlib.createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK });
   pipeline(Readable.from(raw(), { objectMode: false }), decompressor).catch(() => {
     // The same error reaches the reader through the decompressor.
   });

@@ -10,7 +10,6 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants, createZstdCompress } from 'node:zlib';
 import { CaissonError } from '../errors.js';
 import { BLOB_STREAM_BUFFER, layerMediaType, type Compression, type Descriptor, type Digest } from '../image/index.js';
 import { ParallelGzip } from './parallel-gzip.js';
@@ -58,7 +57,8 @@ function compressor(compression: Compression, level: number | undefined): Transf
     case 'gzip':
       return new ParallelGzip({ level: level ?? 6 });
     case 'zstd':
-      return createZstdCompress({ chunkSize: BLOB_STREAM_BUFFER, params: { [constants.ZSTD_c_compressionLevel]: level ?? 3 } });
+      // node:zlib loads here, when a layer is compressed, not at every start.
+      return process.getBuiltinModule('node:zlib').createZstdCompress({ chunkSize: BLOB_STREAM_BUFFER, params: { [process.getBuiltinModule('node:zlib').constants.ZSTD_c_compressionLevel]: level ?? 3 } });
     case 'none':
       return undefined;
   }

@@ -8,10 +8,16 @@
  * computed here as the bytes pass.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { promisify } from 'node:util';
-import { constants, crc32, deflateRaw, type ZlibOptions } from 'node:zlib';
+import type { ZlibOptions } from 'node:zlib';
 
-const deflateRawAsync = promisify<Buffer, ZlibOptions, Buffer>(deflateRaw);
+/** node:zlib, loaded when a layer is first compressed, not at every start. */
+function zlib(): typeof import('node:zlib') {
+  return process.getBuiltinModule('node:zlib');
+}
+
+function deflateRawAsync(block: Buffer, options: ZlibOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => zlib().deflateRaw(block, options, (error, result) => (error === null ? resolve(result) : reject(error))));
+}
 
 /** Input per deflate job. Fixed: a different size gives different (still valid) bytes. */
 const BLOCK_SIZE = 1 << 20;
@@ -45,6 +51,7 @@ const INCOMPRESSIBLE = 0.98;
  */
 async function deflateBlock(block: Buffer, options: ZlibOptions): Promise<Buffer> {
   if (block.length > SAMPLE) {
+    const { constants } = zlib();
     const sample = await deflateRawAsync(block.subarray(0, SAMPLE), { level: options.level ?? constants.Z_DEFAULT_COMPRESSION, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 2 * SAMPLE });
     if (sample.length > SAMPLE * INCOMPRESSIBLE) return deflateRawAsync(block, { level: 0, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: BLOCK_SIZE + WINDOW });
   }
@@ -70,7 +77,7 @@ export class ParallelGzip extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#crc = crc32(chunk, this.#crc);
+    this.#crc = zlib().crc32(chunk, this.#crc);
     this.#size += chunk.length;
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
@@ -99,7 +106,7 @@ export class ParallelGzip extends Transform {
   #deflate(block: Buffer): void {
     const options: ZlibOptions = {
       level: this.#level,
-      finishFlush: constants.Z_SYNC_FLUSH,
+      finishFlush: zlib().constants.Z_SYNC_FLUSH,
       // Room for the whole block's output in one pass: one thread-pool round trip per block.
       chunkSize: BLOCK_SIZE + WINDOW,
       ...(this.#dictionary === undefined ? {} : { dictionary: this.#dictionary }),

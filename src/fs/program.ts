@@ -3,7 +3,6 @@
  * getfattr, setfattr) to completion, with its output collected. Rejects only when the program
  * cannot be started; a non-zero exit is the caller's to judge.
  */
-import { spawn } from 'node:child_process';
 
 export interface ProgramResult {
   readonly code: number;
@@ -13,7 +12,7 @@ export interface ProgramResult {
 
 export function runProgram(options: { readonly command: string; readonly args: readonly string[]; readonly input?: string }): Promise<ProgramResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(options.command, options.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = process.getBuiltinModule('node:child_process').spawn(options.command, options.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

@@ -11,15 +11,13 @@
  * a new context is the documented V8 way (Jest's leak detector does the same). Without it (a
  * runtime that refuses), the reclaimer does nothing and memory is what it was.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
 type Collect = (options: { readonly type: 'minor'; readonly execution: 'sync' }) => void;
 
+/** node:v8 and node:vm load here, when a blob first flows, not at every start. */
 function youngGenerationCollector(): Collect | undefined {
   try {
-    setFlagsFromString('--expose-gc');
-    const collect: unknown = runInNewContext('gc');
+    process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
+    const collect: unknown = process.getBuiltinModule('node:vm').runInNewContext('gc');
     return typeof collect === 'function' ? (collect as Collect) : undefined;
   } catch {
     return undefined;

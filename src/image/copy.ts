@@ -3,7 +3,7 @@
  * blobs first, several at a time, then manifests bottom-up, then the root under its tags. Digests
  * are kept: manifests are copied byte for byte.
  */
-import { startBufferReclaimer } from './buffer-reclaimer.js';
+import { startBufferReclaimer, type BufferReclaimer } from './buffer-reclaimer.js';
 import type { Descriptor } from './manifest.js';
 import { isForeignLayer } from './media-types.js';
 import type { ImageSource, ImageTarget } from './store.js';
@@ -39,16 +39,24 @@ export async function forEachConcurrently<T>(options: { readonly items: readonly
   await Promise.all(workers);
 }
 
+/** Blobs from this size on start the buffer reclaimer (see buffer-reclaimer.ts). */
+const RECLAIMED_BLOB_BYTES = 1 << 20;
+
 export async function copyImage(options: CopyImageOptions): Promise<CopyResult> {
   const { source, target } = options;
   const counts = { exists: 0, mounted: 0, written: 0, bytesWritten: 0 };
   const done = new Map<string, Promise<void>>();
 
+  // Started when the first large blob flows: a push of a config and a manifest needs none.
+  let reclaimer: BufferReclaimer | undefined;
   const copyBlob = async (descriptor: Descriptor): Promise<void> => {
     const origin = source.blobOrigin === undefined ? source.origin : source.blobOrigin(descriptor);
     const outcome = await target.writeBlob({
       descriptor,
-      open: () => source.openBlob(descriptor),
+      open: () => {
+        if (descriptor.size >= RECLAIMED_BLOB_BYTES) reclaimer ??= startBufferReclaimer();
+        return source.openBlob(descriptor);
+      },
       verified: true,
       ...(origin === undefined ? {} : { mountFrom: origin }),
     });
@@ -82,11 +90,10 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyResult> 
   };
 
   const tags = options.tags ?? [];
-  const reclaimer = startBufferReclaimer();
   try {
     await copyManifest(options.root, tags[0], true);
   } finally {
-    reclaimer.stop();
+    reclaimer?.stop();
   }
   for (const tag of tags.slice(1)) {
     const parsed = await source.readManifest(options.root);

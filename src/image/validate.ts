@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { CaissonError } from '../errors.js';
 import { parseConfig, type Descriptor } from './manifest.js';
 import { isForeignLayer, layerCompression } from './media-types.js';
@@ -74,7 +73,8 @@ export async function validateImage(options: ValidateOptions): Promise<ValidateR
       if (!check) {
         await drainHash(stream);
       } else {
-        const decompressed = compression === 'gzip' ? stream.pipe(createGunzip()) : compression === 'zstd' ? stream.pipe(createZstdDecompress()) : stream;
+        const zlib = process.getBuiltinModule('node:zlib');
+        const decompressed = compression === 'gzip' ? stream.pipe(zlib.createGunzip()) : compression === 'zstd' ? stream.pipe(zlib.createZstdDecompress()) : stream;
         stream.on('error', (error) => decompressed.destroy(error));
         const diffId = await drainHash(decompressed);
         const expected = config.rootfs.diff_ids[i];

@@ -10,7 +10,6 @@
  * Helper protocol: https://github.com/docker/docker-credential-helpers#development
  * (`get`, the server URL on stdin, `{"ServerURL","Username","Secret"}` on stdout).
  */
-import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
@@ -279,7 +278,8 @@ export async function runCredentialHelper(request: HelperRequest): Promise<Helpe
   const path = await findOnPath(program, request.env);
   if (path === undefined) throw errorWithCode(`${program} is not on PATH`, 'ENOENT');
   return new Promise<HelperResult>((resolve, reject) => {
-    const child = spawn(path, ['get'], { env: definedEnv(request.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    // node:child_process loads here, for a credential helper, not at every start.
+    const child = process.getBuiltinModule('node:child_process').spawn(path, ['get'], { env: definedEnv(request.env), stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     const collect = (chunks: Buffer[]) => {
