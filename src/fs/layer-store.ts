@@ -22,6 +22,8 @@ import { withFileLock } from './file-lock.js';
 
 /** Staging older than this is left over from a killed build. */
 const STALE_STAGING_MS = 3_600_000;
+/** A used blob's mtime is moved forward at most this often. */
+const LAST_USE_STEP_MS = 3_600_000;
 
 export interface LayerStoreOptions {
   /** The cache directory (`--cache-dir`). */
@@ -120,12 +122,17 @@ export class LayerStore {
     return join(this.root, 'layers', 'sha256', digestHex(diffId));
   }
 
-  /** The blob's path when the store has it (and marks it used), else undefined. */
+  /**
+   * The blob's path when the store has it, else undefined. Its mtime, the last use `gc` goes by,
+   * is moved forward when it is an hour old: a rebuild does not rewrite the metadata of every
+   * blob it reads (nor break the stamps the cache keeps of them).
+   */
   async useBlob(digest: Digest): Promise<string | undefined> {
     const path = this.blobPath(digest);
-    const now = new Date();
     try {
-      await utimes(path, now, now);
+      const { mtimeMs } = await stat(path);
+      const now = Date.now();
+      if (now - mtimeMs > LAST_USE_STEP_MS) await utimes(path, new Date(now), new Date(now));
       return path;
     } catch (error) {
       if (isMissing(error)) return undefined;

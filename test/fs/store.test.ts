@@ -139,6 +139,24 @@ describe('layer store', () => {
     assert.deepEqual(names(join(dir, 'staging', 'tmp')), []);
   });
 
+  test('a used blob is marked used (its mtime moved forward) only when that is an hour old', async () => {
+    const store = new LayerStore({ root: join(dir, 'use') });
+    const digest = sha256('blob');
+    assert.equal(await store.useBlob(digest), undefined);
+    mkdirSync(join(dir, 'use', 'blobs', 'sha256'), { recursive: true });
+    const path = store.blobPath(digest);
+    writeFileSync(path, 'blob');
+    const recent = new Date(Date.now() - 600_000);
+    utimesSync(path, recent, recent);
+    assert.equal(await store.useBlob(digest), path);
+    assert.equal(lstatSync(path).mtimeMs, recent.getTime(), 'ten minutes old: left as it is');
+    const old = new Date(Date.now() - 7_200_000);
+    utimesSync(path, old, old);
+    const before = Date.now();
+    await store.useBlob(digest);
+    assert.ok(lstatSync(path).mtimeMs >= before, 'two hours old: moved to now');
+  });
+
   test('usage and collection: by age, then least recently used first until it fits', async () => {
     const store = new LayerStore({ root: join(dir, 'gc') });
     const layers: Blob[] = ['a', 'bb', 'ccc'].map((content) => blobOf([{ name: 'f', content: Buffer.alloc(content.length * 1000, content) }]));
