@@ -119,7 +119,18 @@ async function targetImage(options: { readonly session: BuildSession; readonly p
   if (build.singleSnapshot === true) await squashAddedLayers({ session, state });
   if (build.labels.size > 0) state.config.Labels = { ...state.config.Labels, ...Object.fromEntries(build.labels) };
   const name = build.platforms.length === 1 ? 'the built image' : `the image built for ${formatPlatform(options.plan.targetPlatform)}`;
-  return new BuiltImage({ name, state, format: build.format, created: session.created, annotations: build.annotations });
+  return new BuiltImage({ name, state, format: build.format, created: imageCreated({ session, state }), annotations: build.annotations });
+}
+
+/**
+ * The config's `created`, as BuildKit dates it: the last dated history entry, so that a rebuild
+ * from the cache gives the same image (and digest) as the build it repeats; the build's own
+ * time when nothing is dated, or the clamp (SOURCE_DATE_EPOCH, --reproducible) when there is one.
+ */
+function imageCreated(options: { readonly session: BuildSession; readonly state: StageState }): string {
+  const { session } = options;
+  if (session.options.clampTime !== undefined) return session.created;
+  return options.state.history.findLast((entry) => entry.created !== undefined)?.created ?? session.created;
 }
 
 /** What the outputs get: the one image, or the index of every platform's image. */

@@ -186,7 +186,10 @@ function record(options: { readonly state: StageState; readonly result: StepResu
   const { state, result, session } = options;
   if (result.createdBy === undefined) return;
   const layer = result.layer !== undefined && result.layer !== 'empty' ? result.layer : undefined;
-  state.history.push({ created: result.created ?? session.created, created_by: result.createdBy, comment: 'buildkit.dockerfile.v0', ...(layer === undefined ? { empty_layer: true } : {}) });
+  // As BuildKit: an entry with a layer is dated when its layer was made (a cached step keeps its
+  // date), one without is not dated, unless every date is clamped (SOURCE_DATE_EPOCH, --reproducible).
+  const dated = layer !== undefined || session.options.clampTime !== undefined;
+  state.history.push({ ...(dated ? { created: result.created ?? session.created } : {}), created_by: result.createdBy, comment: 'buildkit.dockerfile.v0', ...(layer === undefined ? { empty_layer: true } : {}) });
   const logger = session.options.logger;
   if (layer !== undefined) state.layers.push(layer);
   const made = layer === undefined ? 'no layer' : `layer ${layer.descriptor.digest.slice(0, 19)} (${layer.descriptor.size} bytes)`;

@@ -25,6 +25,8 @@ export class RegistryRepository implements ImageSource, ImageTarget {
   readonly #manifests = new Map<string, ParsedManifest>();
   /** Blobs known to be in the repository already (see `present`): pushed without asking. */
   readonly #present = new Set<string>();
+  /** Tags known to name a manifest already (see `present`), and its digest. */
+  readonly #tagged = new Map<string, string>();
 
   constructor(options: RegistryRepositoryOptions) {
     this.#options = options;
@@ -62,13 +64,15 @@ export class RegistryRepository implements ImageSource, ImageTarget {
   /**
    * The blobs (config and layers) of the image `reference` names here, now taken as present: a
    * registry holds every blob of a manifest it stores, so a push of a rebuilt image need not ask
-   * for each one it shares with the image it replaces. Nothing when the reference names no image
-   * (absent, an index, or the registry fails to answer): the push then asks as usual.
+   * for each one it shares with the image it replaces; and a tag found naming the very manifest
+   * pushed is not written again. Nothing when the reference names no image (absent, an index, or
+   * the registry fails to answer): the push then asks as usual.
    */
   async present(reference: string): Promise<void> {
     try {
       const { descriptor, parsed } = await getManifest({ ...this.#target, reference });
       this.#manifests.set(descriptor.digest, parsed);
+      if (!isDigest(reference)) this.#tagged.set(reference, descriptor.digest);
       if (parsed.kind !== 'manifest') return;
       for (const blob of [parsed.manifest.config, ...parsed.manifest.layers]) this.#present.add(blob.digest);
     } catch {
@@ -92,6 +96,8 @@ export class RegistryRepository implements ImageSource, ImageTarget {
 
   async writeManifest(options: WriteManifestOptions): Promise<void> {
     const { descriptor, bytes } = options;
+    // The tag names this very manifest already (a rebuild that changed nothing): nothing to write.
+    if (options.tag !== undefined && this.#tagged.get(options.tag) === descriptor.digest) return;
     const result = await putManifest({ ...this.#target, reference: options.tag ?? descriptor.digest, bytes, mediaType: descriptor.mediaType });
     const subject = (JSON.parse(bytes.toString('utf8')) as { subject?: { digest?: unknown } }).subject?.digest;
     if (!result.subjectProcessed && typeof subject === 'string' && isDigest(subject)) {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushBusyboxBase } from '../support/busybox.js';
 import { runCaisson, type CliResult } from '../support/cli.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { answeredRequests, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs uid 0: RUN runs in a namespace sandbox as root' : (missingTool('docker-registry', 'docker-registry') ?? missingTool('umoci', 'umoci') ?? missingTool('skopeo', 'skopeo'));
@@ -59,7 +59,7 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
   let base: string;
 
   before(async () => {
-    registry = await startRegistry({ setup: 'plain' });
+    registry = await startRegistry({ setup: 'plain', accessLog: true });
     work = mkdtempSync(join(tmpdir(), 'caisson-cache-test-'));
     base = `${registry.host}/base/busybox:1`;
     await pushBusyboxBase({ dir: join(work, 'base'), reference: base, cacheDir: join(work, 'base-cache') });
@@ -97,6 +97,24 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     assert.deepEqual(steps(warm).misses, [], warm.stderr);
     assert.deepEqual([...steps(warm).hits.values()], ['local', 'local', 'local', 'local']);
     assert.deepEqual(layersOf('warm'), layersOf('cold'), 'hits give the very same layers');
+    // Dated as BuildKit dates them: an entry with a layer when its layer was made, one without not at
+    // all, the config as its last dated entry; so a rebuild from the cache is the very same image.
+    const raw = (tag: string): string => runTool('skopeo', ['inspect', '--raw', '--config', '--tls-verify=false', `docker://${registry.host}/cache/app:${tag}`]);
+    assert.equal(raw('warm'), raw('cold'), 'the same config, byte for byte');
+    const config = JSON.parse(raw('cold')) as { created: string; history: { created?: string; empty_layer?: boolean; created_by: string }[] };
+    const added = config.history.slice(-8);
+    assert.deepEqual(added.map((entry) => entry.created !== undefined), added.map((entry) => entry.empty_layer !== true), added.map((entry) => entry.created_by).join('\n'));
+    assert.equal(config.created, added.findLast((entry) => entry.created !== undefined)?.created);
+    // Pushed again to the tag that holds it: the registry is asked for that tag's image, and nothing is written.
+    const before = (await answeredRequests(registry)).length;
+    const again = await build({ context, cacheDir, tag: 'warm' });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /\(0 blobs written, 0 mounted, \d+ already there\)/);
+    // A request of our own after the build: once it is logged, every request of the build is.
+    await (await fetch(`${registry.url}/v2/?after=again`)).arrayBuffer();
+    const asked = (await answeredRequests(registry, 'GET /v2/?after=again')).slice(before, -1);
+    assert.ok(asked.includes('GET /v2/cache/app/manifests/warm'), asked.join(', '));
+    assert.deepEqual(asked.filter((request) => !request.startsWith('GET ') && !request.startsWith('HEAD ')), [], `no write: ${asked.join(', ')}`);
 
     // Only mtimes change, and the context moves: still every step hits.
     const moved = join(work, 'keys-moved');

@@ -127,10 +127,13 @@ for (const setup of ['plain', 'tls-basic', 'token'] as RegistrySetup[]) {
       const before = (await answeredRequests(registry)).length;
       const target = session.repository(ref('app/rebuilt'));
       await target.present('latest');
-      const result = await copyImage({ source: layout, target, root: image.manifest, tags: ['latest'] });
+      const result = await copyImage({ source: layout, target, root: image.manifest, tags: ['latest', 'second'] });
       assert.deepEqual(result.blobs, { exists: 3, mounted: 0, written: 0, bytesWritten: 0 });
-      const asked = (await answeredRequests(registry, 'PUT /v2/app/rebuilt/manifests/latest')).slice(before).filter((request) => request.includes('/v2/app/rebuilt/'));
-      assert.deepEqual(asked, ['GET /v2/app/rebuilt/manifests/latest', 'PUT /v2/app/rebuilt/manifests/latest'], 'one manifest GET before, one PUT after: no HEAD, no upload');
+      // A request of our own after the copy: once it is logged, every request of the copy is.
+      await session.repository(ref('app/marker')).present('after');
+      const asked = (await answeredRequests(registry, 'GET /v2/app/marker/manifests/after')).slice(before).filter((request) => request.includes('/v2/app/rebuilt/'));
+      assert.deepEqual(asked, ['GET /v2/app/rebuilt/manifests/latest', 'PUT /v2/app/rebuilt/manifests/second'], 'one manifest GET before; no HEAD, no upload, and no PUT to the tag that holds the manifest already');
+      assert.equal((await session.pull({ reference: ref('app/rebuilt:second') })).root.digest, image.manifest.digest);
       await target.present('absent');
       await target.present(image.manifest.digest);
     });
