@@ -75,7 +75,7 @@ export class ContextTree implements SourceTree {
 
   lstat(path: string): ViewEntry | undefined {
     if (path === '') return { stats: lstatSync(this.root), hostPath: this.root };
-    const hostPath = join(this.root, path);
+    const hostPath = `${this.root}/${path}`;
     const stats = lstatSync(hostPath, { throwIfNoEntry: false });
     return stats === undefined ? undefined : { stats, hostPath };
   }

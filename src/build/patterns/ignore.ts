@@ -442,9 +442,13 @@ function testChar(test: CharTest, c: number): boolean {
 
 /** A path as the matcher wants it: Go-cleaned, relative (no leading `/`), `.` for the root. */
 function cleanRelative(path: string): string {
+  // Already clean (a walk's paths are): no empty, `.` or `..` element, no leading or trailing slash.
+  if (path !== '' && !UNCLEAN.test(path)) return path;
   const clean = cleanPath(path).replace(/^\/+/, '');
   return clean === '' ? '.' : clean;
 }
+
+const UNCLEAN = /(^|\/)\.{0,2}(\/|$)/;
 
 /** Go's strings.TrimSpace: Unicode White_Space at both ends (not U+FEFF, unlike String.trim). */
 function trimGoSpace(text: string): string {
