@@ -47,8 +47,8 @@ export function digestOf(data: Uint8Array, algorithm: string = 'sha256'): Digest
 }
 
 /**
- * Buffer size for streams that carry blobs (files, the verifier): one socket read, what undici
- * already buffers for an HTTP body. Node's 16 KiB default pauses and restarts the stream on every
+ * Buffer size for streams that carry blobs (files, the verifier): one 64 KiB socket read, as an
+ * HTTP body arrives. Node's 16 KiB default pauses and restarts the stream on every
  * 64 KiB read; larger buffers measured slower here (more memory in flight, more page faults) and
  * raise peak RSS.
  */

@@ -106,7 +106,7 @@ export function openBlob(target: RepositoryTarget & { readonly descriptor: Descr
         failures += 1;
         if (!isRetryableNetworkError(error)) throw error;
         if (failures > policy.retries) {
-          // Out of retries: a CaissonError naming the blob, not undici's bare socket error.
+          // Out of retries: a CaissonError naming the blob, not a bare socket error.
           throw new CaissonError({
             code: 'ERR_REGISTRY_UNAVAILABLE',
             message: redactSecrets(`${what}: GET blob failed ${failures} times, the last at byte ${progress.offset} of ${descriptor.size}: ${(error as Error).message}`),

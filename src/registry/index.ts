@@ -1,5 +1,5 @@
 /**
- * registry: talking to OCI distribution registries over undici. `RegistrySession` holds one
+ * registry: talking to OCI distribution registries over node's HTTP client (http.ts). `RegistrySession` holds one
  * `RegistryClient` per host (scheme, TLS, auth challenges, tokens per scope, retries) and hands
  * out `RegistryRepository`s, which are `ImageSource`s and `ImageTarget`s for `copyImage`.
  * Credentials come from Docker's config.json and credential helpers; errors carry the
