@@ -9,7 +9,7 @@
 import { CaissonError, type SourceLocation } from '../errors.js';
 import type { LayerStore } from '../fs/index.js';
 import {
-  formatPlatform, formatReference, parseConfig, parseReference, repositoryName, selectPlatform,
+  formatPlatform, formatReference, parseConfig, parseReference, readAll, repositoryName, selectPlatform,
   type Descriptor, type ImageConfig, type ImageManifest, type ImageSource, type Platform, type Reference,
 } from '../image/index.js';
 import type { RegistrySession } from '../registry/index.js';
@@ -22,12 +22,6 @@ export interface BaseImage {
   readonly manifest: Descriptor;
   readonly config: ImageConfig;
   readonly layers: readonly StageLayer[];
-}
-
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }
 
 function located(error: unknown, location: SourceLocation): unknown {

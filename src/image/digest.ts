@@ -129,6 +129,13 @@ export function verifiedStream(options: VerifyOptions & { readonly from: Readabl
   return from.pipe(verifying);
 }
 
+/** A stream's bytes, read to its end. */
+export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /** Hashes a stream to its end; resolves with its digest and size. */
 export async function digestStream(stream: AsyncIterable<Uint8Array>, algorithm: string = 'sha256'): Promise<{ digest: Digest; size: number }> {
   const hash = createHash(algorithm);

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { CaissonError } from '../errors.js';
-import { BLOB_STREAM_BUFFER, digestHex, verifiedStream, type Digest } from './digest.js';
+import { BLOB_STREAM_BUFFER, digestHex, readAll, verifiedStream, type Digest } from './digest.js';
 import { REF_NAME_ANNOTATION } from './layout.js';
 import { describeBytes, parseManifest, type Descriptor, type ImageIndex, type ParsedManifest } from './manifest.js';
 import { MediaType, sniffCompression } from './media-types.js';
@@ -174,9 +174,7 @@ export class DockerArchiveReader implements ImageSource {
   async #readEntry(name: string): Promise<Buffer> {
     const entry = this.#entries.get(name);
     if (entry === undefined) throw new CaissonError({ code: 'ERR_IMAGE_INVALID', message: `${this.name}: the archive has no ${name}`, hint: 'The file is not a complete docker-archive.' });
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.#stream(entry)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return readAll(this.#stream(entry));
   }
 
   #stream(entry: TarEntry): Readable {
@@ -246,10 +244,7 @@ export class DockerArchiveReader implements ImageSource {
   }
 
   async readManifest(descriptor: Descriptor): Promise<ParsedManifest> {
-    const stream = await this.openBlob(descriptor);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return parseManifest({ bytes: Buffer.concat(chunks), mediaType: descriptor.mediaType, what: `${this.name}@${descriptor.digest}` });
+    return parseManifest({ bytes: await readAll(await this.openBlob(descriptor)), mediaType: descriptor.mediaType, what: `${this.name}@${descriptor.digest}` });
   }
 
   async openBlob(descriptor: Descriptor): Promise<Readable> {

@@ -11,6 +11,7 @@
  */
 import type { Readable } from 'node:stream';
 import { CaissonError } from '../errors.js';
+import { readAll } from './digest.js';
 import { describeBytes, parseConfig, parseManifest, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type ParsedManifest } from './manifest.js';
 import { isImageManifestMediaType, MediaType } from './media-types.js';
 import { formatPlatform, normalizePlatform, type DescribedPlatform } from './platform.js';
@@ -181,12 +182,6 @@ export class IndexSource implements ImageSource {
 
 /** BuildKit's annotation on the index entries of its attestation manifests (provenance, SBOM). */
 const REFERENCE_TYPE_ANNOTATION = 'vnd.docker.reference.type';
-
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /**
  * The images at `root` as index entries, each with its platform read from its config: the image

@@ -10,7 +10,7 @@
  */
 export * from './media-types.js';
 export {
-  BLOB_STREAM_BUFFER, digestAlgorithm, digestHex, digestMismatch, digestOf, digestStream, isDigest, parseDigest, sha256, verifiedStream, VerifyingStream,
+  BLOB_STREAM_BUFFER, digestAlgorithm, digestHex, digestMismatch, digestOf, digestStream, isDigest, parseDigest, readAll, sha256, verifiedStream, VerifyingStream,
   type Digest, type VerifyOptions,
 } from './digest.js';
 export {

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { CaissonError } from '../errors.js';
-import { BLOB_STREAM_BUFFER, digestAlgorithm, digestHex, verifiedStream, VerifyingStream } from './digest.js';
+import { BLOB_STREAM_BUFFER, digestAlgorithm, digestHex, readAll, verifiedStream, VerifyingStream } from './digest.js';
 import { parseManifest, type Descriptor, type ImageIndex, type ParsedManifest } from './manifest.js';
 import { MediaType } from './media-types.js';
 import type { ImageSource, ImageTarget, WriteBlobOptions, WriteManifestOptions } from './store.js';
@@ -121,10 +121,7 @@ export class OciLayout implements ImageSource, ImageTarget {
 
   async readManifest(descriptor: Descriptor): Promise<ParsedManifest> {
     const what = `${this.name}@${descriptor.digest}`;
-    const stream = await this.openBlob(descriptor);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return parseManifest({ bytes: Buffer.concat(chunks), mediaType: descriptor.mediaType, what });
+    return parseManifest({ bytes: await readAll(await this.openBlob(descriptor)), mediaType: descriptor.mediaType, what });
   }
 
   async openBlob(descriptor: Descriptor): Promise<Readable> {

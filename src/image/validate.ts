@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CaissonError } from '../errors.js';
+import { readAll } from './digest.js';
 import { parseConfig, type Descriptor } from './manifest.js';
 import { isForeignLayer, layerCompression } from './media-types.js';
 import type { ImageSource } from './store.js';
@@ -52,13 +53,11 @@ export async function validateImage(options: ValidateOptions): Promise<ValidateR
     }
     const { manifest } = parsed;
     const what = `${source.name}@${descriptor.digest}`;
-    const configStream = await source.openBlob(manifest.config);
-    const chunks: Buffer[] = [];
-    for await (const chunk of configStream) chunks.push(chunk as Buffer);
+    const configBytes = await readAll(await source.openBlob(manifest.config));
     counts.blobs += 1;
     counts.bytes += manifest.config.size;
     const isImage = manifest.config.mediaType.endsWith('config.v1+json') || manifest.config.mediaType === 'application/vnd.docker.container.image.v1+json';
-    const config = isImage ? parseConfig({ bytes: Buffer.concat(chunks), what: `${what} config` }) : undefined;
+    const config = isImage ? parseConfig({ bytes: configBytes, what: `${what} config` }) : undefined;
     if (config !== undefined && config.rootfs.diff_ids.length !== manifest.layers.length) {
       throw new CaissonError({
         code: 'ERR_IMAGE_INVALID',

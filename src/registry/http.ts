@@ -10,6 +10,7 @@ import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
+import { readAll } from '../image/index.js';
 
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -45,12 +46,6 @@ const IDLE_TIMEOUT_MS = 300_000;
 /** A body dumped past this many bytes closes its connection rather than reading on. */
 const DUMP_LIMIT = 128 * 1024;
 
-async function collect(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 function dump(body: IncomingMessage): Promise<void> {
   // `complete` only says the parser has it all: it still has to be read for its connection to be free.
   if (body.readableEnded || body.destroyed) return Promise.resolve();
@@ -69,10 +64,10 @@ function dump(body: IncomingMessage): Promise<void> {
 
 function withHelpers(message: IncomingMessage): ResponseBody {
   return Object.assign(message, {
-    text: async () => (await collect(message)).toString('utf8'),
-    json: async () => JSON.parse((await collect(message)).toString('utf8')) as unknown,
+    text: async () => (await readAll(message)).toString('utf8'),
+    json: async () => JSON.parse((await readAll(message)).toString('utf8')) as unknown,
     arrayBuffer: async () => {
-      const bytes = await collect(message);
+      const bytes = await readAll(message);
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     },
     dump: () => dump(message),

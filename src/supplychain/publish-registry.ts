@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { CaissonError, isCaissonError } from '../errors.js';
-import type { Descriptor, Digest } from '../image/index.js';
+import { readAll, type Descriptor, type Digest } from '../image/index.js';
 import type { RegistryRepository } from '../registry/index.js';
 import type { ExistingCosignImage } from './cosign-image.js';
 
@@ -33,9 +33,7 @@ export async function registryStep<T>(options: { readonly what: string; readonly
 }
 
 async function readBlob(repository: RegistryRepository, descriptor: Descriptor): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await repository.openBlob(descriptor)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return readAll(await repository.openBlob(descriptor));
 }
 
 function isMissing(error: unknown): boolean {

@@ -5,7 +5,7 @@
  * An index shows its platforms, and the image for --platform (default: this machine's).
  */
 import { CaissonError } from '../../errors.js';
-import { formatPlatform, hostPlatform, parseConfig, parsePlatform, selectPlatform, type Descriptor, type ImageSource, type Platform } from '../../image/index.js';
+import { formatPlatform, hostPlatform, parseConfig, parsePlatform, readAll, selectPlatform, type Descriptor, type ImageSource, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
 import type { CommandContext } from '../context.js';
 import { describeLocation, locationHost, openSource, parseLocation } from '../locations.js';
@@ -36,9 +36,7 @@ export async function pickPlatform(options: { readonly source: ImageSource; read
 }
 
 async function readConfig(source: ImageSource, descriptor: Descriptor): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await source.openBlob(descriptor)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return readAll(await source.openBlob(descriptor));
 }
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
