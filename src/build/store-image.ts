@@ -1,9 +1,9 @@
 /**
  * The layer store's `blobs/` as an image location. `StoreFirstSource` reads manifests and blobs
  * from the store when it has them (what `caisson warm` put there) and from the registry behind it
- * otherwise, opened only when first needed, keeping the small blobs (configs) it reads there; `StoreTarget` writes manifests and blobs into the
- * store, each verified and renamed into place. Every read from the store is checked against its
- * digest too.
+ * otherwise, opened only when first needed, keeping the small blobs (configs) it reads there;
+ * `StoreTarget` writes manifests and blobs into the store, each verified and renamed into place.
+ * Every read from the store is checked against its digest too.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
@@ -69,16 +69,24 @@ export class StoreFirstSource implements ImageSource {
   }
 
   async openBlob(descriptor: Descriptor): Promise<Readable> {
-    const path = await this.#store.useBlob(descriptor.digest);
-    if (path !== undefined) return verifiedStream({ from: createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }), expected: descriptor.digest, size: descriptor.size, what: path });
-    const upstream = await (await this.#registry()).openBlob(descriptor);
-    if (descriptor.size > KEPT_BLOB_BYTES) return upstream;
-    // A config (or a tiny layer): kept in the store too, so the next build need not ask for it.
-    const target = this.#store.blobPath(descriptor.digest);
-    await mkdir(dirname(target), { recursive: true });
-    await writeVerifiedFile({ path: target, from: upstream, descriptor, what: `${this.name}: blob ${descriptor.digest}` });
-    return verifiedStream({ from: createReadStream(target), expected: descriptor.digest, size: descriptor.size, what: target });
+    let path = await this.#store.useBlob(descriptor.digest);
+    if (path === undefined) {
+      const upstream = await (await this.#registry()).openBlob(descriptor);
+      if (descriptor.size > KEPT_BLOB_BYTES) return upstream;
+      // A config (or a tiny layer): kept in the store too, so the next build need not ask for it.
+      path = await storeBlob({ store: this.#store, descriptor, from: upstream, what: `${this.name}: blob ${descriptor.digest}` });
+    }
+    return verifiedStream({ from: createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }), expected: descriptor.digest, size: descriptor.size, what: path });
   }
+}
+
+/** Writes a blob into the store, verified as it streams and renamed into place; returns its path. */
+async function storeBlob(options: { readonly store: LayerStore; readonly descriptor: Descriptor; readonly from: Readable; readonly what: string; readonly verified?: boolean }): Promise<string> {
+  const { store, descriptor } = options;
+  const path = store.blobPath(descriptor.digest);
+  await mkdir(dirname(path), { recursive: true });
+  await writeVerifiedFile({ path, from: options.from, descriptor, what: options.what, ...(options.verified === undefined ? {} : { verified: options.verified }) });
+  return path;
 }
 
 /** Writes into the store's blobs: skips what it has unless `force`, and counts what it wrote. */
@@ -96,15 +104,7 @@ export class StoreTarget implements ImageTarget {
   async writeBlob(options: WriteBlobOptions): Promise<'exists' | 'written'> {
     const { descriptor } = options;
     if (!this.#force && (await this.#store.useBlob(descriptor.digest)) !== undefined) return 'exists';
-    const path = this.#store.blobPath(descriptor.digest);
-    await mkdir(dirname(path), { recursive: true });
-    await writeVerifiedFile({
-      path,
-      from: await options.open(),
-      descriptor,
-      what: `${this.name}: blob ${descriptor.digest}`,
-      ...(options.verified === undefined ? {} : { verified: options.verified }),
-    });
+    await storeBlob({ store: this.#store, descriptor, from: await options.open(), what: `${this.name}: blob ${descriptor.digest}`, ...(options.verified === undefined ? {} : { verified: options.verified }) });
     return 'written';
   }
 
