@@ -20,7 +20,7 @@ export class BuildCache {
     const { build, store } = options;
     this.settings = build.cache ?? { lookup: true, ttlMs: DEFAULT_CACHE_TTL_MS, explain: false };
     this.#root = build.cacheDir;
-    this.local = new LocalCache({ root: build.cacheDir, blobPath: (digest) => store.blobPath(digest), logger: build.logger });
+    this.local = new LocalCache({ root: build.cacheDir, blobs: store, logger: build.logger });
     const repository = this.settings.repository;
     this.#remote = repository === undefined ? Promise.resolve(undefined) : openRepository({ build, reference: repository.reference });
     // Surfaced by `remote()`; never an unhandled rejection meanwhile.

@@ -17,15 +17,19 @@ import { isExpired, parseEntry, type CacheEntry, type CacheHit, type CacheStore,
 import { isStamp, matchesStamp, takeStamp, type FileStamp } from './file-stamp.js';
 import { compareInputs, type CacheInputs, type InputDifference } from './key.js';
 
-/** A hit moves its blob's mtime (its last use, for gc) forward at most this often. */
-const LAST_USE_STEP_MS = 3_600_000;
-
 export interface LocalCacheOptions {
   /** The cache directory (`--cache-dir`). */
   readonly root: string;
-  /** Where the layer store keeps a blob. */
-  readonly blobPath: (digest: Digest) => string;
+  /** The layer store's blobs (a LayerStore). */
+  readonly blobs: CacheBlobs;
   readonly logger: Logger;
+}
+
+/** What the local cache asks of the layer store's blobs. */
+export interface CacheBlobs {
+  blobPath(digest: Digest): string;
+  /** The blob's path when the store has it, marked used at `now` (its mtime, at most hourly); else undefined. */
+  useBlob(digest: Digest, now?: number): Promise<string | undefined>;
 }
 
 /** The stored entry closest to a step that missed, and how its inputs differ. */
@@ -99,7 +103,7 @@ export class LocalCache implements CacheStore {
   /** The stamp of the entry's blob now, when it can be had (see file-stamp.ts). */
   async #stamp(entry: CacheEntry): Promise<FileStamp | undefined> {
     if (entry.layer === undefined) return undefined;
-    const stats = await stat(this.#options.blobPath(entry.layer.descriptor.digest)).catch(() => undefined);
+    const stats = await stat(this.#options.blobs.blobPath(entry.layer.descriptor.digest)).catch(() => undefined);
     return stats === undefined ? undefined : takeStamp(stats);
   }
 
@@ -111,8 +115,7 @@ export class LocalCache implements CacheStore {
     await utimes(this.#path(options.key), touch, touch).catch(() => undefined);
     if (entry.layer === undefined) return { entry, from: this.name };
     const { descriptor } = entry.layer;
-    const path = this.#options.blobPath(descriptor.digest);
-    const found = await this.#check({ path, digest: descriptor.digest, size: descriptor.size, stamp: stored.blob, now: options.now });
+    const found = await this.#check({ digest: descriptor.digest, size: descriptor.size, stamp: stored.blob, now: options.now });
     if (found === 'missing') {
       // gc removed the blob: the entry is useless.
       await rm(this.#path(options.key), { force: true });
@@ -120,35 +123,30 @@ export class LocalCache implements CacheStore {
     }
     if (typeof found === 'string') {
       this.#options.logger.warn(`cache entry ${options.key.slice(0, 12)}: layer blob ${descriptor.digest} is corrupt (${found}); evicted, the step runs again`);
-      await Promise.all([rm(path, { force: true }), rm(this.#path(options.key), { force: true })]);
+      await Promise.all([rm(this.#options.blobs.blobPath(descriptor.digest), { force: true }), rm(this.#path(options.key), { force: true })]);
       return undefined;
     }
     // Read back and found intact: the next hit need not read it. Failing to say so costs only that.
     if (found.stamp !== undefined && found.stamp !== stored.blob) await this.#write({ entry, blob: found.stamp }).catch(() => undefined);
-    return { entry, blob: { kind: 'file', path }, from: this.name };
+    return { entry, blob: { kind: 'file', path: found.path }, from: this.name };
   }
 
   /**
-   * Whether a hit's blob is intact: `{ stamp }` (its stamp now, when one can be taken), 'missing',
-   * or what is wrong with it. An unchanged stamp is enough; otherwise the blob is read back. Its
-   * mtime is moved forward as its last use when that is an hour old.
+   * Whether a hit's blob is intact: `{ path, stamp }` (its stamp now, when one can be taken),
+   * 'missing', or what is wrong with it. The store marks it used; an unchanged stamp is enough,
+   * otherwise the blob is read back (also after the store moved its mtime, which changes its ctime).
    */
-  async #check(options: { readonly path: string; readonly digest: Digest; readonly size: number; readonly stamp: FileStamp | undefined; readonly now: number }): Promise<{ readonly stamp: FileStamp | undefined } | string> {
-    const { path, now } = options;
-    const stats = await stat(path).catch((error: unknown) => {
+  async #check(options: { readonly digest: Digest; readonly size: number; readonly stamp: FileStamp | undefined; readonly now: number }): Promise<{ readonly path: string; readonly stamp: FileStamp | undefined } | string> {
+    const path = await this.#options.blobs.useBlob(options.digest, options.now);
+    const stats = path === undefined ? undefined : await stat(path).catch((error: unknown) => {
       if (isMissing(error)) return undefined;
       throw error;
     });
-    if (stats === undefined) return 'missing';
-    const touch = now - stats.mtimeMs > LAST_USE_STEP_MS;
-    if (!touch && matchesStamp(options.stamp, stats)) return { stamp: options.stamp };
-    this.#options.logger.debug(`cache: reading back layer blob ${options.digest} (${options.stamp === undefined ? 'not stamped yet' : touch ? 'an hour since its last use' : 'its stat changed'})`);
+    if (path === undefined || stats === undefined) return 'missing';
+    if (matchesStamp(options.stamp, stats)) return { path, stamp: options.stamp };
+    this.#options.logger.debug(`cache: reading back layer blob ${options.digest} (${options.stamp === undefined ? 'not stamped yet' : 'its stat changed'})`);
     const found = await this.#verify(path, options.digest, options.size);
-    if (found !== 'ok') return found;
-    if (!touch) return { stamp: takeStamp(stats) };
-    // Touched now, its stamp is too new to trust: the next hit reads it back once more.
-    await utimes(path, new Date(now), new Date(now)).catch(() => undefined);
-    return { stamp: undefined };
+    return found === 'ok' ? { path, stamp: takeStamp(stats) } : found;
   }
 
   /** 'ok', 'missing', or what is wrong with the blob. */
@@ -233,7 +231,7 @@ export class LocalCache implements CacheStore {
     let removed = 0;
     for (const { entry, path } of await this.#all()) {
       const old = options.maxAgeMs !== undefined && isExpired({ stored: entry.stored, ttlMs: options.maxAgeMs, now });
-      const orphan = entry.layer !== undefined && (await stat(this.#options.blobPath(entry.layer.descriptor.digest)).catch(() => undefined)) === undefined;
+      const orphan = entry.layer !== undefined && (await stat(this.#options.blobs.blobPath(entry.layer.descriptor.digest)).catch(() => undefined)) === undefined;
       if (!old && !orphan) continue;
       await rm(path, { force: true });
       removed += 1;

@@ -124,14 +124,13 @@ export class LayerStore {
 
   /**
    * The blob's path when the store has it, else undefined. Its mtime, the last use `gc` goes by,
-   * is moved forward when it is an hour old: a rebuild does not rewrite the metadata of every
-   * blob it reads (nor break the stamps the cache keeps of them).
+   * is moved forward to `now` when it is an hour old: a rebuild does not rewrite the metadata of
+   * every blob it reads (nor break the stamps the cache keeps of them).
    */
-  async useBlob(digest: Digest): Promise<string | undefined> {
+  async useBlob(digest: Digest, now: number = Date.now()): Promise<string | undefined> {
     const path = this.blobPath(digest);
     try {
       const { mtimeMs } = await stat(path);
-      const now = Date.now();
       if (now - mtimeMs > LAST_USE_STEP_MS) await utimes(path, new Date(now), new Date(now));
       return path;
     } catch (error) {

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { Readable } from 'node:stream';
 import { cacheKey, compareInputs, FileDigests, LocalCache, RegistryCache, redactInputs, type CacheEntry } from '../../src/cache/index.js';
 import { digestHex, OciLayout, sha256, validateImage, type Digest } from '../../src/image/index.js';
+import { LayerStore } from '../../src/fs/index.js';
 import { createLogger } from '../../src/log.js';
 
 let dir = '';
@@ -22,7 +23,7 @@ function store(root: string): { cache: LocalCache; warnings: string[]; blob: (by
   const warnings: string[] = [];
   const blobs = join(root, 'blobs', 'sha256');
   const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
-  const cache = new LocalCache({ root, blobPath: (digest) => join(blobs, digestHex(digest)), logger });
+  const cache = new LocalCache({ root, blobs: new LayerStore({ root }), logger });
   const blob = (bytes: Buffer): Digest => {
     mkdirSync(blobs, { recursive: true });
     const digest = sha256(bytes);
@@ -99,7 +100,7 @@ describe('the local cache', () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
     const blobs = join(root, 'blobs', 'sha256');
-    const cache = new LocalCache({ root, blobPath: (digest) => join(blobs, digestHex(digest)), logger });
+    const cache = new LocalCache({ root, blobs: new LayerStore({ root }), logger });
     const bytes = Buffer.from('layer bytes');
     const digest = sha256(bytes);
     const path = join(blobs, digestHex(digest));

@@ -69,7 +69,7 @@ describe('caisson cache', () => {
   test('du counts build cache entries; gc removes those past --max-age and those whose layer is gone', async () => {
     const root = join(dir, 'steps');
     const store = new LayerStore({ root });
-    const steps = new LocalCache({ root, blobPath: (digest) => store.blobPath(digest), logger: createLogger({ level: 'error', format: 'text', write: () => undefined }) });
+    const steps = new LocalCache({ root, blobs: store, logger: createLogger({ level: 'error', format: 'text', write: () => undefined }) });
     const entry = (key: string, stored: string) => ({ key: key.repeat(64), stored, createdBy: 'RUN true # buildkit', created: stored });
     await steps.save({ entry: entry('a', new Date().toISOString()) });
     await steps.save({ entry: entry('b', '2020-01-01T00:00:00Z') });

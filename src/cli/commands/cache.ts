@@ -15,7 +15,7 @@ import { formatSize, parseDuration, parseSize } from '../units.js';
 
 function openStore(args: ParsedArgs, context: CommandContext): { store: LayerStore; steps: LocalCache } {
   const store = new LayerStore({ root: args.string('cache-dir') ?? defaultCacheDirectory(context.env) });
-  return { store, steps: new LocalCache({ root: store.root, blobPath: (digest) => store.blobPath(digest), logger: context.logger }) };
+  return { store, steps: new LocalCache({ root: store.root, blobs: store, logger: context.logger }) };
 }
 
 async function du(args: ParsedArgs, context: CommandContext): Promise<void> {
