@@ -56,9 +56,11 @@ function compressor(compression: Compression, level: number | undefined): Transf
   switch (compression) {
     case 'gzip':
       return new ParallelGzip({ level: level ?? 6 });
-    case 'zstd':
+    case 'zstd': {
       // node:zlib loads here, when a layer is compressed, not at every start.
-      return process.getBuiltinModule('node:zlib').createZstdCompress({ chunkSize: BLOB_STREAM_BUFFER, params: { [process.getBuiltinModule('node:zlib').constants.ZSTD_c_compressionLevel]: level ?? 3 } });
+      const zlib = process.getBuiltinModule('node:zlib');
+      return zlib.createZstdCompress({ chunkSize: BLOB_STREAM_BUFFER, params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? 3 } });
+    }
     case 'none':
       return undefined;
   }
