@@ -40,71 +40,14 @@ bench_node bench/registry.sh
 # Peak disk use: the source layout, two registries and two pulled layouts.
 bench_workdir bench/registry.sh $(( SIZE_MIB * 5 + 256 ))
 
-REGISTRY_PIDS=()
-cleanup() {
-  local pid
-  for pid in "${REGISTRY_PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  node -e "const s = require('node:net').createServer(); s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); });"
-}
+bench_cleanup_on_exit bench/registry.sh
 
 # start_registry NAME: a plain-HTTP docker-registry in $WORK/registry-NAME; sets REGISTRY_HOST and REGISTRY_PID.
-start_registry() {
-  local dir="$WORK/registry-$1" attempt port unset_vars=()
-  mkdir -p "$dir"
-  # REGISTRY_* variables override the config file; none of ours may leak in.
-  for var in $(compgen -e); do [[ "$var" == REGISTRY_* ]] && unset_vars+=(-u "$var"); done
-  for attempt in 1 2 3; do
-    port="$(free_port)"
-    REGISTRY_HOST="127.0.0.1:$port"
-    cat >"$dir/config.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/storage
-  delete:
-    enabled: true
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: $REGISTRY_HOST
-  secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-health:
-  storagedriver:
-    enabled: false
-EOF
-    env "${unset_vars[@]}" docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
-    REGISTRY_PID=$!
-    REGISTRY_PIDS+=("$REGISTRY_PID")
-    for _ in $(seq 200); do
-      kill -0 "$REGISTRY_PID" 2>/dev/null || break
-      if curl -fsS -o /dev/null "http://$REGISTRY_HOST/v2/" 2>/dev/null; then return 0; fi
-      sleep 0.1
-    done
-    kill "$REGISTRY_PID" 2>/dev/null || true
-    wait "$REGISTRY_PID" 2>/dev/null || true
-    grep -q 'address already in use' "$dir/registry.log" && [ "$attempt" -lt 3 ] && continue
-    echo "bench/registry.sh: docker-registry on $REGISTRY_HOST did not start; its output:" >&2
-    cat "$dir/registry.log" >&2
-    exit 1
-  done
-}
+start_registry() { bench_registry bench/registry.sh "$WORK/registry-$1"; }
 
+# stop_registry PID NAME: stops it and removes its storage.
 stop_registry() {
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
+  bench_stop_registry "$1"
   rm -rf "$WORK/registry-$2"
 }
 
