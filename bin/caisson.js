@@ -72,21 +72,33 @@ if (process.env.CAISSON_USERNS !== '1' && (await cli.buildNeedsUserNamespace(arg
 }
 
 // SIGINT/SIGTERM: the command stops its work (RUN's process tree is killed, temporary
-// directories removed) and fails; a second signal exits at once.
+// directories removed) and fails; a second signal exits at once. A reader of stdout or stderr that
+// went away (`caisson build … | head`) stops it the same way, as SIGPIPE stops most programs, and
+// nothing more is written to that stream.
 const interrupt = new AbortController();
-const signals = { SIGINT: 130, SIGTERM: 143 };
+const signals = { SIGINT: 130, SIGTERM: 143, SIGPIPE: 141 };
 let received;
-for (const [name, status] of Object.entries(signals)) {
-  process.on(name, () => {
-    if (interrupt.signal.aborted) process.exit(status);
-    received = name;
-    interrupt.abort(new Error(`interrupted by ${name}`));
+function stop(name, reason) {
+  if (interrupt.signal.aborted) process.exit(signals[name]);
+  received = name;
+  interrupt.abort(new Error(reason));
+}
+for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => stop(name, `interrupted by ${name}`));
+const gone = new Set();
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error?.code !== 'EPIPE') throw error;
+    gone.add(stream);
+    if (!interrupt.signal.aborted) stop('SIGPIPE', `interrupted: the reader of its ${stream === process.stdout ? 'stdout' : 'stderr'} went away`);
   });
 }
+const write = (stream, text) => {
+  if (!gone.has(stream)) stream.write(text);
+};
 const code = await cli.runCli(process.argv.slice(2), {
   signal: interrupt.signal,
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => write(process.stdout, text),
+  stderr: (text) => write(process.stderr, text),
   env: process.env,
   cwd: process.cwd(),
   // In a Tekton step: caisson build writes its results there (--results-dir overrides).
@@ -103,5 +115,5 @@ const code = await cli.runCli(process.argv.slice(2), {
   },
 });
 // A command the signal stopped exits as shells report a process killed by it (128 + the signal's
-// number: 130 for SIGINT, 143 for SIGTERM), whichever error the interruption surfaced as.
+// number: 130 for SIGINT, 143 for SIGTERM, 141 for SIGPIPE), whichever error the interruption surfaced as.
 process.exitCode = received !== undefined && code !== 0 ? signals[received] : code;

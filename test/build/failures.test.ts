@@ -4,14 +4,16 @@
  *   or 500): the build fails naming the destination, and the tag does not exist afterwards;
  * - SIGINT and SIGTERM during a long RUN, sent to the real CLI (`node bin/caisson.js`, a child
  *   process): exit 130 / 143, the RUN's processes killed, no mount, no staging left, and the cache
- *   still usable by the next build;
+ *   still usable by the next build; the reader of its output going away (`| head`) stops it the
+ *   same way, exit 141 as for SIGPIPE;
  * - a missing Dockerfile, an unknown --target, a refused kaniko flag, an unreadable --secret.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { EXIT_CODES } from '../../src/errors.js';
@@ -96,18 +98,23 @@ describe('caisson build: a registry refusing the push', { skip: rootSkip, concur
   });
 });
 
-/** Host PIDs of processes whose command line is exactly `sleep 1000`. */
-function sleepers(): number[] {
+/** Host PIDs of processes whose command line (its words, each ended by a NUL) `matches`. */
+function processes(matches: (cmdline: string) => boolean): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8') === 'sleep\u00001000\u0000') found.push(Number(name));
+      if (matches(readFileSync(`/proc/${name}/cmdline`, 'utf8'))) found.push(Number(name));
     } catch {
       // the process ended while we looked
     }
   }
   return found;
+}
+
+/** Host PIDs of processes whose command line is exactly `sleep 1000`. */
+function sleepers(): number[] {
+  return processes((cmdline) => cmdline === 'sleep\u00001000\u0000');
 }
 
 /** Mount points (field 5 of mountinfo, octal escapes decoded) under any of `roots`. */
@@ -128,7 +135,7 @@ async function until<T>(options: { readonly what: string; readonly timeoutMs: nu
   }
 }
 
-describe('caisson build: SIGINT and SIGTERM during a long RUN', { skip: runSkip, concurrency: 1 }, () => {
+describe('caisson build: stopped during a long RUN (SIGINT, SIGTERM, its reader gone)', { skip: runSkip, concurrency: 1 }, () => {
   let registry: RunningRegistry;
   let work: string;
   let base: string;
@@ -142,12 +149,26 @@ describe('caisson build: SIGINT and SIGTERM during a long RUN', { skip: runSkip,
     writeFileSync(join(work, 'context', 'hello.txt'), 'hello\n');
     writeFileSync(join(work, 'sleep.Dockerfile'), 'ARG BASE\nFROM ${BASE}\nCOPY hello.txt /hello.txt\nRUN sleep 1000\n');
     writeFileSync(join(work, 'quick.Dockerfile'), 'ARG BASE\nFROM ${BASE}\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /ok\n');
+    writeFileSync(join(work, 'ticking.Dockerfile'), 'ARG BASE\nFROM ${BASE}\nRUN while :; do echo caisson-tick; sleep 0.2; done\n');
   });
 
   after(async () => {
     await registry?.stop();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
+
+  /** `caisson build` of the context with `dockerfile` (FROM the busybox base) as a child process, its stdout and stderr piped. */
+  function startBuild(options: { readonly dockerfile: string; readonly cacheDir: string; readonly temp: string }): { readonly child: ChildProcessByStdio<null, Readable, Readable>; readonly stderr: () => string; readonly ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+    const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'caisson.js'), 'build', join(work, 'context'), '-f', join(work, options.dockerfile), '--no-push', '--cache-dir', options.cacheDir, '--build-arg', `BASE=${base}`], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: work, TMPDIR: options.temp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, killedBy) => resolve({ code, signal: killedBy })));
+    return { child, stderr: () => stderr, ended };
+  }
 
   const signals = [
     { signal: 'SIGINT', exit: 130 },
@@ -159,27 +180,20 @@ describe('caisson build: SIGINT and SIGTERM during a long RUN', { skip: runSkip,
       const temp = join(work, `tmp-${signal}`);
       mkdirSync(temp);
       const already = new Set(sleepers());
-      const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'caisson.js'), 'build', join(work, 'context'), '-f', join(work, 'sleep.Dockerfile'), '--no-push', '--cache-dir', cacheDir, '--build-arg', `BASE=${base}`], {
-        cwd: work,
-        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: work, TMPDIR: temp },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, killedBy) => resolve({ code, signal: killedBy })));
+      const { child, stderr, ended } = startBuild({ dockerfile: 'sleep.Dockerfile', cacheDir, temp });
       let sleeping: number[] = [];
       try {
         // Pulling and extracting the base comes first: minutes on a loaded machine.
-        await until({ what: 'the RUN step line on stderr', timeoutMs: 300_000, detail: () => stderr }, () => (stderr.includes('RUN sleep 1000') ? true : undefined));
-        sleeping = await until({ what: 'the sleep 1000 process', timeoutMs: 60_000, detail: () => stderr }, () => {
+        await until({ what: 'the RUN step line on stderr', timeoutMs: 300_000, detail: () => stderr() }, () => (stderr().includes('RUN sleep 1000') ? true : undefined));
+        sleeping = await until({ what: 'the sleep 1000 process', timeoutMs: 60_000, detail: () => stderr() }, () => {
           const mine = sleepers().filter((pid) => !already.has(pid));
           return mine.length > 0 ? mine : undefined;
         });
         assert.ok(child.pid !== undefined && process.kill(child.pid, signal), `sent ${signal}`);
         const end = await Promise.race([ended, sleep(60_000).then(() => undefined)]);
-        assert.ok(end !== undefined, `caisson did not exit within 60 s of ${signal}; stderr:\n${stderr}`);
-        assert.deepEqual(end, { code: exit, signal: null }, `exit status; stderr:\n${stderr}`);
-        assert.ok(stderr.includes('[ERR_BUILD_INTERRUPTED]'), `stderr names ERR_BUILD_INTERRUPTED:\n${stderr}`);
+        assert.ok(end !== undefined, `caisson did not exit within 60 s of ${signal}; stderr:\n${stderr()}`);
+        assert.deepEqual(end, { code: exit, signal: null }, `exit status; stderr:\n${stderr()}`);
+        assert.ok(stderr().includes('[ERR_BUILD_INTERRUPTED]'), `stderr names ERR_BUILD_INTERRUPTED:\n${stderr()}`);
         assert.deepEqual(sleeping.filter((pid) => existsSync(`/proc/${pid}`)), [], 'the RUN command was killed');
         assert.deepEqual(sleepers().filter((pid) => !already.has(pid)), [], 'no sleep 1000 left');
         assert.deepEqual(mountsUnder([cacheDir, temp, work]), [], 'no mount left');
@@ -200,6 +214,32 @@ describe('caisson build: SIGINT and SIGTERM during a long RUN', { skip: runSkip,
       assert.deepEqual(staging(cacheDir), [], 'no staging left after the next build');
     });
   }
+  test('the reader of its output goes away during a RUN that prints (`| head`): exit 141, the RUN killed, nothing left', async () => {
+    const cacheDir = join(work, 'cache-EPIPE');
+    const temp = join(work, 'tmp-EPIPE');
+    mkdirSync(temp);
+    const ticking = (): number[] => processes((cmdline) => cmdline.includes('echo caisson-tick'));
+    const { child, stderr, ended } = startBuild({ dockerfile: 'ticking.Dockerfile', cacheDir, temp });
+    let shells: number[] = [];
+    try {
+      await until({ what: 'the RUN output on stderr', timeoutMs: 300_000, detail: () => stderr() }, () => (stderr().includes('\ncaisson-tick\n') ? true : undefined));
+      shells = ticking();
+      assert.ok(shells.length > 0, 'the RUN shell is running');
+      // As `head` does once it has what it wants: close the reading ends.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      const end = await Promise.race([ended, sleep(60_000).then(() => undefined)]);
+      assert.ok(end !== undefined, `caisson did not exit within 60 s of losing its reader; stderr:\n${stderr()}`);
+      assert.deepEqual(end, { code: 141, signal: null }, `exit status (128 + SIGPIPE); stderr:\n${stderr()}`);
+      assert.deepEqual(ticking(), [], 'the RUN processes were killed');
+      assert.deepEqual(mountsUnder([cacheDir, temp, work]), [], 'no mount left');
+      assert.deepEqual(staging(cacheDir), [], `no staging left in ${cacheDir}/tmp`);
+      assert.deepEqual(readdirSync(temp).filter((name) => name !== 'node-compile-cache'), [], 'nothing left in TMPDIR');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      for (const pid of ticking()) process.kill(pid, 'SIGKILL');
+    }
+  });
 });
 
 describe('caisson build: bad command lines', { concurrency: 1 }, () => {
