@@ -295,7 +295,8 @@ export class LayerStore {
     let total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
     const removed: StoreEntry[] = [];
     for (const entry of entries) {
-      const old = options.maxAgeMs !== undefined && now - entry.lastUsed >= options.maxAgeMs;
+      // File times are finer than `now`'s milliseconds: a use within this millisecond is a use at `now`.
+      const old = options.maxAgeMs !== undefined && now - Math.floor(entry.lastUsed) >= options.maxAgeMs;
       const over = options.maxBytes !== undefined && total > options.maxBytes;
       if (!old && !over) continue;
       await this.#remove(entry);

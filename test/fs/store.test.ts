@@ -178,6 +178,11 @@ describe('layer store', () => {
     assert.equal(await store.findLayer(layers[1]?.diffId as Digest), undefined);
     assert.ok((await store.findLayer(layers[2]?.diffId as Digest)) !== undefined);
     assert.equal((await store.usage()).layers.count, 1);
+    // --max-age 0s removes what was used in the very millisecond gc runs (its mtime has a fraction of it).
+    const last = layers[2] as Blob;
+    utimesSync(meta(last), new Date(0), 1_700_000_000.0009);
+    const byZeroAge = await store.collect({ maxAgeMs: 0, now: 1_700_000_000_000 });
+    assert.deepEqual(byZeroAge.map((entry) => entry.digest), [last.diffId]);
   });
 
   test('layers are kept in overlay form: whiteouts as 0/0 devices, opaque directories marked', { skip: root ? false : 'needs root (uid 0) to make 0/0 device nodes and trusted xattrs' }, async () => {
