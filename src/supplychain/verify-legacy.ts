@@ -5,7 +5,7 @@
  * claims, certificate, Rekor bundle annotation and RFC 3161 timestamp annotation).
  */
 import { createHash } from 'node:crypto';
-import { sha256, type Descriptor, type Digest, type ImageSource } from '../image/index.js';
+import { readAll, sha256, type Descriptor, type Digest, type ImageSource } from '../image/index.js';
 import { CosignAnnotation, parseRekorBundleAnnotation, parseTimestampAnnotation } from './cosign-annotations.js';
 import { cosignTag, type CosignTagKind } from './cosign-image.js';
 import { parseEnvelope } from './dsse.js';
@@ -45,15 +45,14 @@ export async function cosignLayers(options: { readonly source: ImageSource; read
 
 /** The blob's bytes, checked against the descriptor's digest and size. */
 export async function readBlob(source: ImageSource, descriptor: Descriptor): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+  let bytes: Buffer;
   try {
-    for await (const chunk of await source.openBlob(descriptor)) chunks.push(chunk as Buffer);
+    bytes = await readAll(await source.openBlob(descriptor));
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_BLOB_UNKNOWN') throw new Rejected('malformed', `the blob ${descriptor.digest} is missing or does not match its digest`);
     throw error;
   }
-  const bytes = Buffer.concat(chunks);
   if (sha256(bytes) !== descriptor.digest) throw new Rejected('malformed', `the blob does not match its digest ${descriptor.digest}`);
   return bytes;
 }
