@@ -13,6 +13,7 @@ import {
   type Descriptor, type ImageConfig, type ImageManifest, type ImageSource, type Platform, type Reference,
 } from '../image/index.js';
 import type { RegistrySession } from '../registry/index.js';
+import type { CacheRepairs } from './cache-repairs.js';
 import type { StageLayer } from './stage-state.js';
 import { StoreFirstSource, storedManifest } from './store-image.js';
 
@@ -75,18 +76,19 @@ export async function readImage(options: ReadImageOptions): Promise<BaseImage> {
  * Where the image comes from: with a store, a source that reads the store first; a digest whose
  * manifest the store has is not asked of the registry (nor is anything else the store has).
  */
-async function openImage(options: { readonly registry: RegistrySession; readonly reference: Reference; readonly store: LayerStore | undefined }): Promise<{ readonly source: ImageSource; readonly root: Descriptor }> {
+async function openImage(options: { readonly registry: RegistrySession; readonly reference: Reference; readonly store: LayerStore | undefined; readonly repairs: CacheRepairs | undefined }): Promise<{ readonly source: ImageSource; readonly root: Descriptor }> {
   const { registry, reference, store } = options;
   const pull = () => registry.pull({ reference });
-  const stored = store === undefined || reference.digest === undefined ? undefined : await storedManifest({ store, digest: reference.digest, what: formatReference(reference) });
+  const repairs = options.repairs === undefined ? {} : { repairs: options.repairs };
+  const stored = store === undefined || reference.digest === undefined ? undefined : await storedManifest({ store, digest: reference.digest, what: formatReference(reference), ...repairs });
   if (store === undefined || stored === undefined) {
     const pulled = await pull();
     const { repository } = pulled;
-    const source = store === undefined ? repository : new StoreFirstSource({ store, name: repository.name, origin: repository.origin, upstream: async () => repository });
+    const source = store === undefined ? repository : new StoreFirstSource({ store, name: repository.name, origin: repository.origin, upstream: async () => repository, ...repairs });
     return { source, root: pulled.root };
   }
   const origin = { registry: reference.registry, repository: reference.repository };
-  const source = new StoreFirstSource({ store, name: `docker://${repositoryName(origin)}`, origin, upstream: async () => (await pull()).repository });
+  const source = new StoreFirstSource({ store, name: `docker://${repositoryName(origin)}`, origin, upstream: async () => (await pull()).repository, ...repairs });
   return { source, root: stored.descriptor };
 }
 
@@ -98,10 +100,12 @@ export async function pullBaseImage(options: {
   readonly location: SourceLocation;
   /** The layer store: manifests and blobs it has are read from it. */
   readonly store?: LayerStore;
+  /** Told of what the store held corrupt. */
+  readonly repairs?: CacheRepairs;
 }): Promise<BaseImage> {
   try {
     const reference = parseReference(options.reference);
-    const { source, root } = await openImage({ registry: options.registry, reference, store: options.store });
+    const { source, root } = await openImage({ registry: options.registry, reference, store: options.store, repairs: options.repairs });
     return await readImage({ source, root, platform: options.platform, name: formatReference(reference) });
   } catch (error) {
     throw located(error, options.location);

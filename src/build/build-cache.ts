@@ -22,9 +22,11 @@ export class BuildCache {
     this.#root = build.cacheDir;
     this.local = new LocalCache({ root: build.cacheDir, blobs: store, logger: build.logger });
     const repository = this.settings.repository;
-    this.#remote = repository === undefined ? Promise.resolve(undefined) : openRepository({ build, reference: repository.reference });
-    // Surfaced by `remote()`; never an unhandled rejection meanwhile.
-    this.#remote.catch(() => undefined);
+    // A cache repository that cannot be opened (oci:DIR naming a file) is warned about, as one that fails later is.
+    this.#remote = repository === undefined ? Promise.resolve(undefined) : openRepository({ build, reference: repository.reference }).catch((error: unknown) => {
+      build.logger.warn(`cache repository ${repository.reference} cannot be used (${error instanceof Error ? error.message : String(error)}); no cache lookups or pushes there in this build`);
+      return undefined;
+    });
   }
 
   /**

@@ -14,6 +14,7 @@ import { BLOB_STREAM_BUFFER, formatPlatform, parseReference, type Platform } fro
 import { pullBaseImage, type BaseImage } from './base-image.js';
 import { checkRunner, platformRunner, type Runner } from './binfmt.js';
 import { BuildCache } from './build-cache.js';
+import type { CacheRepairs } from './cache-repairs.js';
 import type { ContextTree } from './context-tree.js';
 import { DirectoryRoot } from './directory-root.js';
 import { LayerView } from './layer-view.js';
@@ -26,6 +27,8 @@ export class BuildSession {
   readonly store: LayerStore;
   readonly context: ContextTree;
   readonly cache: BuildCache;
+  /** What the caches held corrupt, across the build's attempts. */
+  readonly repairs: CacheRepairs;
   /** `created` of the config and history entries (RFC 3339). */
   readonly created: string;
   /** The same instant in seconds, for files a step makes. */
@@ -40,9 +43,10 @@ export class BuildSession {
   /** RUN steps of concurrent stages wait here: at most one per core runs at once. */
   readonly #runSlots: { free: number; readonly waiting: (() => void)[] } = { free: availableParallelism(), waiting: [] };
 
-  constructor(options: { readonly build: BuildOptions; readonly context: ContextTree }) {
+  constructor(options: { readonly build: BuildOptions; readonly context: ContextTree; readonly repairs: CacheRepairs }) {
     this.options = options.build;
     this.context = options.context;
+    this.repairs = options.repairs;
     this.store = new LayerStore({ root: options.build.cacheDir });
     this.cache = new BuildCache({ build: options.build, store: this.store });
     const started = (options.build.now ?? (() => new Date()))();
@@ -57,7 +61,7 @@ export class BuildSession {
     const key = `${options.reference} ${options.platform.os}/${options.platform.architecture}/${options.platform.variant ?? ''}`;
     let image = this.#images.get(key);
     if (image === undefined) {
-      image = pullBaseImage({ registry: this.options.registry, store: this.store, ...options });
+      image = pullBaseImage({ registry: this.options.registry, store: this.store, repairs: this.repairs, ...options });
       this.#images.set(key, image);
     }
     return image;

@@ -14,6 +14,7 @@ import {
 import type { RegistryRepository } from '../registry/index.js';
 import { BuildSession } from './build-session.js';
 import { BuiltImage } from './built-image.js';
+import { CacheRepairs } from './cache-repairs.js';
 import { ContextTree, readContextIgnore } from './context-tree.js';
 import type { BuildOptions, BuildOutput, BuildResult, BuiltOutput } from './options.js';
 import { squashAddedLayers } from './single-snapshot.js';
@@ -151,14 +152,35 @@ async function digestWholeContext(options: { readonly session: BuildSession; rea
   return input.slice(input.lastIndexOf(' ') + 1) as Digest;
 }
 
+const MAX_RESTARTS = 5;
+
+/**
+ * Builds. A build that fails after it found something corrupt in its caches and evicted it (a
+ * stored blob, a cache-repository entry whose layer is gone) starts again: what it evicted is then
+ * fetched or built anew, and what it did before comes from the cache.
+ */
 export async function buildImage(options: BuildOptions): Promise<BuildResult> {
+  const repairs = new CacheRepairs({ logger: options.logger });
+  for (let restarts = 0; ; restarts += 1) {
+    const evictions = repairs.evictions;
+    try {
+      return await buildOnce(options, repairs);
+    } catch (error) {
+      // Each eviction is of something else, so this ends; the bound is for a disk that corrupts what it is given.
+      if (repairs.evictions === evictions || restarts === MAX_RESTARTS || options.signal?.aborted === true) throw error;
+      options.logger.warn(`the build failed on what was evicted from the cache (${error instanceof Error ? error.message : String(error)}); it starts again`);
+    }
+  }
+}
+
+async function buildOnce(options: BuildOptions, repairs: CacheRepairs): Promise<BuildResult> {
   // First of all: the destination's registry answers (its version check and current image) while the rest gets ready.
   const destinations = prepareDestinations(options);
   const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.path });
   if (options.platforms.length === 0) throw new CaissonError({ code: 'ERR_INTERNAL', message: 'a build needs at least one platform' });
   const plans = options.platforms.map((platform) => planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: platform, targets: options.targets, namedContexts: new Set(options.namedContexts.keys()) }));
   const context = new ContextTree({ root: options.contextDir, ignore: await readContextIgnore({ dockerfile: options.dockerfile.path, contextDir: options.contextDir }) });
-  const session = new BuildSession({ build: options, context });
+  const session = new BuildSession({ build: options, context, repairs });
   const logger = options.logger;
   try {
     // One platform: each RUN checks its stage's actual platform (a base's config may say another).

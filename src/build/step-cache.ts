@@ -12,6 +12,7 @@ import type { StageInstruction } from '../dockerfile/index.js';
 import { BLOB_STREAM_BUFFER, formatPlatform, sha256 } from '../image/index.js';
 import type { LayerStore } from '../fs/index.js';
 import { explainMiss } from './cache-explain.js';
+import { EntrySource, type CacheRepairs } from './cache-repairs.js';
 import type { CachedStepKind } from './options.js';
 import type { StageLayer } from './stage-state.js';
 import { StoreFirstSource } from './store-image.js';
@@ -62,13 +63,15 @@ function kindOf(instruction: StageInstruction): CachedStepKind | 'workdir' {
 
 /**
  * The step's result from a hit. A layer in a cache repository is read from the layer store when
- * the store has its blob, and from the repository (or mounted from it) otherwise.
+ * the store has its blob, and from the repository (or mounted from it) otherwise; a blob the
+ * repository lacks or has corrupt marks the entry as broken (cache-repairs.ts).
  */
-function hitResult(hit: CacheHit, store: LayerStore): StepResult {
+function hitResult(options: { readonly hit: CacheHit; readonly store: LayerStore; readonly repairs: CacheRepairs }): StepResult {
+  const { hit, store, repairs } = options;
   const { entry } = hit;
-  const source = hit.blob?.kind === 'source' ? hit.blob.source : undefined;
+  const source = hit.blob?.kind === 'source' ? new EntrySource({ source: hit.blob.source, key: entry.key, repairs }) : undefined;
   const origin = source?.origin;
-  const blob = source === undefined || origin === undefined ? hit.blob : { kind: 'source' as const, source: new StoreFirstSource({ store, name: source.name, origin, upstream: async () => source }) };
+  const blob = source === undefined ? hit.blob : { kind: 'source' as const, source: origin === undefined ? source : new StoreFirstSource({ store, name: source.name, origin, upstream: async () => source, repairs }) };
   const layer: StageLayer | 'empty' = entry.layer === undefined || blob === undefined ? 'empty' : { descriptor: entry.layer.descriptor, diffId: entry.layer.diffId, blob };
   return { createdBy: entry.createdBy, created: entry.created, layer, cachedFrom: hit.from };
 }
@@ -76,7 +79,9 @@ function hitResult(hit: CacheHit, store: LayerStore): StepResult {
 async function lookup(input: StepInput<StageInstruction>, key: string): Promise<CacheHit | undefined> {
   const cache = input.session.cache;
   if (!cache.settings.lookup) return undefined;
-  const stores: (CacheStore | undefined)[] = [cache.local, await cache.remote(kindOf(input.instruction))];
+  // An entry of the cache repository found broken earlier in this build is not used again.
+  const remote = input.session.repairs.distrusts(key) ? undefined : await cache.remote(kindOf(input.instruction));
+  const stores: (CacheStore | undefined)[] = [cache.local, remote];
   for (const store of stores) {
     const hit = await store?.lookup({ key, ttlMs: cache.settings.ttlMs, now: Date.now() });
     if (hit !== undefined) return hit;
@@ -121,7 +126,7 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
   const hit = await lookup(input, key);
   if (hit !== undefined) {
     state.cacheKey = key;
-    return hitResult(hit, session.store);
+    return hitResult({ hit, store: session.store, repairs: session.repairs });
   }
   if (session.cache.settings.explain) await explainMiss({ input, key, inputs });
   const result = await options.build();

@@ -5,8 +5,8 @@
  * `StoreTarget` writes manifests and blobs into the store, each verified and renamed into place.
  * Every read from the store is checked against its digest too.
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream, rmSync } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LayerStore } from '../fs/index.js';
@@ -14,15 +14,26 @@ import {
   BLOB_STREAM_BUFFER, digestAlgorithm, digestMismatch, digestOf, MAX_MANIFEST_BYTES, parseManifest, verifiedStream, writeVerifiedFile,
   type Descriptor, type Digest, type ImageSource, type ImageTarget, type ParsedManifest, type WriteBlobOptions, type WriteManifestOptions,
 } from '../image/index.js';
+import { isCorruption, type CacheRepairs } from './cache-repairs.js';
 
-/** The manifest (or index) with `digest` when the store has it, verified, with its descriptor. */
-export async function storedManifest(options: { readonly store: LayerStore; readonly digest: Digest; readonly mediaType?: string; readonly what: string }): Promise<{ readonly descriptor: Descriptor; readonly parsed: ParsedManifest } | undefined> {
+/**
+ * The manifest (or index) with `digest` when the store has it, verified, with its descriptor. A
+ * stored manifest that does not match its digest is deleted; with `repairs` that is warned about
+ * and the manifest is taken as absent (the registry has it), without, the mismatch is thrown.
+ */
+export async function storedManifest(options: { readonly store: LayerStore; readonly digest: Digest; readonly mediaType?: string; readonly what: string; readonly repairs?: CacheRepairs }): Promise<{ readonly descriptor: Descriptor; readonly parsed: ParsedManifest } | undefined> {
   const path = await options.store.useBlob(options.digest);
   // Larger than any manifest: a layer blob named by mistake, left for the registry to refuse.
   if (path === undefined || (await stat(path)).size > MAX_MANIFEST_BYTES) return undefined;
   const bytes = await readFile(path);
   const actual = digestOf(bytes, digestAlgorithm(options.digest));
-  if (actual !== options.digest) throw digestMismatch({ what: path, expected: options.digest, actual });
+  if (actual !== options.digest) {
+    const error = digestMismatch({ what: path, expected: options.digest, actual });
+    await rm(path, { force: true });
+    if (options.repairs === undefined) throw error;
+    options.repairs.evicted({ what: `${options.what}: the stored manifest`, error, recovered: true });
+    return undefined;
+  }
   const parsed = parseManifest({ bytes, what: `${options.what}@${options.digest}`, ...(options.mediaType === undefined ? {} : { mediaType: options.mediaType }) });
   return { descriptor: { mediaType: parsed.mediaType, digest: options.digest, size: bytes.length }, parsed };
 }
@@ -38,6 +49,8 @@ export interface StoreFirstSourceOptions {
   readonly origin: { readonly registry: string; readonly repository: string };
   /** The registry repository behind the store, opened (once) only when the store lacks something. */
   readonly upstream: () => Promise<ImageSource>;
+  /** Told of a stored blob found corrupt (which is deleted either way). */
+  readonly repairs?: CacheRepairs;
 }
 
 export class StoreFirstSource implements ImageSource {
@@ -45,6 +58,7 @@ export class StoreFirstSource implements ImageSource {
   readonly origin: { readonly registry: string; readonly repository: string };
   readonly #store: LayerStore;
   readonly #open: () => Promise<ImageSource>;
+  readonly #repairs: CacheRepairs | undefined;
   #upstream: Promise<ImageSource> | undefined;
 
   constructor(options: StoreFirstSourceOptions) {
@@ -52,6 +66,7 @@ export class StoreFirstSource implements ImageSource {
     this.origin = options.origin;
     this.#store = options.store;
     this.#open = options.upstream;
+    this.#repairs = options.repairs;
   }
 
   #registry(): Promise<ImageSource> {
@@ -64,7 +79,7 @@ export class StoreFirstSource implements ImageSource {
   }
 
   async readManifest(descriptor: Descriptor): Promise<ParsedManifest> {
-    const stored = await storedManifest({ store: this.#store, digest: descriptor.digest, mediaType: descriptor.mediaType, what: this.name });
+    const stored = await storedManifest({ store: this.#store, digest: descriptor.digest, mediaType: descriptor.mediaType, what: this.name, ...(this.#repairs === undefined ? {} : { repairs: this.#repairs }) });
     return stored?.parsed ?? (await this.#registry()).readManifest(descriptor);
   }
 
@@ -76,7 +91,15 @@ export class StoreFirstSource implements ImageSource {
       // A config (or a tiny layer): kept in the store too, so the next build need not ask for it.
       path = await storeBlob({ store: this.#store, descriptor, from: upstream, what: `${this.name}: blob ${descriptor.digest}` });
     }
-    return verifiedStream({ from: createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }), expected: descriptor.digest, size: descriptor.size, what: path });
+    const stored = path;
+    const stream = verifiedStream({ from: createReadStream(stored, { highWaterMark: BLOB_STREAM_BUFFER }), expected: descriptor.digest, size: descriptor.size, what: stored });
+    // Found only once read: deleted at once, so that the build, started again, fetches it anew.
+    stream.once('error', (error) => {
+      if (!isCorruption(error)) return;
+      rmSync(stored, { force: true });
+      this.#repairs?.evicted({ what: `${this.name}: the stored blob ${descriptor.digest}`, error });
+    });
+    return stream;
   }
 }
 

@@ -61,6 +61,8 @@ function hintFor(code: ErrorCode, registry: string): string {
       return 'Check the repository name; some registries need the repository created before the first push.';
     case 'ERR_MANIFEST_UNKNOWN':
       return 'Check the tag or digest; `caisson inspect` on the repository shows what exists.';
+    case 'ERR_BLOB_UNKNOWN':
+      return `${registry} lacks a blob that a manifest it holds names: the blob was deleted (garbage-collected) or never completely pushed; push the image again.`;
     case 'ERR_REGISTRY_TOOMANYREQUESTS':
       return 'The registry rate-limits this client; retry later, log in, or use --registry-mirror.';
     case 'ERR_IMAGE_INVALID':

@@ -3,7 +3,8 @@
  * each key input changes (and that mtimes and the context's location do not matter), what
  * --cache-explain prints, a registry cache shared by two empty cache directories (two pods) that
  * downloads no layer, two concurrent builds on one cache directory, a corrupted blob evicted and
- * rebuilt, and ADD of a URL keyed by its ETag. Images are read back by skopeo and unpacked by
+ * rebuilt, a cache-repository layer lost or corrupt in the registry and a corrupt stored base blob
+ * (evicted, the build started again), and ADD of a URL keyed by its ETag. Images are read back by skopeo and unpacked by
  * umoci. TTL expiry and OCI-layout cache repositories are tested without builds, in
  * test/cache/local.test.ts.
  */
@@ -76,10 +77,10 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
   const layersOf = (tag: string, repository = 'cache/app'): string[] =>
     (JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/${repository}:${tag}`])) as { layers: { digest: string }[] }).layers.map((layer) => layer.digest);
 
-  const unpack = (tag: string): string => {
+  const unpack = (tag: string, repository = 'cache/app'): string => {
     const layout = join(work, `layout-${tag}`);
     const bundle = join(work, `bundle-${tag}`);
-    runTool('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/cache/app:${tag}`, `oci:${layout}:t`]);
+    runTool('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/${repository}:${tag}`, `oci:${layout}:t`]);
     runTool('umoci', ['unpack', '--image', `${layout}:t`, bundle]);
     return join(bundle, 'rootfs');
   };
@@ -205,6 +206,64 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     assert.equal(readFileSync(join(unpack('corrupt'), 'app', 'bound.txt'), 'utf8'), 'bound 1\n');
     const healed = await build({ context, cacheDir, tag: 'healed' });
     assert.deepEqual(steps(healed).misses, [], 'the rebuilt entries are good');
+  });
+
+  test('a cache-repository entry whose layer is gone or corrupt, a corrupt stored base blob, an unusable cache repository: warned about, evicted, the build starts again and succeeds', async () => {
+    const context = join(work, 'broken');
+    writeContext(context);
+    const repository = 'cache/broken';
+    const cacheRepo = `${registry.host}/${repository}/cache`;
+    const podA = await build({ context, cacheDir: join(work, 'broken-a'), tag: 'a', repository, flags: ['--cache'] });
+    assert.equal(podA.code, 0, podA.stderr);
+    const storage = (digest: string): string => join(registry.dir, 'storage', 'docker', 'registry', 'v2', 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7), 'data');
+    const last = layersOf('a', repository).at(-1) as string;
+    assert.ok(existsSync(storage(last)), storage(last));
+
+    // The last RUN's layer is gone from the registry: a fresh pod hits every step, fails to push
+    // that layer, evicts the entry, starts again, runs that step and pushes a good entry over it.
+    rmSync(storage(last));
+    const podB = await build({ context, cacheDir: join(work, 'broken-b'), tag: 'b', repository, flags: ['--cache'] });
+    assert.equal(podB.code, 0, podB.stderr);
+    assert.match(podB.stderr, new RegExp(`warn: cache entry docker://${cacheRepo}:[0-9a-f]{64} is missing or corrupt \\([^\\n]*HTTP 404[^\\n]*\\); evicted: it is fetched or built again`), podB.stderr);
+    assert.match(podB.stderr, /warn: the build failed on what was evicted from the cache \(.*\); it starts again/);
+    assert.ok(/\[stage-0 8\/8\] RUN --mount/.test(podB.stderr), 'the broken step ran');
+    assert.equal(readFileSync(join(unpack('b', repository), 'app', 'bound.txt'), 'utf8'), 'bound 1\n');
+    const podC = await build({ context, cacheDir: join(work, 'broken-c'), tag: 'c', repository, flags: ['--cache'] });
+    assert.equal(podC.code, 0, podC.stderr);
+    assert.deepEqual(steps(podC).misses, [], `the entry pushed over the broken one is good: ${podC.stderr}`);
+    assert.doesNotMatch(podC.stderr, /warn:/);
+
+    // A layer's bytes corrupt in the registry: found when a fresh pod downloads it for an OCI layout.
+    const corrupt = layersOf('c', repository).at(-1) as string;
+    const bytes = readFileSync(storage(corrupt));
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
+    writeFileSync(storage(corrupt), bytes);
+    const layout = join(work, 'broken-layout');
+    const podD = await build({ context, cacheDir: join(work, 'broken-d'), tag: 'd', repository, flags: ['--cache', '--cache-repo', cacheRepo, '--no-push', '--oci-layout-path', layout] });
+    assert.equal(podD.code, 0, podD.stderr);
+    assert.match(podD.stderr, /warn: cache entry .* is missing or corrupt \(.*does not match.*\); evicted/, podD.stderr);
+    runTool('umoci', ['unpack', '--image', `${layout}:d`, join(work, 'broken-bundle')]);
+    assert.equal(readFileSync(join(work, 'broken-bundle', 'rootfs', 'app', 'bound.txt'), 'utf8'), 'bound 1\n');
+
+    // The base's layer blob corrupt in a warmed cache directory: deleted, fetched again.
+    const warmed = join(work, 'broken-warmed');
+    const warm = await runCaisson(['warm', '-c', warmed, '-i', base, '--insecure-pull'], { cwd: work });
+    assert.equal(warm.code, 0, warm.stderr);
+    const baseLayer = (JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${base}`])) as { layers: { digest: string }[] }).layers[0]?.digest as string;
+    const stored = join(warmed, 'blobs', 'sha256', baseLayer.slice(7));
+    const storedBytes = readFileSync(stored);
+    storedBytes[0] = (storedBytes[0] as number) ^ 0xff;
+    writeFileSync(stored, storedBytes);
+    const fromWarm = await build({ context, cacheDir: warmed, tag: 'e', repository, flags: ['--no-push', '--oci-layout-path', join(work, 'broken-layout-e')] });
+    assert.equal(fromWarm.code, 0, fromWarm.stderr);
+    assert.match(fromWarm.stderr, new RegExp(`warn: docker://${registry.host}/base/busybox: the stored blob ${baseLayer} is missing or corrupt \\(.*\\); evicted`), fromWarm.stderr);
+    assert.ok(!existsSync(stored) || readFileSync(stored).equals(readFileSync(storage(baseLayer))), 'the corrupt blob is gone from the store');
+
+    // A cache repository that cannot be opened (oci: naming a file) is warned about; the build goes on.
+    writeFileSync(join(work, 'a-file'), 'not a directory\n');
+    const unusable = await build({ context, cacheDir: join(work, 'broken-a'), tag: 'f', repository, flags: ['--cache', '--cache-repo', `oci:${join(work, 'a-file')}`] });
+    assert.equal(unusable.code, 0, unusable.stderr);
+    assert.match(unusable.stderr, /warn: cache repository oci:.*a-file cannot be used \(.*\); no cache lookups or pushes there in this build/);
   });
 
   test('ADD of a URL is keyed by its ETag; without --checksum, ETag or Last-Modified it is not cached', async () => {
