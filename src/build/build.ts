@@ -176,7 +176,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
 async function buildOnce(options: BuildOptions, repairs: CacheRepairs): Promise<BuildResult> {
   // First of all: the destination's registry answers (its version check and current image) while the rest gets ready.
   const destinations = prepareDestinations(options);
-  const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.path });
+  const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.name ?? options.dockerfile.path });
   if (options.platforms.length === 0) throw new CaissonError({ code: 'ERR_INTERNAL', message: 'a build needs at least one platform' });
   const plans = options.platforms.map((platform) => planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: platform, targets: options.targets, namedContexts: new Set(options.namedContexts.keys()) }));
   const context = new ContextTree({ root: options.contextDir, ignore: await readContextIgnore({ dockerfile: options.dockerfile.path, contextDir: options.contextDir }) });

@@ -39,8 +39,11 @@ export interface CacheSettings {
 export const DEFAULT_CACHE_TTL_MS = 336 * 3_600_000;
 
 export interface BuildOptions {
-  /** The Dockerfile's path (for messages and .dockerignore lookup) and its text. */
-  readonly dockerfile: { readonly path: string; readonly text: string };
+  /**
+   * The Dockerfile's path (for .dockerignore lookup, and messages), its text, and the name messages
+   * give it when not its path (`<stdin>`, a path relative to where caisson runs).
+   */
+  readonly dockerfile: { readonly path: string; readonly text: string; readonly name?: string };
   /** The context directory (a tar or git context is unpacked to one first). */
   readonly contextDir: string;
   readonly buildArgs: ReadonlyMap<string, string>;

@@ -65,6 +65,18 @@ describe('caisson parse', () => {
     assert.equal((JSON.parse(result.stdout) as { plan: { stages: { baseName: string }[] } }).plan.stages[0]?.baseName, 'alpine:from-env');
   });
 
+  test('caisson build names a Dockerfile error as the Dockerfile was given: <stdin> for -f -, the path as written, each with its line', async () => {
+    write('Dockerfile', 'FROM scratch\n');
+    write('other.Dockerfile', 'FROM scratch\nCOPY missing /m\n');
+    const flags = ['--no-push', '--cache-dir', join(dir, 'build-cache')];
+    const piped = await cli(['build', '-f', '-', dir, ...flags], { stdin: 'FROM scratch\nRUNN x\n' });
+    assert.equal(piped.code, 3);
+    assert.match(piped.stderr, /^error: <stdin>:2: unknown instruction 'RUNN' \[ERR_DOCKERFILE_SYNTAX\]\n 2 \| RUNN x\nhint: did you mean RUN\?\n$/m);
+    const named = await cli(['build', '-f', 'other.Dockerfile', dir, ...flags]);
+    assert.equal(named.code, 4);
+    assert.match(named.stderr, /^error: other\.Dockerfile:2: "missing": not found .*\n 2 \| COPY missing \/m\n/m);
+  });
+
   test('- reads standard input', async () => {
     const result = await cli(['parse', '--dump', '-'], { stdin: 'FROM a\n' });
     assert.equal(result.stdout, '(from "a")\n');

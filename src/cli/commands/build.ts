@@ -280,7 +280,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
   const started = startedOn.getTime();
   try {
     const result = await buildImage({
-      dockerfile: { path: dockerfileAt, text: dockerfile.text },
+      dockerfile: { path: dockerfileAt, text: dockerfile.text, name: dockerfile.file },
       contextDir,
       buildArgs,
       secrets: secrets(args, context),
