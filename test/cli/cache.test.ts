@@ -1,7 +1,8 @@
 // `caisson cache du|gc` on a real layer store: counts and sizes, removal by age and size, the
-// default cache directory from the environment, and bad sizes and durations named in the error.
+// default cache directory from the environment, and bad sizes, durations and cache directories
+// named in the error.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -92,5 +93,25 @@ describe('caisson cache', () => {
     const action = await cli(['cache', 'prune', '--cache-dir', dir]);
     assert.equal(action.code, 2);
     assert.match(action.stderr, /caisson cache prune: unknown action/);
+  });
+
+  test('a cache directory that is a file, or under one, is a usage error naming it, for cache and build alike; nothing is made', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory\n');
+    const context = join(dir, 'file-context');
+    mkdirSync(context);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\n');
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['cache', 'du', '--cache-dir', file], {}, new RegExp(`^error: --cache-dir ${file}: it is not a directory \\[ERR_USAGE\\]\nhint: Give --cache-dir a directory`)],
+      [['cache', 'gc', '--cache-dir', join(file, 'sub')], {}, new RegExp(`^error: --cache-dir ${file}/sub: ${file} is not a directory \\[ERR_USAGE\\]`)],
+      [['cache', 'du'], { CAISSON_CACHE_DIR: file }, new RegExp(`^error: the default cache directory ${file}: it is not a directory \\[ERR_USAGE\\]\nhint: Pass --cache-dir DIR, or set CAISSON_CACHE_DIR`)],
+      [['build', context, '--no-push', '--cache-dir', join(file, 'sub')], {}, new RegExp(`^error: --cache-dir ${file}/sub: ${file} is not a directory \\[ERR_USAGE\\]`, 'm')],
+    ];
+    for (const [argv, env, expected] of cases) {
+      const result = await cli(argv, env);
+      assert.equal(result.code, 2, `${argv.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, expected);
+      assert.equal(readFileSync(file, 'utf8'), 'not a directory\n');
+    }
   });
 });

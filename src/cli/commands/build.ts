@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
 import { buildImage, openContextArtifact, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext, type PreparedContext } from '../../build/index.js';
 import { CaissonError } from '../../errors.js';
-import { checkCompressionLevel, defaultCacheDirectory, type SnapshotMode } from '../../fs/index.js';
+import { checkCompressionLevel, type SnapshotMode } from '../../fs/index.js';
 import type { SandboxMode } from '../../exec/index.js';
 import { formatPlatform, formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
@@ -21,6 +21,7 @@ import type { Statement } from '../../supplychain/index.js';
 import { checkResultsFit, tektonResults, worstCaseResults, writeTektonResults, type PushedImage } from '../../tekton/index.js';
 import type { CommandContext } from '../context.js';
 import { dockerfileLocation, readDockerfile } from '../input.js';
+import { cacheDirectory } from '../cache-directory.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
 import { containerKeepPaths } from '../container-keep.js';
 import { sandboxDecision } from '../sandbox.js';
@@ -247,11 +248,12 @@ async function provenanceOf(facts: ProvenanceFacts, pushed: readonly string[]): 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const sandbox = sandboxDecision(args);
   context.logger.info(`sandbox: ${sandbox.mode} (${sandbox.reason})`);
-  await withContext(args, context, (prepared) => buildIn({ args, context, prepared, sandbox: sandbox.mode }));
+  const cacheDir = cacheDirectory(args, context);
+  await withContext(args, context, (prepared) => buildIn({ args, context, prepared, sandbox: sandbox.mode, cacheDir }));
 }
 
-async function buildIn(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly prepared: PreparedContext; readonly sandbox: SandboxMode }): Promise<void> {
-  const { args, context, prepared, sandbox } = options;
+async function buildIn(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly prepared: PreparedContext; readonly sandbox: SandboxMode; readonly cacheDir: string }): Promise<void> {
+  const { args, context, prepared, sandbox, cacheDir } = options;
   const contextDir = prepared.dir;
   const absolute = dockerfileLocation({ flag: args.string('dockerfile'), cwd: context.cwd, contextDir });
   const shown = absolute === '-' ? '-' : relative(context.cwd, absolute);
@@ -299,7 +301,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
       snapshotMode: args.string('snapshot-mode') as SnapshotMode,
       ...(sandbox === 'container' ? { keepPaths: containerKeepPaths(args, context) } : {}),
       singleSnapshot: args.bool('single-snapshot'),
-      cacheDir: resolve(context.cwd, args.string('cache-dir') ?? defaultCacheDirectory(context.env)),
+      cacheDir,
       cache,
       registry,
       logger: context.logger,

@@ -6,15 +6,16 @@
  * killed builds.
  */
 import { LocalCache } from '../../cache/index.js';
-import { defaultCacheDirectory, LayerStore, type StoreEntry } from '../../fs/index.js';
+import { LayerStore, type StoreEntry } from '../../fs/index.js';
 import { CaissonError } from '../../errors.js';
+import { cacheDirectory } from '../cache-directory.js';
 import { DEFAULT_MAX_AGE } from '../command-specs.js';
 import type { CommandContext } from '../context.js';
 import type { ParsedArgs } from '../spec.js';
 import { formatSize, parseDuration, parseSize } from '../units.js';
 
 function openStore(args: ParsedArgs, context: CommandContext): { store: LayerStore; steps: LocalCache } {
-  const store = new LayerStore({ root: args.string('cache-dir') ?? defaultCacheDirectory(context.env) });
+  const store = new LayerStore({ root: cacheDirectory(args, context) });
   return { store, steps: new LocalCache({ root: store.root, blobs: store, logger: context.logger }) };
 }
 
