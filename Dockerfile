@@ -49,11 +49,14 @@ COPY --from=assemble /out/ /
 # into the image it names: the Tekton Task and release pipelines set it where caisson runs.
 ENV PATH=/caisson/tools/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/home/nonroot \
+    CAISSON_CACHE_DIR=/cache \
     SSL_CERT_FILE=/caisson/certs/ca-certificates.crt \
     NODE_EXTRA_CA_CERTS=/caisson/certs/ca-certificates.crt
 USER 65532:65532
-# WORKDIR makes what it creates the USER's (as BuildKit): nonroot's HOME and /workspace.
+# WORKDIR makes what it creates the USER's (as BuildKit): nonroot's HOME, /cache (kaniko's
+# --cache-dir, where its users mount a volume) and /workspace.
 WORKDIR /home/nonroot
+WORKDIR /cache
 WORKDIR /workspace
 # node is started by its own loader with its own libraries: nothing is read from /lib or /usr.
 ENTRYPOINT ["/caisson/lib/ld.so", "--library-path", "/caisson/lib", "/caisson/node/bin/node", "/caisson/app/bin/caisson.js"]

@@ -115,15 +115,16 @@ describe("caisson's own image", { skip }, () => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
-  test('the config: non-root, the loader as ENTRYPOINT, /workspace, the CA bundle in the environment', () => {
+  test('the config: non-root, the loader as ENTRYPOINT, /workspace, the CA bundle and the cache directory in the environment', () => {
     assert.equal(config.config.User, '65532:65532');
     assert.deepEqual(config.config.Entrypoint, ['/caisson/lib/ld.so', '--library-path', '/caisson/lib', '/caisson/node/bin/node', '/caisson/app/bin/caisson.js']);
     assert.equal(config.config.WorkingDir, '/workspace');
     assert.ok(config.config.Env?.includes('NODE_EXTRA_CA_CERTS=/caisson/certs/ca-certificates.crt'));
+    assert.ok(config.config.Env?.includes('CAISSON_CACHE_DIR=/cache'), "kaniko's default --cache-dir");
     assert.match(config.config.Env?.find((entry) => entry.startsWith('PATH=')) ?? '', /^PATH=\/caisson\/tools\/bin:/);
   });
 
-  test('the root: /caisson with node, its libraries, the app, tools and certificates; nonroot home, /tmp, /bin/sh', () => {
+  test('the root: /caisson with node, its libraries, the app, tools and certificates; nonroot home and /cache, /tmp, /bin/sh', () => {
     for (const library of ['libc.so.6', 'libstdc++.so.6', 'libgcc_s.so.1', 'libm.so.6', 'ld-linux-x86-64.so.2']) assert.ok(existsSync(join(rootfs, 'caisson', 'lib', library)), library);
     assert.equal(readlinkSync(join(rootfs, 'caisson', 'lib', 'ld.so')), 'ld-linux-x86-64.so.2');
     assert.match(readFileSync(join(rootfs, 'caisson', 'certs', 'ca-certificates.crt'), 'utf8'), /^-----BEGIN CERTIFICATE-----/);
@@ -134,6 +135,7 @@ describe("caisson's own image", { skip }, () => {
     assert.equal(lstatSync(join(rootfs, 'tmp')).mode & 0o7777, 0o1777);
     assert.equal(lstatSync(join(rootfs, 'home', 'nonroot')).uid, 65532);
     assert.equal(lstatSync(join(rootfs, 'workspace')).uid, 65532);
+    assert.equal(lstatSync(join(rootfs, 'cache')).uid, 65532);
     assert.equal(lstatSync(join(rootfs, 'home')).uid, 0);
     assert.match(readFileSync(join(rootfs, 'etc', 'passwd'), 'utf8'), /^nonroot:x:65532:65532:/m);
   });
