@@ -3,7 +3,7 @@
  * validation and --help. Each command's code (commands/<name>.ts) is loaded only when that
  * command runs, so `caisson --version`, `--help` and a usage error load none of it.
  */
-import { BUILD_OPTIONS } from './build-flags.js';
+import { BUILD_OPTIONS, REFUSED_WARMER_OPTIONS } from './build-flags.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 import { SIGNING_OPTIONS, VERIFY_OPTIONS } from './sign-flags.js';
 import type { CommandSpec } from './spec.js';
@@ -116,6 +116,7 @@ export const WARM_COMMAND: CommandSpec = {
     { name: 'force', short: 'f', type: 'boolean', describe: 'download every blob again, even those the cache has' },
     { name: 'cache-ttl', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'an image warmed less than this long ago is not fetched again (336h, 14d, 90m)' },
     ...REGISTRY_OPTIONS,
+    ...REFUSED_WARMER_OPTIONS,
   ],
   load: () => import('./commands/warm.js'),
 };

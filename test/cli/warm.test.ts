@@ -237,3 +237,21 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal((await new LayerStore({ root: cache }).usage()).blobs.count, 0, 'nothing was stored by the failures');
   });
 });
+
+describe('caisson warm: the kaniko warmer flags it refuses', () => {
+  test('--skip-default-registry-fallback and --log-timestamp: a usage error saying why, as for build', async () => {
+    const cwd = tmpdir();
+    for (const [flag, reason] of [
+      ['--skip-default-registry-fallback', 'mirrors (--registry-mirror) always fall back to the registry'],
+      ['--log-timestamp', 'use --log-format json, whose lines carry the time'],
+    ] as const) {
+      for (const command of ['warm', 'build']) {
+        const result = await runCaisson([command, flag], { cwd });
+        assert.equal(result.code, 2, result.stderr);
+        assert.ok(result.stderr.includes(`${flag} is not supported by caisson: ${reason}`), `${command}: ${result.stderr}`);
+      }
+    }
+    const help = await runCaisson(['warm', '--help'], { cwd });
+    assert.match(help.stdout, /kaniko flags refused \(giving one is an error\):\n {2}--skip-default-registry-fallback: .*\n {2}--log-timestamp: /);
+  });
+});
