@@ -5,9 +5,12 @@
  * once under `layers/`. A later build on the same cache directory then downloads and extracts
  * nothing for that base (base-image.ts reads the store first).
  *
- * What was warmed is recorded under `warm/<sha256 of reference and platform>.json` with the time:
- * within the TTL, an image whose blobs and layers are all still in the store is not asked of the
- * registry again (unless `force`).
+ * What was warmed is recorded under `warm/<sha256 of reference and platform>.json` with the time.
+ * A tag is resolved every time, as kaniko's warmer does (one manifest request: it may have been
+ * pushed again): when it still points at the digest warmed within the TTL and the store still has
+ * every blob and layer of it, nothing more is fetched; when it moved, the new image is warmed. A
+ * digest cannot move: within the TTL, with everything in the store, it is not asked of the
+ * registry at all. `force` fetches either again.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -47,8 +50,10 @@ export interface WarmedImage {
   /** The image manifest for the platform (differs from `digest` when that is an index). */
   readonly image: Digest;
   readonly platform: Platform;
-  /** Within the TTL and complete in the store: nothing was asked of the registry. */
+  /** Within the TTL and complete in the store: nothing was fetched (a tag's manifest was asked for, a digest's not). */
   readonly fresh: boolean;
+  /** What the tag pointed at when it was last warmed, when it has moved since. */
+  readonly moved?: Digest;
   /** When it was last warmed before this call (fresh only), in milliseconds since the epoch. */
   readonly warmedAt?: number;
   readonly layers: { readonly fetched: number; readonly present: number; readonly extracted: number };
@@ -84,17 +89,28 @@ function isRecord(value: unknown): value is WarmRecord {
   );
 }
 
-/** The record when it is younger than the TTL and the store still has everything it names. */
-async function freshRecord(options: { readonly store: LayerStore; readonly path: string; readonly ttlMs: number; readonly now: number }): Promise<WarmRecord | undefined> {
-  const { store } = options;
-  const text = await readFile(options.path, 'utf8').catch(() => undefined);
+/** What an earlier warm recorded at `path`, if anything (an unreadable record counts as none). */
+async function readRecord(path: string): Promise<WarmRecord | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
   let record: unknown;
   try {
     record = text === undefined ? undefined : JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (!isRecord(record) || options.now - record.warmedAt >= options.ttlMs) return undefined;
+  return isRecord(record) ? record : undefined;
+}
+
+/** The record when it names `digest`, is younger than the TTL, and the store still has everything it names. */
+async function freshRecord(options: {
+  readonly store: LayerStore;
+  readonly record: WarmRecord | undefined;
+  readonly digest: Digest | undefined;
+  readonly ttlMs: number;
+  readonly now: number;
+}): Promise<WarmRecord | undefined> {
+  const { store, record } = options;
+  if (record === undefined || record.digest !== options.digest || options.now - record.warmedAt >= options.ttlMs) return undefined;
   const blobs = await Promise.all(record.blobs.map((digest) => store.useBlob(digest)));
   const layers = await Promise.all(record.layers.map((diffId) => store.findLayer(diffId)));
   return [...blobs, ...layers].every((found) => found !== undefined) ? record : undefined;
@@ -141,7 +157,11 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
     name = formatReference(reference);
     const { store, platform } = options;
     const path = recordPath(store, name, platform);
-    const fresh = options.force ? undefined : await freshRecord({ store, path, ttlMs: options.ttlMs, now: started });
+    const record = await readRecord(path);
+    // A tag may have been pushed again since: only the registry knows what it names now.
+    const resolved = reference.digest === undefined ? await options.registry.pull({ reference }) : undefined;
+    const current = resolved?.root.digest ?? reference.digest;
+    const fresh = options.force ? undefined : await freshRecord({ store, record, digest: current, ttlMs: options.ttlMs, now: started });
     if (fresh !== undefined) {
       return {
         pinned: pinned(reference, fresh.digest), digest: fresh.digest, image: fresh.image, platform, fresh: true, warmedAt: fresh.warmedAt,
@@ -149,7 +169,8 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
       };
     }
 
-    const { repository, root } = await options.registry.pull({ reference });
+    const { repository, root } = resolved ?? (await options.registry.pull({ reference }));
+    const moved = record !== undefined && record.digest !== root.digest ? { moved: record.digest } : {};
     const { descriptor, manifest } = await selectImageManifest({ source: repository, root, platform, name });
     const target = new StoreTarget({ store, force: options.force });
     const layers = { fetched: 0, present: 0, extracted: 0 };
@@ -188,7 +209,7 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
       warmedAt: started,
     });
     const bytes = copied.blobs.bytesWritten;
-    return { pinned: pinned(reference, root.digest), digest: root.digest, image: descriptor.digest, platform, fresh: false, layers, bytes, milliseconds: now() - started };
+    return { pinned: pinned(reference, root.digest), digest: root.digest, image: descriptor.digest, platform, fresh: false, ...moved, layers, bytes, milliseconds: now() - started };
   } catch (error) {
     throw naming(error, name, options.location);
   }

@@ -114,7 +114,7 @@ export const WARM_COMMAND: CommandSpec = {
     { name: 'custom-platform', aliases: ['platform', 'customPlatform'], type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'the platform to pull for (default: this machine; FROM --platform wins)' },
     { name: 'cache-dir', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the cache directory (default: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson)' },
     { name: 'force', short: 'f', type: 'boolean', describe: 'download every blob again, even those the cache has' },
-    { name: 'cache-ttl', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'an image warmed less than this long ago is not fetched again (336h, 14d, 90m)' },
+    { name: 'cache-ttl', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'an image warmed less than this long ago is not fetched again: a tag still costs one manifest request (it may have moved), a digest none (336h, 14d, 90m)' },
     ...REGISTRY_OPTIONS,
     ...REFUSED_WARMER_OPTIONS,
   ],

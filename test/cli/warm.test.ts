@@ -1,6 +1,7 @@
 // `caisson warm` against a real docker-registry holding busybox bases made by caisson: what it puts
 // in the layer store, builds on a warmed cache that need no registry (digest-pinned) or only a
-// manifest GET (tags), every stage's base of a Dockerfile, the TTL and --force, and bad input.
+// manifest GET (tags), every stage's base of a Dockerfile, the TTL (a tag still resolved, a digest
+// not asked) and --force, a tag pushed again, and bad input.
 // The registry is reached through a small counting proxy on 127.0.0.1, so the tests can see
 // every request caisson makes, and stop answering altogether.
 import assert from 'node:assert/strict';
@@ -187,7 +188,7 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal((await store.usage()).layers.count, n + 1);
   });
 
-  test('twice within --cache-ttl: the second fetches nothing and asks nothing; --cache-ttl 0s asks again; --force downloads again', async () => {
+  test('twice within --cache-ttl: the second fetches nothing, asking only for the tag\'s manifest (a digest: nothing); --cache-ttl 0s asks again; --force downloads again', async () => {
     const cache = cacheDir('ttl');
     const n = busyboxImage.layers.length;
     const first = await cli(['warm', '-i', busybox, '-c', cache]);
@@ -197,7 +198,16 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, first.stdout);
     assert.match(second.stderr, /already warm \(warmed \d+ s ago, within --cache-ttl 1h\): nothing fetched/);
-    assert.deepEqual([...proxy.requests], [], 'no registry request within the TTL');
+    assert.deepEqual(proxy.requests.filter((line) => line !== 'GET /v2/'), ['GET /v2/base/busybox/manifests/1'], 'within the TTL, a tag is resolved: one manifest request, no blob');
+
+    const pinned = `${proxy.host}/base/busybox@${busyboxImage.digest}`;
+    assert.equal((await cli(['warm', '-i', pinned, '-c', cache])).code, 0);
+    proxy.requests.length = 0;
+    const byDigest = await cli(['warm', '-i', pinned, '-c', cache, '--cache-ttl', '1h']);
+    assert.equal(byDigest.code, 0, byDigest.stderr);
+    assert.equal(byDigest.stdout, `${pinned}\n`);
+    assert.match(byDigest.stderr, /already warm \(warmed \d+ s ago, within --cache-ttl 1h\): nothing fetched/);
+    assert.deepEqual([...proxy.requests], [], 'within the TTL, a digest asks the registry nothing');
 
     const expired = await cli(['warm', '-i', busybox, '-c', cache, '--cache-ttl', '0s']);
     assert.match(expired.stderr, new RegExp(`0 layers fetched, ${n} already present, 0 extracted`));
@@ -206,6 +216,26 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
 
     const forced = await cli(['warm', '-f', '-i', busybox, '-c', cache]);
     assert.match(forced.stderr, new RegExp(`${n} layers fetched, 0 already present, 0 extracted`), 'blobs downloaded again; the extracted layer is kept');
+  });
+
+  test('a tag pushed again within --cache-ttl: the image it names now is warmed, and printed with its new digest', async () => {
+    const cache = cacheDir('moved');
+    const moving = `${proxy.host}/base/moving:1`;
+    const otherImage = JSON.parse(await inspect([other])) as Inspected;
+    assert.equal((await cli(['copy', busybox, moving])).code, 0);
+    const first = await cli(['warm', '-i', moving, '-c', cache]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, `${moving}@${busyboxImage.digest}\n`);
+
+    assert.equal((await cli(['copy', other, moving])).code, 0, 'the tag now names other:1');
+    proxy.requests.length = 0;
+    const second = await cli(['warm', '-i', moving, '-c', cache, '--cache-ttl', '1h']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, `${moving}@${otherImage.digest}\n`);
+    assert.notEqual(second.stdout, first.stdout);
+    const n = busyboxImage.layers.length;
+    assert.match(second.stderr, new RegExp(`warmed ${moving}@${otherImage.digest} \\(linux/\\w+\\): the tag moved \\(it named ${busyboxImage.digest} when last warmed\\); 1 layers fetched, ${n} already present, 1 extracted`));
+    assert.ok(proxy.requests.some((line) => line.includes('/blobs/')), 'the new layer was downloaded');
   });
 
   test('bad input: the error names the reference, the Dockerfile line or the flag', async () => {

@@ -3,7 +3,8 @@
  * --image, or every stage's FROM image of a Dockerfile) for the platform into the layer store of
  * the cache directory — blobs, and each layer extracted once — so a later `caisson build
  * --cache-dir DIR` neither downloads nor extracts them. Prints `REF@DIGEST` per image; an image
- * warmed within --cache-ttl is not fetched again unless --force.
+ * warmed within --cache-ttl is not fetched again unless --force (a tag is still resolved: it may
+ * have moved).
  */
 import { warmImage } from '../../build/index.js';
 import { loadDockerfile, planBuild } from '../../dockerfile/index.js';
@@ -77,8 +78,9 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
         context.logger.info(`${what}: already warm (warmed ${age} s ago, within --cache-ttl ${ttlText}): nothing fetched`);
       } else {
         const { fetched, present, extracted } = warmed.layers;
+        const moved = warmed.moved === undefined ? '' : `the tag moved (it named ${warmed.moved} when last warmed); `;
         context.logger.info(
-          `warmed ${what}: ${fetched} layers fetched, ${present} already present, ${extracted} extracted, ${formatSize(warmed.bytes)} in ${(warmed.milliseconds / 1000).toFixed(1)} s`,
+          `warmed ${what}: ${moved}${fetched} layers fetched, ${present} already present, ${extracted} extracted, ${formatSize(warmed.bytes)} in ${(warmed.milliseconds / 1000).toFixed(1)} s`,
         );
       }
       context.stdout(`${warmed.pinned}\n`);
