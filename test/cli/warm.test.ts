@@ -238,6 +238,39 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.ok(proxy.requests.some((line) => line.includes('/blobs/')), 'the new layer was downloaded');
   });
 
+  test('an image that cannot be warmed is warned about, naming it (and its FROM line), and the others are warmed: exit 0, stdout only theirs', async () => {
+    const cache = cacheDir('partial');
+    const absent = `${proxy.host}/base/absent:1`;
+    const result = await cli(['warm', '-i', absent, '-i', busybox, '-c', cache]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${busybox}@${busyboxImage.digest}\n`, 'nothing printed for the image not warmed');
+    const warning = result.stderr.split('\n').find((line) => line.startsWith('warn: '));
+    assert.ok(warning?.includes(absent) === true && warning.includes('[ERR_MANIFEST_UNKNOWN]') && warning.endsWith('not warmed, skipped'), result.stderr);
+    assert.match(result.stderr, new RegExp(`warmed ${busybox}@${busyboxImage.digest} `));
+    assert.doesNotMatch(result.stderr, /^error:/m);
+
+    const dockerfile = join(work, 'partial.Dockerfile');
+    writeFileSync(dockerfile, `FROM ${busybox} AS first\nFROM ${proxy.host}/base/absent:2\n`);
+    const fromLines = await cli(['warm', '-d', dockerfile, '-c', cache, '--log-format', 'json']);
+    assert.equal(fromLines.code, 0, fromLines.stderr);
+    assert.equal(fromLines.stdout, `${busybox}@${busyboxImage.digest}\n`);
+    const warned = fromLines.stderr.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { level: string; msg: string; code?: string; reference?: string }).filter((line) => line.level === 'warn');
+    assert.equal(warned.length, 1, fromLines.stderr);
+    assert.ok(warned[0]?.msg.startsWith(`${dockerfile}:2: `) === true && warned[0].msg.includes(`${proxy.host}/base/absent:2`), warned[0]?.msg);
+    assert.deepEqual({ code: warned[0]?.code, reference: warned[0]?.reference }, { code: 'ERR_MANIFEST_UNKNOWN', reference: `${proxy.host}/base/absent:2` });
+  });
+
+  test('every image failing: each warned, then the first error, with its exit code; nothing on stdout', async () => {
+    const cache = cacheDir('all-failed');
+    const absent = `${proxy.host}/base/absent:1`;
+    const result = await cli(['warm', '-i', absent, '-i', 'Bad/Ref', '-c', cache]);
+    assert.equal(result.code, 6, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr.split('\n').filter((line) => line.startsWith('warn: ')).length, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`^error: none of the 2 images could be warmed \\(each is warned above\\); the first: .*${absent}.* \\[ERR_MANIFEST_UNKNOWN\\]$`, 'm'));
+    assert.equal((await new LayerStore({ root: cache }).usage()).blobs.count, 0);
+  });
+
   test('bad input: the error names the reference, the Dockerfile line or the flag', async () => {
     const cache = cacheDir('bad');
     const missing = await cli(['warm', '-i', `${busybox}-nope`, '-c', cache]);
