@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { CaissonError, type SourceLocation } from '../errors.js';
 import type { LayerStore } from '../fs/index.js';
 import {
-  copyImage, digestHex, forEachConcurrently, formatPlatform, formatReference, isDigest, parseReference, sha256,
+  copyImage, digestHex, forEachConcurrently, formatPlatform, formatReference, isDigest, normalizePlatform, parseReference, sha256,
   type Digest, type Platform, type Reference,
 } from '../image/index.js';
 import type { RegistrySession } from '../registry/index.js';
@@ -49,6 +49,10 @@ export interface WarmedImage {
   readonly digest: Digest;
   /** The image manifest for the platform (differs from `digest` when that is an index). */
   readonly image: Digest;
+  /**
+   * The image's own platform, as its config states: not the one asked for when the reference is a
+   * single image of another platform (see basePlatformMismatch).
+   */
   readonly platform: Platform;
   /** Within the TTL and complete in the store: nothing was fetched (a tag's manifest was asked for, a digest's not). */
   readonly fresh: boolean;
@@ -68,6 +72,8 @@ interface WarmRecord {
   readonly platform: string;
   readonly digest: Digest;
   readonly image: Digest;
+  /** The image's own platform (its config's); records written before it was kept lack it. */
+  readonly imagePlatform?: Platform;
   /** Every blob: the manifests, the config, the layers. */
   readonly blobs: readonly Digest[];
   /** Every layer's diffID (extracted under layers/). */
@@ -82,10 +88,14 @@ function recordPath(store: LayerStore, name: string, platform: Platform): string
 function isRecord(value: unknown): value is WarmRecord {
   const record = value as Partial<WarmRecord> | null;
   const digests = (list: unknown): boolean => Array.isArray(list) && list.every((item) => typeof item === 'string' && isDigest(item));
+  const platform = (item: unknown): boolean => {
+    const candidate = item as Partial<Platform> | null | undefined;
+    return candidate === undefined || (typeof candidate === 'object' && candidate !== null && typeof candidate.os === 'string' && typeof candidate.architecture === 'string');
+  };
   return (
     typeof record === 'object' && record !== null && typeof record.warmedAt === 'number' &&
     typeof record.digest === 'string' && isDigest(record.digest) && typeof record.image === 'string' && isDigest(record.image) &&
-    digests(record.blobs) && digests(record.layers)
+    digests(record.blobs) && digests(record.layers) && platform(record.imagePlatform)
   );
 }
 
@@ -164,7 +174,7 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
     const fresh = options.force ? undefined : await freshRecord({ store, record, digest: current, ttlMs: options.ttlMs, now: started });
     if (fresh !== undefined) {
       return {
-        pinned: pinned(reference, fresh.digest), digest: fresh.digest, image: fresh.image, platform, fresh: true, warmedAt: fresh.warmedAt,
+        pinned: pinned(reference, fresh.digest), digest: fresh.digest, image: fresh.image, platform: fresh.imagePlatform ?? platform, fresh: true, warmedAt: fresh.warmedAt,
         layers: { fetched: 0, present: fresh.layers.length, extracted: 0 }, bytes: 0, milliseconds: now() - started,
       };
     }
@@ -191,6 +201,7 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
     // Everything is in the store now: the config is read from there, each layer extracted once.
     const source = new StoreFirstSource({ store, name: repository.name, origin: repository.origin, upstream: async () => repository });
     const image = await readImage({ source, root: descriptor, platform, name });
+    const imagePlatform = normalizePlatform(image.config);
     await forEachConcurrently({
       items: image.layers,
       limit: availableParallelism(),
@@ -204,12 +215,13 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
       platform: formatPlatform(platform),
       digest: root.digest,
       image: descriptor.digest,
+      imagePlatform,
       blobs: [...new Set([root.digest, descriptor.digest, manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)])],
       layers: image.layers.map((layer) => layer.diffId),
       warmedAt: started,
     });
     const bytes = copied.blobs.bytesWritten;
-    return { pinned: pinned(reference, root.digest), digest: root.digest, image: descriptor.digest, platform, fresh: false, ...moved, layers, bytes, milliseconds: now() - started };
+    return { pinned: pinned(reference, root.digest), digest: root.digest, image: descriptor.digest, platform: imagePlatform, fresh: false, ...moved, layers, bytes, milliseconds: now() - started };
   } catch (error) {
     throw naming(error, name, options.location);
   }

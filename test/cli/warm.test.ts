@@ -271,6 +271,31 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal((await new LayerStore({ root: cache }).usage()).blobs.count, 0);
   });
 
+  test('--platform that a single image (no index) is not for: warned as a build warns (InvalidBaseImagePlatform), labelled with its own platform', async () => {
+    const cache = cacheDir('platform');
+    const config = JSON.parse(await inspect(['--config', busybox])) as { os: string; architecture: string };
+    const own = `${config.os}/${config.architecture}`;
+    const asked = `linux/${config.architecture === 'arm64' ? 'amd64' : 'arm64'}`;
+    const warning = `${busybox}@${busyboxImage.digest} is a single image for ${own}, not for ${asked} (InvalidBaseImagePlatform): warmed as it is`;
+    const first = await cli(['warm', '--platform', asked, '-i', busybox, '-c', cache]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, `${busybox}@${busyboxImage.digest}\n`);
+    assert.ok(first.stderr.includes(`warn: ${warning}\n`), first.stderr);
+    assert.ok(first.stderr.includes(`warmed ${busybox}@${busyboxImage.digest} (${own}): `), first.stderr);
+    assert.ok(!first.stderr.includes(`(${asked})`), first.stderr);
+
+    const again = await cli(['warm', '--platform', asked, '-i', busybox, '-c', cache]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(again.stderr.includes(`warn: ${warning}\n`), again.stderr);
+    assert.ok(again.stderr.includes(`${busybox}@${busyboxImage.digest} (${own}): already warm`), again.stderr);
+
+    const dockerfile = join(work, 'platform.Dockerfile');
+    writeFileSync(dockerfile, `FROM --platform=${asked} ${busybox}\n`);
+    const fromLine = await cli(['warm', '-d', dockerfile, '-c', cache]);
+    assert.equal(fromLine.code, 0, fromLine.stderr);
+    assert.ok(fromLine.stderr.includes(`warn: ${dockerfile}:1: ${warning}\n`), fromLine.stderr);
+  });
+
   test('bad input: the error names the reference, the Dockerfile line or the flag', async () => {
     const cache = cacheDir('bad');
     const missing = await cli(['warm', '-i', `${busybox}-nope`, '-c', cache]);

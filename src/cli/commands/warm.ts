@@ -7,9 +7,9 @@
  * have moved). As kaniko's warmer, an image that cannot be warmed is warned about (naming it, and
  * its FROM line) and the others are still warmed; the command fails only when none was.
  */
-import { warmImage, type WarmedImage, type WarmImageOptions } from '../../build/index.js';
+import { basePlatformMismatch, warmImage, type WarmedImage, type WarmImageOptions } from '../../build/index.js';
 import { loadDockerfile, planBuild } from '../../dockerfile/index.js';
-import { CaissonError, type SourceLocation } from '../../errors.js';
+import { CaissonError, formatLocation, type SourceLocation } from '../../errors.js';
 import { defaultCacheDirectory, LayerStore } from '../../fs/index.js';
 import { formatPlatform, parseReference, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
@@ -41,9 +41,12 @@ async function dockerfileImages(options: { readonly args: ParsedArgs; readonly c
   );
 }
 
-/** One line per image: what was fetched, or that it was already warm. */
-function logWarmed(options: { readonly context: CommandContext; readonly warmed: WarmedImage; readonly ttlText: string }): void {
-  const { context, warmed } = options;
+/** One line per image: what was fetched, or that it was already warm; and a warning when it is for another platform. */
+function logWarmed(options: { readonly context: CommandContext; readonly target: WarmTarget; readonly warmed: WarmedImage; readonly ttlText: string }): void {
+  const { context, target, warmed } = options;
+  // A single image of another platform: warmed as it is, a build on it warns the same.
+  const mismatch = basePlatformMismatch({ image: warmed.pinned, wanted: target.platform, found: warmed.platform });
+  if (mismatch !== undefined) context.logger.warn(`${target.location === undefined ? '' : `${formatLocation(target.location)}: `}${mismatch} (InvalidBaseImagePlatform): warmed as it is`);
   const what = `${warmed.pinned} (${formatPlatform(warmed.platform)}${warmed.image === warmed.digest ? '' : `, image ${warmed.image}`})`;
   if (warmed.fresh) {
     const age = Math.round((Date.now() - (warmed.warmedAt ?? Date.now())) / 1000);
@@ -118,7 +121,7 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
         if (targets.length > 1) context.logger.warn(`${warmed.detail} [${warmed.code}]: not warmed, skipped`, { code: warmed.code, reference: target.reference });
         continue;
       }
-      logWarmed({ context, warmed, ttlText });
+      logWarmed({ context, target, warmed, ttlText });
       context.stdout(`${warmed.pinned}\n`);
     }
   } finally {
