@@ -9,7 +9,7 @@
 import { CaissonError, type SourceLocation } from '../errors.js';
 import type { LayerStore } from '../fs/index.js';
 import {
-  formatPlatform, formatReference, parseConfig, parseReference, readAll, repositoryName, selectPlatform,
+  formatPlatform, formatReference, parseConfig, parseReference, platformDistance, readAll, repositoryName, selectPlatform,
   type Descriptor, type ImageConfig, type ImageManifest, type ImageSource, type Platform, type Reference,
 } from '../image/index.js';
 import type { RegistrySession } from '../registry/index.js';
@@ -23,6 +23,15 @@ export interface BaseImage {
   readonly manifest: Descriptor;
   readonly config: ImageConfig;
   readonly layers: readonly StageLayer[];
+}
+
+/**
+ * BuildKit's InvalidBaseImagePlatform: the message when `image` (a single image, no index to pick
+ * from) is for another platform than `wanted`; undefined when it can run there.
+ */
+export function basePlatformMismatch(options: { readonly image: string; readonly wanted: Platform; readonly found: Platform }): string | undefined {
+  if (platformDistance({ wanted: options.wanted, candidate: options.found }) !== undefined) return undefined;
+  return `${options.image} is a single image for ${formatPlatform(options.found)}, not for ${formatPlatform(options.wanted)}`;
 }
 
 function located(error: unknown, location: SourceLocation): unknown {

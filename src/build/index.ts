@@ -16,3 +16,4 @@ export { parseGitOptions, type GitContextOptions } from './context-git.js';
 export { CONTEXT_ARTIFACT_TYPE, openContextArtifact, pushContextArtifact, type PushContextOptions } from './context-artifact.js';
 export { packContext, type PackContextOptions } from './context-pack.js';
 export { warmImage, type WarmImageOptions, type WarmedImage } from './warm.js';
+export { basePlatformMismatch } from './base-image.js';

@@ -4,8 +4,9 @@
  * entry per instruction and progress on the logger.
  */
 import { CaissonError, formatLocation, type SourceLocation } from '../errors.js';
-import { formatPlatform, platformDistance, sha256, type Platform } from '../image/index.js';
+import { formatPlatform, sha256, type Platform } from '../image/index.js';
 import { loadDockerfile, StageScope, type BuildPlan, type PlannedStage, type StageInstruction } from '../dockerfile/index.js';
+import { basePlatformMismatch } from './base-image.js';
 import type { BuildSession } from './build-session.js';
 import { ContextTree, viewTree, type SourceTree } from './context-tree.js';
 import { IgnoreMatcher } from './patterns/index.js';
@@ -95,9 +96,9 @@ async function initialState(options: StageRunOptions, planned: PlannedStage): Pr
  * wrong image under the platform, so it is an error there.
  */
 function checkBasePlatform(options: { readonly session: BuildSession; readonly image: string; readonly wanted: Platform; readonly found: Platform; readonly location: SourceLocation }): void {
-  const { wanted, found } = options;
-  if (platformDistance({ wanted, candidate: found }) !== undefined) return;
-  const message = `${options.image} is a single image for ${formatPlatform(found)}, not for ${formatPlatform(wanted)}`;
+  const { wanted } = options;
+  const message = basePlatformMismatch({ image: options.image, wanted, found: options.found });
+  if (message === undefined) return;
   if (options.session.options.platforms.length === 1) {
     options.session.options.logger.warn(`${formatLocation(options.location)}: ${message} (InvalidBaseImagePlatform): building on it`);
     return;

@@ -5,9 +5,12 @@
  * once under `layers/`. A later build on the same cache directory then downloads and extracts
  * nothing for that base (base-image.ts reads the store first).
  *
- * What was warmed is recorded under `warm/<sha256 of reference and platform>.json` with the time:
- * within the TTL, an image whose blobs and layers are all still in the store is not asked of the
- * registry again (unless `force`).
+ * What was warmed is recorded under `warm/<sha256 of reference and platform>.json` with the time.
+ * A tag is resolved every time, as kaniko's warmer does (one manifest request: it may have been
+ * pushed again): when it still points at the digest warmed within the TTL and the store still has
+ * every blob and layer of it, nothing more is fetched; when it moved, the new image is warmed. A
+ * digest cannot move: within the TTL, with everything in the store, it is not asked of the
+ * registry at all. `force` fetches either again.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +19,7 @@ import { join } from 'node:path';
 import { CaissonError, type SourceLocation } from '../errors.js';
 import type { LayerStore } from '../fs/index.js';
 import {
-  copyImage, digestHex, forEachConcurrently, formatPlatform, formatReference, isDigest, parseReference, sha256,
+  copyImage, digestHex, forEachConcurrently, formatPlatform, formatReference, isDigest, normalizePlatform, parseReference, sha256,
   type Digest, type Platform, type Reference,
 } from '../image/index.js';
 import type { RegistrySession } from '../registry/index.js';
@@ -46,9 +49,15 @@ export interface WarmedImage {
   readonly digest: Digest;
   /** The image manifest for the platform (differs from `digest` when that is an index). */
   readonly image: Digest;
+  /**
+   * The image's own platform, as its config states: not the one asked for when the reference is a
+   * single image of another platform (see basePlatformMismatch).
+   */
   readonly platform: Platform;
-  /** Within the TTL and complete in the store: nothing was asked of the registry. */
+  /** Within the TTL and complete in the store: nothing was fetched (a tag's manifest was asked for, a digest's not). */
   readonly fresh: boolean;
+  /** What the tag pointed at when it was last warmed, when it has moved since. */
+  readonly moved?: Digest;
   /** When it was last warmed before this call (fresh only), in milliseconds since the epoch. */
   readonly warmedAt?: number;
   readonly layers: { readonly fetched: number; readonly present: number; readonly extracted: number };
@@ -63,6 +72,8 @@ interface WarmRecord {
   readonly platform: string;
   readonly digest: Digest;
   readonly image: Digest;
+  /** The image's own platform (its config's); records written before it was kept lack it. */
+  readonly imagePlatform?: Platform;
   /** Every blob: the manifests, the config, the layers. */
   readonly blobs: readonly Digest[];
   /** Every layer's diffID (extracted under layers/). */
@@ -77,24 +88,39 @@ function recordPath(store: LayerStore, name: string, platform: Platform): string
 function isRecord(value: unknown): value is WarmRecord {
   const record = value as Partial<WarmRecord> | null;
   const digests = (list: unknown): boolean => Array.isArray(list) && list.every((item) => typeof item === 'string' && isDigest(item));
+  const platform = (item: unknown): boolean => {
+    const candidate = item as Partial<Platform> | null | undefined;
+    return candidate === undefined || (typeof candidate === 'object' && candidate !== null && typeof candidate.os === 'string' && typeof candidate.architecture === 'string');
+  };
   return (
     typeof record === 'object' && record !== null && typeof record.warmedAt === 'number' &&
     typeof record.digest === 'string' && isDigest(record.digest) && typeof record.image === 'string' && isDigest(record.image) &&
-    digests(record.blobs) && digests(record.layers)
+    digests(record.blobs) && digests(record.layers) && platform(record.imagePlatform)
   );
 }
 
-/** The record when it is younger than the TTL and the store still has everything it names. */
-async function freshRecord(options: { readonly store: LayerStore; readonly path: string; readonly ttlMs: number; readonly now: number }): Promise<WarmRecord | undefined> {
-  const { store } = options;
-  const text = await readFile(options.path, 'utf8').catch(() => undefined);
+/** What an earlier warm recorded at `path`, if anything (an unreadable record counts as none). */
+async function readRecord(path: string): Promise<WarmRecord | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
   let record: unknown;
   try {
     record = text === undefined ? undefined : JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (!isRecord(record) || options.now - record.warmedAt >= options.ttlMs) return undefined;
+  return isRecord(record) ? record : undefined;
+}
+
+/** The record when it names `digest`, is younger than the TTL, and the store still has everything it names. */
+async function freshRecord(options: {
+  readonly store: LayerStore;
+  readonly record: WarmRecord | undefined;
+  readonly digest: Digest | undefined;
+  readonly ttlMs: number;
+  readonly now: number;
+}): Promise<WarmRecord | undefined> {
+  const { store, record } = options;
+  if (record === undefined || record.digest !== options.digest || options.now - record.warmedAt >= options.ttlMs) return undefined;
   const blobs = await Promise.all(record.blobs.map((digest) => store.useBlob(digest)));
   const layers = await Promise.all(record.layers.map((diffId) => store.findLayer(diffId)));
   return [...blobs, ...layers].every((found) => found !== undefined) ? record : undefined;
@@ -141,15 +167,20 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
     name = formatReference(reference);
     const { store, platform } = options;
     const path = recordPath(store, name, platform);
-    const fresh = options.force ? undefined : await freshRecord({ store, path, ttlMs: options.ttlMs, now: started });
+    const record = await readRecord(path);
+    // A tag may have been pushed again since: only the registry knows what it names now.
+    const resolved = reference.digest === undefined ? await options.registry.pull({ reference }) : undefined;
+    const current = resolved?.root.digest ?? reference.digest;
+    const fresh = options.force ? undefined : await freshRecord({ store, record, digest: current, ttlMs: options.ttlMs, now: started });
     if (fresh !== undefined) {
       return {
-        pinned: pinned(reference, fresh.digest), digest: fresh.digest, image: fresh.image, platform, fresh: true, warmedAt: fresh.warmedAt,
+        pinned: pinned(reference, fresh.digest), digest: fresh.digest, image: fresh.image, platform: fresh.imagePlatform ?? platform, fresh: true, warmedAt: fresh.warmedAt,
         layers: { fetched: 0, present: fresh.layers.length, extracted: 0 }, bytes: 0, milliseconds: now() - started,
       };
     }
 
-    const { repository, root } = await options.registry.pull({ reference });
+    const { repository, root } = resolved ?? (await options.registry.pull({ reference }));
+    const moved = record !== undefined && record.digest !== root.digest ? { moved: record.digest } : {};
     const { descriptor, manifest } = await selectImageManifest({ source: repository, root, platform, name });
     const target = new StoreTarget({ store, force: options.force });
     const layers = { fetched: 0, present: 0, extracted: 0 };
@@ -170,6 +201,7 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
     // Everything is in the store now: the config is read from there, each layer extracted once.
     const source = new StoreFirstSource({ store, name: repository.name, origin: repository.origin, upstream: async () => repository });
     const image = await readImage({ source, root: descriptor, platform, name });
+    const imagePlatform = normalizePlatform(image.config);
     await forEachConcurrently({
       items: image.layers,
       limit: availableParallelism(),
@@ -183,12 +215,13 @@ export async function warmImage(options: WarmImageOptions): Promise<WarmedImage>
       platform: formatPlatform(platform),
       digest: root.digest,
       image: descriptor.digest,
+      imagePlatform,
       blobs: [...new Set([root.digest, descriptor.digest, manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)])],
       layers: image.layers.map((layer) => layer.diffId),
       warmedAt: started,
     });
     const bytes = copied.blobs.bytesWritten;
-    return { pinned: pinned(reference, root.digest), digest: root.digest, image: descriptor.digest, platform, fresh: false, layers, bytes, milliseconds: now() - started };
+    return { pinned: pinned(reference, root.digest), digest: root.digest, image: descriptor.digest, platform: imagePlatform, fresh: false, ...moved, layers, bytes, milliseconds: now() - started };
   } catch (error) {
     throw naming(error, name, options.location);
   }

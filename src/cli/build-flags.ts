@@ -19,6 +19,12 @@ function refused(name: string, type: 'boolean' | 'string', reason: string): Opti
   return { name, type, describe: reason, unsupported: reason };
 }
 
+/** The kaniko flags refused that kaniko's warmer has too: `caisson warm` refuses them alike. */
+export const REFUSED_WARMER_OPTIONS: readonly OptionSpec[] = [
+  refused('skip-default-registry-fallback', 'boolean', 'mirrors (--registry-mirror) always fall back to the registry'),
+  refused('log-timestamp', 'boolean', 'use --log-format json, whose lines carry the time'),
+];
+
 export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'dockerfile', short: 'f', aliases: ['file'], type: 'string', placeholder: 'PATH', describe: 'the Dockerfile (default: <context>/Dockerfile); - reads standard input' },
   { name: 'context', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the build context: a directory, dir://DIR, tar://FILE (.tar, .tar.gz, .tar.zst), tar://stdin, a git URL (git://host/repo#ref:subdir, https://host/repo.git#ref), or oci://REGISTRY/REPO@sha256:… (a context artifact, as caisson submit pushes) (default: the positional argument, else .)' },
@@ -68,7 +74,6 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   refused('skip-push-permission-check', 'boolean', 'caisson does not check push permission before building'),
   refused('push-ignore-immutable-tag-errors', 'boolean', 'a refused tag is always an error'),
   refused('image-fs-extract-retry', 'string', 'extraction is verified by digest and not retried'),
-  refused('skip-default-registry-fallback', 'boolean', 'mirrors (--registry-mirror) always fall back to the registry'),
-  refused('log-timestamp', 'boolean', 'use --log-format json, whose lines carry the time'),
+  ...REFUSED_WARMER_OPTIONS,
   refused('force-build-metadata', 'boolean', 'caisson always writes build metadata'),
 ];

@@ -3,7 +3,7 @@
  * validation and --help. Each command's code (commands/<name>.ts) is loaded only when that
  * command runs, so `caisson --version`, `--help` and a usage error load none of it.
  */
-import { BUILD_OPTIONS } from './build-flags.js';
+import { BUILD_OPTIONS, REFUSED_WARMER_OPTIONS } from './build-flags.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 import { SIGNING_OPTIONS, VERIFY_OPTIONS } from './sign-flags.js';
 import type { CommandSpec } from './spec.js';
@@ -114,8 +114,9 @@ export const WARM_COMMAND: CommandSpec = {
     { name: 'custom-platform', aliases: ['platform', 'customPlatform'], type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'the platform to pull for (default: this machine; FROM --platform wins)' },
     { name: 'cache-dir', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the cache directory (default: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson)' },
     { name: 'force', short: 'f', type: 'boolean', describe: 'download every blob again, even those the cache has' },
-    { name: 'cache-ttl', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'an image warmed less than this long ago is not fetched again (336h, 14d, 90m)' },
+    { name: 'cache-ttl', type: 'string', placeholder: 'DURATION', default: DEFAULT_MAX_AGE, describe: 'an image warmed less than this long ago is not fetched again: a tag still costs one manifest request (it may have moved), a digest none (336h, 14d, 90m)' },
     ...REGISTRY_OPTIONS,
+    ...REFUSED_WARMER_OPTIONS,
   ],
   load: () => import('./commands/warm.js'),
 };

@@ -1,6 +1,7 @@
 // `caisson warm` against a real docker-registry holding busybox bases made by caisson: what it puts
 // in the layer store, builds on a warmed cache that need no registry (digest-pinned) or only a
-// manifest GET (tags), every stage's base of a Dockerfile, the TTL and --force, and bad input.
+// manifest GET (tags), every stage's base of a Dockerfile, the TTL (a tag still resolved, a digest
+// not asked) and --force, a tag pushed again, and bad input.
 // The registry is reached through a small counting proxy on 127.0.0.1, so the tests can see
 // every request caisson makes, and stop answering altogether.
 import assert from 'node:assert/strict';
@@ -187,7 +188,7 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal((await store.usage()).layers.count, n + 1);
   });
 
-  test('twice within --cache-ttl: the second fetches nothing and asks nothing; --cache-ttl 0s asks again; --force downloads again', async () => {
+  test('twice within --cache-ttl: the second fetches nothing, asking only for the tag\'s manifest (a digest: nothing); --cache-ttl 0s asks again; --force downloads again', async () => {
     const cache = cacheDir('ttl');
     const n = busyboxImage.layers.length;
     const first = await cli(['warm', '-i', busybox, '-c', cache]);
@@ -197,7 +198,16 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, first.stdout);
     assert.match(second.stderr, /already warm \(warmed \d+ s ago, within --cache-ttl 1h\): nothing fetched/);
-    assert.deepEqual([...proxy.requests], [], 'no registry request within the TTL');
+    assert.deepEqual(proxy.requests.filter((line) => line !== 'GET /v2/'), ['GET /v2/base/busybox/manifests/1'], 'within the TTL, a tag is resolved: one manifest request, no blob');
+
+    const pinned = `${proxy.host}/base/busybox@${busyboxImage.digest}`;
+    assert.equal((await cli(['warm', '-i', pinned, '-c', cache])).code, 0);
+    proxy.requests.length = 0;
+    const byDigest = await cli(['warm', '-i', pinned, '-c', cache, '--cache-ttl', '1h']);
+    assert.equal(byDigest.code, 0, byDigest.stderr);
+    assert.equal(byDigest.stdout, `${pinned}\n`);
+    assert.match(byDigest.stderr, /already warm \(warmed \d+ s ago, within --cache-ttl 1h\): nothing fetched/);
+    assert.deepEqual([...proxy.requests], [], 'within the TTL, a digest asks the registry nothing');
 
     const expired = await cli(['warm', '-i', busybox, '-c', cache, '--cache-ttl', '0s']);
     assert.match(expired.stderr, new RegExp(`0 layers fetched, ${n} already present, 0 extracted`));
@@ -206,6 +216,84 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
 
     const forced = await cli(['warm', '-f', '-i', busybox, '-c', cache]);
     assert.match(forced.stderr, new RegExp(`${n} layers fetched, 0 already present, 0 extracted`), 'blobs downloaded again; the extracted layer is kept');
+  });
+
+  test('a tag pushed again within --cache-ttl: the image it names now is warmed, and printed with its new digest', async () => {
+    const cache = cacheDir('moved');
+    const moving = `${proxy.host}/base/moving:1`;
+    const otherImage = JSON.parse(await inspect([other])) as Inspected;
+    assert.equal((await cli(['copy', busybox, moving])).code, 0);
+    const first = await cli(['warm', '-i', moving, '-c', cache]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, `${moving}@${busyboxImage.digest}\n`);
+
+    assert.equal((await cli(['copy', other, moving])).code, 0, 'the tag now names other:1');
+    proxy.requests.length = 0;
+    const second = await cli(['warm', '-i', moving, '-c', cache, '--cache-ttl', '1h']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, `${moving}@${otherImage.digest}\n`);
+    assert.notEqual(second.stdout, first.stdout);
+    const n = busyboxImage.layers.length;
+    assert.match(second.stderr, new RegExp(`warmed ${moving}@${otherImage.digest} \\(linux/\\w+\\): the tag moved \\(it named ${busyboxImage.digest} when last warmed\\); 1 layers fetched, ${n} already present, 1 extracted`));
+    assert.ok(proxy.requests.some((line) => line.includes('/blobs/')), 'the new layer was downloaded');
+  });
+
+  test('an image that cannot be warmed is warned about, naming it (and its FROM line), and the others are warmed: exit 0, stdout only theirs', async () => {
+    const cache = cacheDir('partial');
+    const absent = `${proxy.host}/base/absent:1`;
+    const result = await cli(['warm', '-i', absent, '-i', busybox, '-c', cache]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${busybox}@${busyboxImage.digest}\n`, 'nothing printed for the image not warmed');
+    const warning = result.stderr.split('\n').find((line) => line.startsWith('warn: '));
+    assert.ok(warning?.includes(absent) === true && warning.includes('[ERR_MANIFEST_UNKNOWN]') && warning.endsWith('not warmed, skipped'), result.stderr);
+    assert.match(result.stderr, new RegExp(`warmed ${busybox}@${busyboxImage.digest} `));
+    assert.doesNotMatch(result.stderr, /^error:/m);
+
+    const dockerfile = join(work, 'partial.Dockerfile');
+    writeFileSync(dockerfile, `FROM ${busybox} AS first\nFROM ${proxy.host}/base/absent:2\n`);
+    const fromLines = await cli(['warm', '-d', dockerfile, '-c', cache, '--log-format', 'json']);
+    assert.equal(fromLines.code, 0, fromLines.stderr);
+    assert.equal(fromLines.stdout, `${busybox}@${busyboxImage.digest}\n`);
+    const warned = fromLines.stderr.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { level: string; msg: string; code?: string; reference?: string }).filter((line) => line.level === 'warn');
+    assert.equal(warned.length, 1, fromLines.stderr);
+    assert.ok(warned[0]?.msg.startsWith(`${dockerfile}:2: `) === true && warned[0].msg.includes(`${proxy.host}/base/absent:2`), warned[0]?.msg);
+    assert.deepEqual({ code: warned[0]?.code, reference: warned[0]?.reference }, { code: 'ERR_MANIFEST_UNKNOWN', reference: `${proxy.host}/base/absent:2` });
+  });
+
+  test('every image failing: each warned, then the first error, with its exit code; nothing on stdout', async () => {
+    const cache = cacheDir('all-failed');
+    const absent = `${proxy.host}/base/absent:1`;
+    const result = await cli(['warm', '-i', absent, '-i', 'Bad/Ref', '-c', cache]);
+    assert.equal(result.code, 6, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr.split('\n').filter((line) => line.startsWith('warn: ')).length, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`^error: none of the 2 images could be warmed \\(each is warned above\\); the first: .*${absent}.* \\[ERR_MANIFEST_UNKNOWN\\]$`, 'm'));
+    assert.equal((await new LayerStore({ root: cache }).usage()).blobs.count, 0);
+  });
+
+  test('--platform that a single image (no index) is not for: warned as a build warns (InvalidBaseImagePlatform), labelled with its own platform', async () => {
+    const cache = cacheDir('platform');
+    const config = JSON.parse(await inspect(['--config', busybox])) as { os: string; architecture: string };
+    const own = `${config.os}/${config.architecture}`;
+    const asked = `linux/${config.architecture === 'arm64' ? 'amd64' : 'arm64'}`;
+    const warning = `${busybox}@${busyboxImage.digest} is a single image for ${own}, not for ${asked} (InvalidBaseImagePlatform): warmed as it is`;
+    const first = await cli(['warm', '--platform', asked, '-i', busybox, '-c', cache]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, `${busybox}@${busyboxImage.digest}\n`);
+    assert.ok(first.stderr.includes(`warn: ${warning}\n`), first.stderr);
+    assert.ok(first.stderr.includes(`warmed ${busybox}@${busyboxImage.digest} (${own}): `), first.stderr);
+    assert.ok(!first.stderr.includes(`(${asked})`), first.stderr);
+
+    const again = await cli(['warm', '--platform', asked, '-i', busybox, '-c', cache]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(again.stderr.includes(`warn: ${warning}\n`), again.stderr);
+    assert.ok(again.stderr.includes(`${busybox}@${busyboxImage.digest} (${own}): already warm`), again.stderr);
+
+    const dockerfile = join(work, 'platform.Dockerfile');
+    writeFileSync(dockerfile, `FROM --platform=${asked} ${busybox}\n`);
+    const fromLine = await cli(['warm', '-d', dockerfile, '-c', cache]);
+    assert.equal(fromLine.code, 0, fromLine.stderr);
+    assert.ok(fromLine.stderr.includes(`warn: ${dockerfile}:1: ${warning}\n`), fromLine.stderr);
   });
 
   test('bad input: the error names the reference, the Dockerfile line or the flag', async () => {
@@ -235,5 +323,23 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal(ttl.code, 2);
     assert.match(ttl.stderr, /--cache-ttl "forever" is not a duration/);
     assert.equal((await new LayerStore({ root: cache }).usage()).blobs.count, 0, 'nothing was stored by the failures');
+  });
+});
+
+describe('caisson warm: the kaniko warmer flags it refuses', () => {
+  test('--skip-default-registry-fallback and --log-timestamp: a usage error saying why, as for build', async () => {
+    const cwd = tmpdir();
+    for (const [flag, reason] of [
+      ['--skip-default-registry-fallback', 'mirrors (--registry-mirror) always fall back to the registry'],
+      ['--log-timestamp', 'use --log-format json, whose lines carry the time'],
+    ] as const) {
+      for (const command of ['warm', 'build']) {
+        const result = await runCaisson([command, flag], { cwd });
+        assert.equal(result.code, 2, result.stderr);
+        assert.ok(result.stderr.includes(`${flag} is not supported by caisson: ${reason}`), `${command}: ${result.stderr}`);
+      }
+    }
+    const help = await runCaisson(['warm', '--help'], { cwd });
+    assert.match(help.stdout, /kaniko flags refused \(giving one is an error\):\n {2}--skip-default-registry-fallback: .*\n {2}--log-timestamp: /);
   });
 });
