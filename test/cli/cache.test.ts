@@ -95,7 +95,7 @@ describe('caisson cache', () => {
     assert.match(action.stderr, /caisson cache prune: unknown action/);
   });
 
-  test('a cache directory that is a file, or under one, is a usage error naming it, for cache and build alike; nothing is made', async () => {
+  test('a cache directory that is a file, or under one, is a usage error naming it, for cache, build and warm alike; nothing is made', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a directory\n');
     const context = join(dir, 'file-context');
@@ -106,6 +106,7 @@ describe('caisson cache', () => {
       [['cache', 'gc', '--cache-dir', join(file, 'sub')], {}, new RegExp(`^error: --cache-dir ${file}/sub: ${file} is not a directory \\[ERR_USAGE\\]`)],
       [['cache', 'du'], { CAISSON_CACHE_DIR: file }, new RegExp(`^error: the default cache directory ${file}: it is not a directory \\[ERR_USAGE\\]\nhint: Pass --cache-dir DIR, or set CAISSON_CACHE_DIR`)],
       [['build', context, '--no-push', '--cache-dir', join(file, 'sub')], {}, new RegExp(`^error: --cache-dir ${file}/sub: ${file} is not a directory \\[ERR_USAGE\\]`, 'm')],
+      [['warm', '-c', file, '-i', '127.0.0.1:9/none:1'], {}, new RegExp(`^error: --cache-dir ${file}: it is not a directory \\[ERR_USAGE\\]`)],
     ];
     for (const [argv, env, expected] of cases) {
       const result = await cli(argv, env);

@@ -10,10 +10,11 @@
 import { basePlatformMismatch, warmImage, type WarmedImage, type WarmImageOptions } from '../../build/index.js';
 import { loadDockerfile, planBuild } from '../../dockerfile/index.js';
 import { CaissonError, formatLocation, type SourceLocation } from '../../errors.js';
-import { defaultCacheDirectory, LayerStore } from '../../fs/index.js';
+import { LayerStore } from '../../fs/index.js';
 import { formatPlatform, parseReference, type Platform } from '../../image/index.js';
 import { RegistrySession } from '../../registry/index.js';
 import { parseBuildArgs } from '../build-args.js';
+import { cacheDirectory } from '../cache-directory.js';
 import { DEFAULT_MAX_AGE } from '../command-specs.js';
 import type { CommandContext } from '../context.js';
 import { readDockerfile } from '../input.js';
@@ -90,6 +91,7 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
   const platform = platformFlag(args.string('custom-platform'));
   const ttlText = args.string('cache-ttl') ?? DEFAULT_MAX_AGE;
   const ttlMs = parseDuration({ flag: '--cache-ttl', text: ttlText });
+  const store = new LayerStore({ root: cacheDirectory(args, context) });
   const given: WarmTarget[] = [
     ...args.strings('image').map((reference) => ({ reference, platform })),
     ...(dockerfile === undefined ? [] : await dockerfileImages({ args, context, path: dockerfile, platform })),
@@ -109,7 +111,6 @@ export async function run(args: ParsedArgs, context: CommandContext): Promise<vo
       return []; // warmImage reports it, naming the reference.
     }
   });
-  const store = new LayerStore({ root: args.string('cache-dir') ?? defaultCacheDirectory(context.env) });
   const registry = new RegistrySession(resolveRegistryOptions({ args, context, roles: { pushHosts: [], pullHosts } }));
   const failures: CaissonError[] = [];
   try {
