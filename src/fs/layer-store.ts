@@ -7,6 +7,8 @@
  *   layers/sha256/<hex>/meta.json  its size and entry count; its mtime is the last use
  *   tmp/                        staging; renamed into place only when complete
  *   locks/<hex>.lock            one extraction of a layer at a time
+ *   mounts/<name>/              RUN cache mounts (build/steps/run-mounts.ts); a mount's mtime is
+ *                               its last use, and `<name>.lock` is held while a step needs it alone
  *
  * Everything becomes visible by an atomic rename of a complete directory or file, so a build
  * killed mid-write leaves only staging that nothing reads and `gc` removes. Locks carry a
@@ -18,7 +20,7 @@ import { join } from 'node:path';
 import { CaissonError } from '../errors.js';
 import { digestHex, isDigest, type Digest } from '../image/index.js';
 import { extractLayer } from './extract.js';
-import { withFileLock } from './file-lock.js';
+import { tryFileLock, withFileLock } from './file-lock.js';
 
 /** Staging older than this is left over from a killed build. */
 const STALE_STAGING_MS = 3_600_000;
@@ -41,8 +43,9 @@ export interface UnpackOptions {
 }
 
 export interface StoreEntry {
-  readonly kind: 'blob' | 'layer';
-  readonly digest: Digest;
+  readonly kind: 'blob' | 'layer' | 'mount';
+  /** The blob's digest, the layer's diffID, or the cache mount's directory name. */
+  readonly name: string;
   readonly bytes: number;
   /** Milliseconds since the epoch. */
   readonly lastUsed: number;
@@ -51,6 +54,7 @@ export interface StoreEntry {
 export interface StoreUsage {
   readonly blobs: { readonly count: number; readonly bytes: number };
   readonly layers: { readonly count: number; readonly bytes: number };
+  readonly mounts: { readonly count: number; readonly bytes: number };
   readonly staging: { readonly count: number };
   readonly bytes: number;
 }
@@ -92,6 +96,17 @@ async function removeTree(path: string): Promise<void> {
     await makeWritable(path);
     await rm(path, { recursive: true, force: true });
   }
+}
+
+/** The bytes of the regular files under `directory` (a cache mount), not following links. */
+async function treeBytes(directory: string): Promise<number> {
+  let total = 0;
+  for (const child of await readdir(directory, { withFileTypes: true }).catch(() => [])) {
+    const path = join(directory, child.name);
+    if (child.isDirectory()) total += await treeBytes(path);
+    else if (child.isFile()) total += (await stat(path).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
 }
 
 async function makeWritable(directory: string): Promise<void> {
@@ -245,14 +260,20 @@ export class LayerStore {
     return withFileLock(join(this.root, 'locks', `${digestHex(diffId)}.lock`), work);
   }
 
-  /** Every blob and layer with its size and last use. */
+  /** Every blob, layer and cache mount with its size and last use. */
   async entries(): Promise<StoreEntry[]> {
     const result: StoreEntry[] = [];
     for (const name of await readdir(join(this.blobs, 'sha256')).catch(() => [])) {
       const digest = `sha256:${name}`;
       if (!isDigest(digest)) continue;
       const stats = await stat(join(this.blobs, 'sha256', name)).catch(() => undefined);
-      if (stats !== undefined) result.push({ kind: 'blob', digest, bytes: stats.size, lastUsed: stats.mtimeMs });
+      if (stats !== undefined) result.push({ kind: 'blob', name: digest, bytes: stats.size, lastUsed: stats.mtimeMs });
+    }
+    const mounts = join(this.root, 'mounts');
+    for (const child of await readdir(mounts, { withFileTypes: true }).catch(() => [])) {
+      if (!child.isDirectory()) continue;
+      const stats = await stat(join(mounts, child.name)).catch(() => undefined);
+      if (stats !== undefined) result.push({ kind: 'mount', name: child.name, bytes: await treeBytes(join(mounts, child.name)), lastUsed: stats.mtimeMs });
     }
     const layers = join(this.root, 'layers', 'sha256');
     for (const name of await readdir(layers).catch(() => [])) {
@@ -262,7 +283,7 @@ export class LayerStore {
       const [stats, text] = await Promise.all([stat(metaPath).catch(() => undefined), readFile(metaPath, 'utf8').catch(() => undefined)]);
       if (stats === undefined || text === undefined) continue;
       const meta = JSON.parse(text) as LayerMeta;
-      result.push({ kind: 'layer', digest, bytes: meta.bytes, lastUsed: stats.mtimeMs });
+      result.push({ kind: 'layer', name: digest, bytes: meta.bytes, lastUsed: stats.mtimeMs });
     }
     return result;
   }
@@ -275,14 +296,16 @@ export class LayerStore {
     };
     const blobs = sum('blob');
     const layers = sum('layer');
+    const mounts = sum('mount');
     const staging = (await readdir(join(this.root, 'tmp')).catch(() => [])).length;
-    return { blobs, layers, staging: { count: staging }, bytes: blobs.bytes + layers.bytes };
+    return { blobs, layers, mounts, staging: { count: staging }, bytes: blobs.bytes + layers.bytes + mounts.bytes };
   }
 
   /**
    * Removes leftover staging, then entries unused for `maxAgeMs` or longer (0: every one), then the least
-   * recently used until the store fits `maxBytes`. Returns what it removed. A layer is moved
-   * out of `layers/` before it is deleted, so no build ever finds half of one.
+   * recently used until the store fits `maxBytes`. Returns what it removed. A layer or cache
+   * mount is moved out of place before it is deleted, so no build ever finds half of one; a cache
+   * mount a step holds locked (sharing=locked or private) is left alone.
    */
   async collect(options: CollectOptions): Promise<StoreEntry[]> {
     const now = options.now ?? Date.now();
@@ -299,25 +322,34 @@ export class LayerStore {
       const old = options.maxAgeMs !== undefined && now - Math.floor(entry.lastUsed) >= options.maxAgeMs;
       const over = options.maxBytes !== undefined && total > options.maxBytes;
       if (!old && !over) continue;
-      await this.#remove(entry);
+      if (!(await this.#remove(entry))) continue;
       total -= entry.bytes;
       removed.push(entry);
     }
     return removed;
   }
 
-  async #remove(entry: StoreEntry): Promise<void> {
+  /** Removes the entry; false for a cache mount in use. */
+  async #remove(entry: StoreEntry): Promise<boolean> {
     if (entry.kind === 'blob') {
-      await rm(this.blobPath(entry.digest), { force: true });
-      return;
+      await rm(this.blobPath(entry.name as Digest), { force: true });
+      return true;
     }
-    const staging = await this.#staging();
+    const place = entry.kind === 'layer' ? this.#layerDirectory(entry.name as Digest) : join(this.root, 'mounts', entry.name);
+    const lock = entry.kind === 'mount' ? await tryFileLock(`${place}.lock`) : undefined;
+    if (entry.kind === 'mount' && lock === undefined) return false;
     try {
-      await rename(this.#layerDirectory(entry.digest), join(staging, 'layer'));
-    } catch (error) {
-      if (!isMissing(error)) throw error;
+      const staging = await this.#staging();
+      try {
+        await rename(place, join(staging, entry.kind));
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+      await removeTree(staging);
+    } finally {
+      await lock?.release();
     }
-    await removeTree(staging);
+    return true;
   }
 }
 

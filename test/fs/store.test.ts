@@ -2,13 +2,13 @@
 // blobs leave nothing that reads as valid, stale locks and staging from killed builds are handled,
 // and collection removes by age and by size, least recently used first.
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { CaissonError } from '../../src/errors.js';
-import { LayerStore, readTreeXattrs } from '../../src/fs/index.js';
+import { LayerStore, readTreeXattrs, tryFileLock } from '../../src/fs/index.js';
 import { sha256, type Digest } from '../../src/image/index.js';
 import { makeTar } from '../support/tar.js';
 
@@ -172,9 +172,9 @@ describe('layer store', () => {
     utimesSync(meta(layers[0] as Blob), new Date(Date.now() - 30 * 86_400_000), new Date(Date.now() - 30 * 86_400_000));
     utimesSync(meta(layers[1] as Blob), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
     const byAge = await store.collect({ maxAgeMs: 14 * 86_400_000 });
-    assert.deepEqual(byAge.map((entry) => entry.digest), [layers[0]?.diffId]);
+    assert.deepEqual(byAge.map((entry) => entry.name), [layers[0]?.diffId]);
     const bySize = await store.collect({ maxBytes: 3000 + usage.blobs.bytes });
-    assert.deepEqual(bySize.map((entry) => entry.digest), [layers[1]?.diffId], 'the least recently used goes first');
+    assert.deepEqual(bySize.map((entry) => entry.name), [layers[1]?.diffId], 'the least recently used goes first');
     assert.equal(await store.findLayer(layers[1]?.diffId as Digest), undefined);
     assert.ok((await store.findLayer(layers[2]?.diffId as Digest)) !== undefined);
     assert.equal((await store.usage()).layers.count, 1);
@@ -182,7 +182,37 @@ describe('layer store', () => {
     const last = layers[2] as Blob;
     utimesSync(meta(last), new Date(0), 1_700_000_000.0009);
     const byZeroAge = await store.collect({ maxAgeMs: 0, now: 1_700_000_000_000 });
-    assert.deepEqual(byZeroAge.map((entry) => entry.digest), [last.diffId]);
+    assert.deepEqual(byZeroAge.map((entry) => entry.name), [last.diffId]);
+  });
+
+  test('RUN cache mounts are counted and collected like layers: by last use (their mtime), least recently used first; one a step holds locked is kept', async () => {
+    const store = new LayerStore({ root: join(dir, 'mounts') });
+    const mount = (name: string, bytes: number, usedMsAgo: number): void => {
+      const path = join(store.root, 'mounts', name);
+      mkdirSync(join(path, 'sub'), { recursive: true });
+      writeFileSync(join(path, 'sub', 'data'), Buffer.alloc(bytes, 'm'));
+      const used = new Date(Date.now() - usedMsAgo);
+      utimesSync(path, used, used);
+    };
+    mount('old', 1000, 30 * 86_400_000);
+    mount('held', 2000, 30 * 86_400_000);
+    mount('recent', 4000, 3_600_000);
+    mount('fresh', 8000, 0);
+    writeFileSync(join(store.root, 'mounts', 'stray.lock'), 'a lock is no mount\n');
+    assert.deepEqual((await store.usage()).mounts, { count: 4, bytes: 15_000 });
+    const lock = await tryFileLock(join(store.root, 'mounts', 'held.lock'));
+    assert.ok(lock !== undefined);
+    try {
+      const byAge = await store.collect({ maxAgeMs: 14 * 86_400_000 });
+      assert.deepEqual(byAge.map((entry) => `${entry.kind} ${entry.name} ${entry.bytes}`), ['mount old 1000'], 'held is as old, but locked');
+      assert.ok(existsSync(join(store.root, 'mounts', 'held', 'sub', 'data')));
+      const bySize = await store.collect({ maxBytes: 10_000 });
+      assert.deepEqual(bySize.map((entry) => entry.name), ['recent'], 'held is skipped, then the least recently used goes');
+    } finally {
+      await lock.release();
+    }
+    assert.deepEqual(readdirSync(join(store.root, 'mounts')).sort(), ['fresh', 'held', 'stray.lock']);
+    assert.deepEqual(readdirSync(join(store.root, 'tmp')), [], 'nothing half-removed is left in staging');
   });
 
   test('layers are kept in overlay form: whiteouts as 0/0 devices, opaque directories marked', { skip: root ? false : 'needs root (uid 0) to make 0/0 device nodes and trusted xattrs' }, async () => {

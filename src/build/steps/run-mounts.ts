@@ -11,7 +11,7 @@
  * ssh is refused with a clear error.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { CaissonError } from '../../errors.js';
 import type { RunInstruction, RunMount } from '../../dockerfile/index.js';
@@ -93,6 +93,9 @@ async function cacheMount(input: MountInput, mount: RunMount, locks: HeldLock[])
     }
   }
   await ensureCacheDirectory(input, mount, directory);
+  // Its last use, for `caisson cache gc`.
+  const now = new Date();
+  utimesSync(directory, now, now);
   return { kind: 'bind', source: directory, target: target(input, mount), readOnly: false };
 }
 

@@ -31,6 +31,7 @@ async function du(args: ParsedArgs, context: CommandContext): Promise<void> {
     `${store.root}\n` +
       `  blobs    ${String(usage.blobs.count).padStart(6)}  ${formatSize(usage.blobs.bytes)}\n` +
       `  layers   ${String(usage.layers.count).padStart(6)}  ${formatSize(usage.layers.bytes)} extracted\n` +
+      `  mounts   ${String(usage.mounts.count).padStart(6)}  ${formatSize(usage.mounts.bytes)} in RUN cache mounts\n` +
       `  steps    ${String(entries.count).padStart(6)}  build cache entries\n` +
       (usage.staging.count > 0 ? `  staging  ${String(usage.staging.count).padStart(6)}  (builds running, or left by killed ones)\n` : '') +
       `  total            ${formatSize(usage.bytes)}\n`,
@@ -42,7 +43,7 @@ async function gc(args: ParsedArgs, context: CommandContext): Promise<void> {
   const maxSize = args.string('max-size');
   const maxAgeMs = parseDuration({ flag: '--max-age', text: args.string('max-age') ?? DEFAULT_MAX_AGE });
   const removed: StoreEntry[] = await store.collect({ maxAgeMs, ...(maxSize === undefined ? {} : { maxBytes: parseSize({ flag: '--max-size', text: maxSize }) }) });
-  for (const entry of removed) context.logger.info(`removed ${entry.kind} ${entry.digest} (${formatSize(entry.bytes)})`);
+  for (const entry of removed) context.logger.info(`removed ${entry.kind === 'mount' ? 'cache mount' : entry.kind} ${entry.name} (${formatSize(entry.bytes)})`);
   const stale = await steps.collect({ maxAgeMs });
   if (stale > 0) context.logger.info(`removed ${stale} build cache entries (stored over ${args.string('max-age') ?? DEFAULT_MAX_AGE} ago, or their layer is gone)`);
   const usage = await store.usage();
