@@ -29,14 +29,18 @@ export class BuildCache {
     });
   }
 
-  /**
-   * The cache repository when it keeps steps of this kind. WORKDIR's (small, and needing the
-   * stage's files to run) always goes there: a fresh pod then needs no layer to start.
-   */
-  async remote(kind: CachedStepKind | 'workdir'): Promise<RegistryCache | undefined> {
-    const repository = this.settings.repository;
-    if (repository === undefined || (kind !== 'workdir' && !repository.kinds.has(kind))) return undefined;
+  /** The cache repository, if any. */
+  async remote(): Promise<RegistryCache | undefined> {
     return this.#remote;
+  }
+
+  /**
+   * Whether steps of this kind are cached at all (--cache-run-layers, --cache-copy-layers).
+   * WORKDIR's (small, and needing the stage's files to run) always is: a fresh pod then needs no
+   * layer to start.
+   */
+  caches(kind: CachedStepKind | 'workdir'): boolean {
+    return kind === 'workdir' || (this.settings.kinds?.has(kind) ?? true);
   }
 
   /** Whether what steps build is pushed to the cache repository (not with --no-push-cache). */

@@ -15,7 +15,7 @@ export type BuildOutput =
 
 export type NamedContext = { readonly kind: 'directory'; readonly dir: string } | { readonly kind: 'image'; readonly reference: string };
 
-/** The kinds of step a cache repository keeps (kaniko's --cache-run-layers, --cache-copy-layers). */
+/** The kinds of step that can be cached (kaniko's --cache-run-layers, --cache-copy-layers); WORKDIR always is. */
 export type CachedStepKind = 'run' | 'copy' | 'add';
 
 /** The build cache (see src/cache): always local, in a cache repository with --cache. */
@@ -26,12 +26,13 @@ export interface CacheSettings {
   readonly ttlMs: number;
   /** `--cache-explain`: print each miss's key inputs and what differs from the nearest entry. */
   readonly explain: boolean;
+  /** The kinds of step taken from and stored in the caches, local and remote (default: all). */
+  readonly kinds?: ReadonlySet<CachedStepKind>;
   /** `--cache` with `--cache-repo` (or `<destination>/cache`): a registry repository or `oci:DIR`. */
   readonly repository?: {
     readonly reference: string;
     /** False with --no-push-cache: looked up, never written. */
     readonly push: boolean;
-    readonly kinds: ReadonlySet<CachedStepKind>;
   };
 }
 

@@ -80,7 +80,7 @@ async function lookup(input: StepInput<StageInstruction>, key: string): Promise<
   const cache = input.session.cache;
   if (!cache.settings.lookup) return undefined;
   // An entry of the cache repository found broken earlier in this build is not used again.
-  const remote = input.session.repairs.distrusts(key) ? undefined : await cache.remote(kindOf(input.instruction));
+  const remote = input.session.repairs.distrusts(key) ? undefined : await cache.remote();
   const stores: (CacheStore | undefined)[] = [cache.local, remote];
   for (const store of stores) {
     const hit = await store?.lookup({ key, ttlMs: cache.settings.ttlMs, now: Date.now() });
@@ -104,7 +104,7 @@ async function store(input: StepInput<StageInstruction>, options: { readonly key
   };
   await session.cache.local.save({ entry: { ...entry, slot: input.slot, inputs: redactInputs(options.inputs) } });
   if (!session.cache.pushes) return;
-  const remote = await session.cache.remote(kindOf(input.instruction));
+  const remote = await session.cache.remote();
   if (remote === undefined) return;
   const path = layer?.blob.kind === 'file' ? layer.blob.path : undefined;
   session.cache.background(remote.save({ entry, ...(path === undefined ? {} : { open: async () => createReadStream(path, { highWaterMark: BLOB_STREAM_BUFFER }) }) }));
@@ -113,8 +113,11 @@ async function store(input: StepInput<StageInstruction>, options: { readonly key
 export async function cachedStep(input: StepInput<StageInstruction>, options: CachedStepOptions): Promise<StepResult> {
   const { state, session } = input;
   const logger = session.options.logger;
-  if (options.extra === undefined) {
-    logger.info(`${input.label} not cached: ${options.uncacheable ?? 'its inputs cannot be keyed'}`);
+  const kind = kindOf(input.instruction);
+  const off = !session.cache.caches(kind);
+  if (options.extra === undefined || off) {
+    const why = off ? `--cache-${kind === 'run' ? 'run' : 'copy'}-layers=false` : (options.uncacheable ?? 'its inputs cannot be keyed');
+    logger.info(`${input.label} not cached: ${why}`);
     const result = await options.build();
     const layer = result.layer === undefined || result.layer === 'empty' ? 'empty' : result.layer.diffId;
     // What follows is keyed by what this step made.

@@ -266,6 +266,29 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     assert.match(unusable.stderr, /warn: cache repository oci:.*a-file cannot be used \(.*\); no cache lookups or pushes there in this build/);
   });
 
+  test('--cache-run-layers=false and --cache-copy-layers=false: those steps always run, taken from and stored in neither cache; the others still hit', async () => {
+    const context = join(work, 'kinds');
+    writeContext(context);
+    const cacheDir = join(work, 'kinds-cache');
+    const repository = 'cache/kinds';
+    const noRun = ['--cache', '--cache-run-layers=false'];
+    const first = await build({ context, cacheDir, tag: '1', repository, flags: noRun });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /\[stage-0 6\/8\] not cached: --cache-run-layers=false/);
+    assert.match(first.stderr, /\[stage-0 8\/8\] not cached: --cache-run-layers=false/);
+    const tags = (JSON.parse(runTool('skopeo', ['list-tags', '--tls-verify=false', `docker://${registry.host}/${repository}/cache`])) as { Tags: string[] }).Tags;
+    assert.equal(tags.length, 2, `WORKDIR and COPY only: ${tags.join(' ')}`);
+    const second = await build({ context, cacheDir, tag: '2', repository, flags: noRun });
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(steps(second).misses, ['stage-0 6', 'stage-0 8'], 'the RUN steps ran again, locally too');
+    assert.deepEqual([...steps(second).hits.keys()], ['stage-0 4', 'stage-0 5']);
+    const noCopy = await build({ context, cacheDir, tag: '3', repository, flags: ['--cache-copy-layers=false'] });
+    assert.equal(noCopy.code, 0, noCopy.stderr);
+    assert.match(noCopy.stderr, /\[stage-0 5\/8\] not cached: --cache-copy-layers=false/);
+    assert.ok(steps(noCopy).misses.includes('stage-0 5'), noCopy.stderr);
+    assert.equal(steps(noCopy).hits.get('stage-0 4'), 'local', 'WORKDIR is always cached');
+  });
+
   test('ADD of a URL is keyed by its ETag; without --checksum, ETag or Last-Modified it is not cached', async () => {
     let etag = '"v1"';
     let body = 'version 1\n';

@@ -195,14 +195,14 @@ function cacheRepository(args: ParsedArgs, context: CommandContext, destinations
 
 function cacheSettings(args: ParsedArgs, context: CommandContext, destinations: readonly string[]): CacheSettings {
   const ttlMs = parseDuration({ flag: '--cache-ttl', text: args.string('cache-ttl') ?? '336h' });
-  const settings: CacheSettings = { lookup: !args.bool('no-cache'), ttlMs, explain: args.bool('cache-explain') };
+  const kinds = new Set<CachedStepKind>([...(args.bool('cache-run-layers') ? ['run' as const] : []), ...(args.bool('cache-copy-layers') ? ['copy' as const, 'add' as const] : [])]);
+  const settings: CacheSettings = { lookup: !args.bool('no-cache'), ttlMs, explain: args.bool('cache-explain'), kinds };
   const reference = cacheRepository(args, context, destinations);
   if (reference === undefined) {
     if (args.string('cache-repo') !== undefined) context.logger.warn('--cache-repo is ignored without --cache (as in kaniko): only the local cache is used');
     return settings;
   }
-  const kinds = new Set<CachedStepKind>([...(args.bool('cache-run-layers') ? ['run' as const] : []), ...(args.bool('cache-copy-layers') ? ['copy' as const, 'add' as const] : [])]);
-  return { ...settings, repository: { reference, push: !args.bool('no-push-cache'), kinds } };
+  return { ...settings, repository: { reference, push: !args.bool('no-push-cache') } };
 }
 
 function outputs(args: ParsedArgs, context: CommandContext, destinations: readonly string[], platforms: readonly Platform[]): BuildOutput[] {
