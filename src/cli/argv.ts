@@ -1,7 +1,8 @@
 /**
  * argv → the command to run and its parsed options, on node's util.parseArgs (as a tokenizer)
  * with our own validation: unknown commands and options get "did you mean", booleans accept
- * `--name`, `--name=true|false` (pflag's convention, which kaniko users have in their scripts),
+ * `--name`, `--name=true|false` and the other spellings of Go's strconv.ParseBool (`=1`, `=t`,
+ * `=0`, `=F`, …: pflag's convention, which kaniko users have in their scripts),
  * choices are checked, repeated single-value options are refused. An empty value (`--target=`)
  * counts as not given: Tekton passes an optional param left empty that way, since a step's args
  * cannot leave a flag out.
@@ -25,6 +26,16 @@ export interface ParseCommandLineOptions {
 function usage(message: string, hint?: string): CaissonError {
   return new CaissonError({ code: 'ERR_USAGE', message, ...(hint === undefined ? {} : { hint }) });
 }
+
+/** Go's strconv.ParseBool, which pflag uses: 1, t, T, TRUE, true, True and their false twins (here any case). */
+const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['t', true],
+  ['1', true],
+  ['false', false],
+  ['f', false],
+  ['0', false],
+]);
 
 type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
@@ -67,9 +78,9 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
     if (token.value === '') continue;
     let value: string | boolean;
     if (spec.type === 'boolean') {
-      const text = token.value?.toLowerCase();
-      if (text !== undefined && text !== 'true' && text !== 'false') throw usage(`${flag} takes true or false, not "${token.value}"`);
-      value = text !== 'false';
+      const parsed = token.value === undefined ? true : BOOLEAN_WORDS.get(token.value.toLowerCase());
+      if (parsed === undefined) throw usage(`${flag} takes true or false (also 1, t, 0, f; any case), not "${token.value}"`, `write ${flag} or ${flag}=false`);
+      value = parsed;
     } else {
       if (token.value === undefined) throw usage(`${flag} needs a value`, `write ${flag}=${spec.placeholder ?? '<value>'}`);
       if (spec.choices !== undefined && !spec.choices.includes(token.value)) {

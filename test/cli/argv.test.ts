@@ -1,9 +1,11 @@
 // The command line parts a Tekton step relies on: an empty flag value (an optional param left
 // empty, `--target=`) counts as not given, defaults included; arguments after `--` are build args
 // for `caisson build` (a Tekton array param spread into args) and stay positionals elsewhere.
+// Flag syntax as kaniko's pflag takes it: booleans in strconv.ParseBool's spellings.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseCommandLine } from '../../src/cli/argv.js';
+import { CaissonError } from '../../src/errors.js';
 import { COMMANDS } from '../../src/cli/command-specs.js';
 import { GLOBAL_OPTIONS } from '../../src/cli/global-options.js';
 
@@ -11,6 +13,20 @@ function parse(argv: readonly string[]) {
   const invocation = parseCommandLine({ argv, commands: COMMANDS, global: GLOBAL_OPTIONS });
   assert.equal(invocation.kind, 'run');
   return invocation.args;
+}
+
+/** The usage error `argv` gets; its message and hint must match. */
+function refused(argv: readonly string[], expected: { readonly message: RegExp; readonly hint?: RegExp }): void {
+  assert.throws(
+    () => parseCommandLine({ argv, commands: COMMANDS, global: GLOBAL_OPTIONS }),
+    (error: unknown) => {
+      assert.ok(error instanceof CaissonError);
+      assert.equal(error.code, 'ERR_USAGE');
+      assert.match(error.message, expected.message);
+      if (expected.hint !== undefined) assert.match(error.hint ?? '', expected.hint);
+      return true;
+    },
+  );
 }
 
 describe('argv for Tekton steps', () => {
@@ -36,5 +52,16 @@ describe('argv for Tekton steps', () => {
     const args = parse(['inspect', '--', '-odd-name']);
     assert.deepEqual(args.positionals, ['-odd-name']);
     assert.deepEqual(args.rest, []);
+  });
+});
+
+describe('argv as pflag takes it', () => {
+  test("booleans take strconv.ParseBool's spellings, true and false in any case", () => {
+    for (const text of ['1', 't', 'T', 'TRUE', 'true', 'True', 'tRuE']) assert.equal(parse(['build', '--no-push', `--cache=${text}`]).bool('cache'), true, text);
+    for (const text of ['0', 'f', 'F', 'FALSE', 'false', 'False', 'fAlSe']) assert.equal(parse(['build', '--no-push', `--cache=${text}`]).bool('cache'), false, text);
+    assert.equal(parse(['build', '--no-push', '--cache']).bool('cache'), true);
+    for (const text of ['yes', 'no', 'on', '2', 'tr']) {
+      refused(['build', '--no-push', `--cache=${text}`], { message: new RegExp(`^--cache takes true or false \\(also 1, t, 0, f; any case\\), not "${text}"$`) });
+    }
   });
 });
