@@ -3,9 +3,11 @@
  * with our own validation: unknown commands and options get "did you mean", booleans accept
  * `--name`, `--name=true|false` and the other spellings of Go's strconv.ParseBool (`=1`, `=t`,
  * `=0`, `=F`, …: pflag's convention, which kaniko users have in their scripts),
- * choices are checked, repeated single-value options are refused. An empty value (`--target=`)
- * counts as not given: Tekton passes an optional param left empty that way, since a step's args
- * cannot leave a flag out.
+ * choices are checked. A single-value option given again takes the last value, as in pflag: a
+ * Tekton Task's fixed args are overridden by the same flags later in EXTRA_ARGS; options declared
+ * `multiple` collect every value. Conflicts are checked on the final values. An empty value
+ * (`--target=`) counts as not given: Tekton passes an optional param left empty that way, since
+ * a step's args cannot leave a flag out.
  */
 import { parseArgs } from 'node:util';
 import { CaissonError, suggest } from '../errors.js';
@@ -92,7 +94,6 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
       const previous = values.get(spec.name);
       values.set(spec.name, [...(Array.isArray(previous) ? previous : []), value as string]);
     } else {
-      if (values.has(spec.name) && values.get(spec.name) !== value) throw usage(`${flag} was given more than once`);
       values.set(spec.name, value);
     }
   }

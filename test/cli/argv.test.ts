@@ -1,7 +1,8 @@
 // The command line parts a Tekton step relies on: an empty flag value (an optional param left
 // empty, `--target=`) counts as not given, defaults included; arguments after `--` are build args
 // for `caisson build` (a Tekton array param spread into args) and stay positionals elsewhere.
-// Flag syntax as kaniko's pflag takes it: booleans in strconv.ParseBool's spellings.
+// Flag syntax as kaniko's pflag takes it: booleans in strconv.ParseBool's spellings, the last
+// value of a repeated single-value option.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseCommandLine } from '../../src/cli/argv.js';
@@ -63,5 +64,23 @@ describe('argv as pflag takes it', () => {
     for (const text of ['yes', 'no', 'on', '2', 'tr']) {
       refused(['build', '--no-push', `--cache=${text}`], { message: new RegExp(`^--cache takes true or false \\(also 1, t, 0, f; any case\\), not "${text}"$`) });
     }
+  });
+
+  test('a repeated single-value option takes its last value; multiple ones collect every value', () => {
+    const args = parse(['build', '--no-push', '--cache-repo', 'r.example/a', '--cache-repo=r.example/b', '-f', 'A.Dockerfile', '--file', 'B.Dockerfile']);
+    assert.equal(args.string('cache-repo'), 'r.example/b');
+    assert.equal(args.string('dockerfile'), 'B.Dockerfile', 'through an alias too');
+    assert.equal(parse(['build', '--no-push', '--cache', '--cache=false']).bool('cache'), false);
+    assert.equal(parse(['build', '--no-push', '--cache=0', '--cache']).bool('cache'), true);
+    assert.equal(parse(['build', '--no-push', '--cache', '--cache=']).bool('cache'), true, 'an empty value leaves the last one');
+    assert.deepEqual(parse(['build', '--no-push', '--build-arg', 'A=1', '--build-arg=B=2', '--build-arg', 'A=3']).strings('build-arg'), ['A=1', 'B=2', 'A=3']);
+    assert.deepEqual(parse(['build', '-d', 'r.example/a:1', '--tag', 'r.example/a:2']).strings('destination'), ['r.example/a:1', 'r.example/a:2']);
+  });
+
+  test('conflicts are between the final values', () => {
+    const args = parse(['parse', '--dump', '--json', '--dump=false']);
+    assert.equal(args.bool('dump'), false);
+    assert.equal(args.bool('json'), true);
+    refused(['parse', '--dump=false', '--json', '--dump'], { message: /^--dump and --json cannot be used together$/ });
   });
 });
