@@ -2,7 +2,8 @@
 // empty, `--target=`) counts as not given, defaults included; arguments after `--` are build args
 // for `caisson build` (a Tekton array param spread into args) and stay positionals elsewhere.
 // Flag syntax as kaniko's pflag takes it: booleans in strconv.ParseBool's spellings, the last
-// value of a repeated single-value option.
+// value of a repeated single-value option; a context given both as the argument and as -c is
+// refused rather than one of them dropped (`-c DIR --cache true` left "true" unused).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseCommandLine } from '../../src/cli/argv.js';
@@ -82,5 +83,23 @@ describe('argv as pflag takes it', () => {
     assert.equal(args.bool('dump'), false);
     assert.equal(args.bool('json'), true);
     refused(['parse', '--dump=false', '--json', '--dump'], { message: /^--dump and --json cannot be used together$/ });
+  });
+
+  test('the context as the argument and as -c/--context is refused, naming both', () => {
+    refused(['build', '-c', 'ctxdir', '--no-push', '--cache', 'true'], {
+      message: /^caisson build: the context is given twice, as the argument "true" and as --context "ctxdir"$/,
+      hint: /^write --cache \(or --cache=true\): a boolean flag does not take the next word as its value$/,
+    });
+    refused(['build', '--context=ctxdir', '--no-push', '--reproducible', 'F'], { message: /argument "F" and as --context "ctxdir"/, hint: /^write --reproducible=F: / });
+    refused(['build', 'false', '--context', 'ctxdir'], { message: /argument "false" and as --context "ctxdir"/, hint: /^booleans are written --flag or --flag=false: / });
+    refused(['build', 'other', '-c', 'ctxdir'], { message: /argument "other" and as --context "ctxdir"/, hint: /^give the context once: as the argument or with -c\/--context$/ });
+    refused(['submit', 'other', '-c', 'ctxdir', '-d', 'r.example/a:1'], { message: /^caisson submit: the context is given twice, as the argument "other" and as --context "ctxdir"$/ });
+    assert.deepEqual(parse(['build', 'ctxdir', '--context=', '--no-push']).positionals, ['ctxdir'], 'an empty --context is not given');
+    assert.equal(parse(['build', '-c', 'ctxdir', '--no-push']).string('context'), 'ctxdir');
+  });
+
+  test('a boolean value written as a separate word after the context gets the same hint', () => {
+    refused(['build', 'ctxdir', '--cache', 'true'], { message: /^unexpected argument "true" for caisson build$/, hint: /^write --cache \(or --cache=true\): / });
+    refused(['lint', 'Dockerfile', '--strict', '0'], { message: /^unexpected argument "0" for caisson lint$/, hint: /^write --strict=0: / });
   });
 });
