@@ -1,10 +1,14 @@
 /**
  * argv → the command to run and its parsed options, on node's util.parseArgs (as a tokenizer)
  * with our own validation: unknown commands and options get "did you mean", booleans accept
- * `--name`, `--name=true|false` (pflag's convention, which kaniko users have in their scripts),
- * choices are checked, repeated single-value options are refused. An empty value (`--target=`)
- * counts as not given: Tekton passes an optional param left empty that way, since a step's args
- * cannot leave a flag out.
+ * `--name`, `--name=true|false` and the other spellings of Go's strconv.ParseBool (`=1`, `=t`,
+ * `=0`, `=F`, …: pflag's convention, which kaniko users have in their scripts),
+ * choices are checked. A single-value option given again takes the last value, as in pflag: a
+ * Tekton Task's fixed args are overridden by the same flags later in EXTRA_ARGS; options declared
+ * `multiple` collect every value. Conflicts are checked on the final values, and a positional
+ * given again as its option (`build DIR -c DIR2`, or `build -c DIR --cache true`) is refused, never
+ * one of them dropped. An empty value (`--target=`) counts as not given: Tekton passes an
+ * optional param left empty that way, since a step's args cannot leave a flag out.
  */
 import { parseArgs } from 'node:util';
 import { CaissonError, suggest } from '../errors.js';
@@ -26,6 +30,16 @@ function usage(message: string, hint?: string): CaissonError {
   return new CaissonError({ code: 'ERR_USAGE', message, ...(hint === undefined ? {} : { hint }) });
 }
 
+/** Go's strconv.ParseBool, which pflag uses: 1, t, T, TRUE, true, True and their false twins (here any case). */
+const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['t', true],
+  ['1', true],
+  ['false', false],
+  ['f', false],
+  ['0', false],
+]);
+
 type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 function tokenize(argv: readonly string[], options: readonly OptionSpec[]) {
@@ -37,8 +51,16 @@ function tokenize(argv: readonly string[], options: readonly OptionSpec[]) {
   return parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true }).tokens;
 }
 
+interface Collected {
+  readonly values: Map<string, string | boolean | string[]>;
+  readonly positionals: string[];
+  /** By positional index: the boolean flag given bare right before it (`--cache` of `--cache true`). */
+  readonly afterBoolean: Map<number, string>;
+  readonly rest: string[];
+}
+
 /** Values of the options in `argv` for `options` (of `command`, if any), validated; the positionals apart. */
-function collect(argv: readonly string[], options: readonly OptionSpec[], command?: string, hasRest = false): { values: Map<string, string | boolean | string[]>; positionals: string[]; rest: string[] } {
+function collect(argv: readonly string[], options: readonly OptionSpec[], command?: string, hasRest = false): Collected {
   const byName = new Map<string, OptionSpec>();
   for (const option of options) {
     byName.set(option.name, option);
@@ -47,11 +69,16 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
   }
   const values = new Map<string, string | boolean | string[]>();
   const positionals: string[] = [];
+  const afterBoolean = new Map<number, string>();
   const rest: string[] = [];
   let terminated = false;
+  let bareBoolean: string | undefined;
   for (const token of tokenize(argv, options)) {
+    const previous = bareBoolean;
+    bareBoolean = undefined;
     if (token.kind === 'option-terminator') terminated = hasRest;
     if (token.kind === 'positional') {
+      if (!terminated && previous !== undefined) afterBoolean.set(positionals.length, previous);
       (terminated ? rest : positionals).push(token.value);
       continue;
     }
@@ -67,9 +94,10 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
     if (token.value === '') continue;
     let value: string | boolean;
     if (spec.type === 'boolean') {
-      const text = token.value?.toLowerCase();
-      if (text !== undefined && text !== 'true' && text !== 'false') throw usage(`${flag} takes true or false, not "${token.value}"`);
-      value = text !== 'false';
+      const parsed = token.value === undefined ? true : BOOLEAN_WORDS.get(token.value.toLowerCase());
+      if (parsed === undefined) throw usage(`${flag} takes true or false (also 1, t, 0, f; any case), not "${token.value}"`, `write ${flag} or ${flag}=false`);
+      value = parsed;
+      if (token.value === undefined) bareBoolean = token.rawName;
     } else {
       if (token.value === undefined) throw usage(`${flag} needs a value`, `write ${flag}=${spec.placeholder ?? '<value>'}`);
       if (spec.choices !== undefined && !spec.choices.includes(token.value)) {
@@ -81,7 +109,6 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
       const previous = values.get(spec.name);
       values.set(spec.name, [...(Array.isArray(previous) ? previous : []), value as string]);
     } else {
-      if (values.has(spec.name) && values.get(spec.name) !== value) throw usage(`${flag} was given more than once`);
       values.set(spec.name, value);
     }
   }
@@ -91,7 +118,43 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
     }
     if (!values.has(spec.name) && spec.default !== undefined) values.set(spec.name, spec.type === 'boolean' ? spec.default === 'true' : spec.default);
   }
-  return { values, positionals, rest };
+  return { values, positionals, afterBoolean, rest };
+}
+
+/**
+ * A hint for an argument that looks like a boolean flag's value written as a separate word
+ * (`--cache true`, which pflag does not take either); undefined for any other argument.
+ */
+function booleanWordHint(options: { readonly word: string; readonly flag: string | undefined }): string | undefined {
+  const { word, flag } = options;
+  const value = BOOLEAN_WORDS.get(word.toLowerCase());
+  const rule = 'a boolean flag does not take the next word as its value';
+  if (flag !== undefined && value !== undefined) return value ? `write ${flag} (or ${flag}=${word}): ${rule}` : `write ${flag}=${word}: ${rule}`;
+  if (word.toLowerCase() === 'true' || word.toLowerCase() === 'false') return `booleans are written --flag or --flag=${word}: ${rule}`;
+  return undefined;
+}
+
+/** Usage errors for positionals: too many, a required one missing, one given again as its option (`build DIR -c DIR2`). */
+function checkPositionals(command: CommandSpec, parsed: Collected): void {
+  const declared = command.positionals ?? [];
+  const extra = parsed.positionals[declared.length];
+  if (extra !== undefined && declared.at(-1)?.variadic !== true) {
+    const hint = booleanWordHint({ word: extra, flag: parsed.afterBoolean.get(declared.length) });
+    throw usage(`unexpected argument "${extra}" for caisson ${command.name}`, hint ?? `see caisson ${command.name} --help`);
+  }
+  const missing = declared.slice(parsed.positionals.length).find((positional) => positional.required === true);
+  if (missing !== undefined) throw usage(`caisson ${command.name} needs the argument <${missing.name}>`, `see caisson ${command.name} --help`);
+  for (const [index, positional] of declared.entries()) {
+    const argument = parsed.positionals[index];
+    const option = command.options.find((candidate) => candidate.name === positional.option);
+    const value = option === undefined ? undefined : parsed.values.get(option.name);
+    if (argument === undefined || argument === '' || option === undefined || value === undefined) continue;
+    const names = `${option.short === undefined ? '' : `-${option.short}/`}--${option.name}`;
+    throw usage(
+      `caisson ${command.name}: the ${positional.name} is given twice, as the argument "${argument}" and as --${option.name} "${String(value)}"`,
+      booleanWordHint({ word: argument, flag: parsed.afterBoolean.get(index) }) ?? `give the ${positional.name} once: as the argument or with ${names}`,
+    );
+  }
 }
 
 /** Works out what to do for `argv` (without node and the script). Throws CaissonError ERR_USAGE. */
@@ -120,12 +183,7 @@ export function parseCommandLine(options: ParseCommandLineOptions): Invocation {
   const parsed = collect(rest, [...command.options, ...global], command.name, command.rest !== undefined);
   if (parsed.values.get('help') === true) return { kind: 'help', command };
   if (parsed.values.get('version') === true) return { kind: 'version' };
-  const declared = command.positionals ?? [];
-  if (parsed.positionals.length > declared.length && declared.at(-1)?.variadic !== true) {
-    throw usage(`unexpected argument "${parsed.positionals[declared.length] as string}" for caisson ${command.name}`, `see caisson ${command.name} --help`);
-  }
-  const missing = declared.slice(parsed.positionals.length).find((positional) => positional.required === true);
-  if (missing !== undefined) throw usage(`caisson ${command.name} needs the argument <${missing.name}>`, `see caisson ${command.name} --help`);
+  checkPositionals(command, parsed);
   const globalValues = new Map([...parsed.values].filter(([key]) => global.some((g) => g.name === key)));
   return { kind: 'run', command, args: new ParsedArgs(parsed.values, parsed.positionals, parsed.rest), global: new ParsedArgs(globalValues, []) };
 }

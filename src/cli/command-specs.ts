@@ -14,7 +14,7 @@ export const DEFAULT_MAX_AGE = '336h';
 export const BUILD_COMMAND: CommandSpec = {
   name: 'build',
   describe: 'Build an image from a Dockerfile and a context, and push it or write it locally',
-  positionals: [{ name: 'context', describe: 'the build context: a directory, dir://DIR, tar://FILE, tar://stdin or a git URL (or give -c/--context)' }],
+  positionals: [{ name: 'context', describe: 'the build context: a directory, dir://DIR, tar://FILE, tar://stdin or a git URL (or give -c/--context)', option: 'context' }],
   rest: { name: 'KEY[=VALUE]', describe: 'after --: build arguments, each as --build-arg (for a Tekton array param)' },
   options: BUILD_OPTIONS,
   load: () => import('./commands/build.js'),
@@ -188,7 +188,7 @@ export const SUBMIT_FORWARDED = ['destination', 'dockerfile', 'context', 'build-
 export const SUBMIT_COMMAND: CommandSpec = {
   name: 'submit',
   describe: 'Build on a Kubernetes cluster: run the Tekton Task caisson (without Tekton, a plain Pod of its step) with these flags, stream its logs, exit with its status',
-  positionals: [{ name: 'context', describe: 'the build context (default .): a local directory (packed, .dockerignore applied, and pushed next to the destination for a TaskRun or streamed to the plain Pod), a git URL (the cluster clones it), an oci:// context artifact, or with --workspace-claim a directory inside the claim (or give -c/--context)' }],
+  positionals: [{ name: 'context', describe: 'the build context (default .): a local directory (packed, .dockerignore applied, and pushed next to the destination for a TaskRun or streamed to the plain Pod), a git URL (the cluster clones it), an oci:// context artifact, or with --workspace-claim a directory inside the claim (or give -c/--context)', option: 'context' }],
   rest: { name: 'FLAG', describe: 'after --: more caisson build flags, one per argument (the Task\'s EXTRA_ARGS)' },
   options: [
     ...BUILD_OPTIONS.filter((option) => (SUBMIT_FORWARDED as readonly string[]).includes(option.name)),

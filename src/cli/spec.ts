@@ -36,6 +36,11 @@ export interface PositionalSpec {
   readonly required?: boolean;
   /** The last positional only: takes every remaining argument (`<source>...`). */
   readonly variadic?: boolean;
+  /**
+   * The option (without a default) that gives the same value, as `-c/--context` gives build's
+   * context: giving both is a usage error, never one of them silently dropped.
+   */
+  readonly option?: string;
 }
 
 export interface CommandSpec {

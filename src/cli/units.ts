@@ -1,6 +1,7 @@
 /**
  * Sizes and durations as flags spell them: `10GiB`, `500MB`, `1048576`; `336h`, `14d`, `90m`,
- * `1h30m` (Go's duration syntax, as kaniko's `--cache-ttl`, plus `d` for days).
+ * `1h30m`, `1.5h`, `.5h`, `250ms`, `0` (Go's time.ParseDuration syntax, as kaniko's `--cache-ttl`,
+ * plus `d` for days; never negative).
  */
 import { CaissonError } from '../errors.js';
 
@@ -21,7 +22,11 @@ const SIZE_UNITS: Readonly<Record<string, number>> = {
   tib: 2 ** 40,
 };
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Nanoseconds per unit: Go's units (µs as U+00B5 micro sign and U+03BC mu, as Go takes both), and days. */
+const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86_400e9 };
+
+/** One `<number><unit>` of a duration: a number with digits before or after an optional dot (`1`, `1.5`, `.5`, `1.`). */
+const DURATION_PART = '(\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h|d)';
 
 /** Bytes for `--flag text`; a usage error naming the flag otherwise. */
 export function parseSize(options: { readonly flag: string; readonly text: string }): number {
@@ -33,14 +38,38 @@ export function parseSize(options: { readonly flag: string; readonly text: strin
   return Math.floor(Number(match[1]) * unit);
 }
 
-/** Milliseconds for `--flag text`; a usage error naming the flag otherwise. */
+/**
+ * Milliseconds (a fraction below 1 ms for ns and µs) for `--flag text`, as Go's time.ParseDuration
+ * reads it plus `d`; a usage error naming the flag for anything else, and for a negative duration.
+ */
 export function parseDuration(options: { readonly flag: string; readonly text: string }): number {
   const text = options.text.trim();
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
-  if (text === '' || parts.map((part) => part[0]).join('') !== text) {
-    throw new CaissonError({ code: 'ERR_USAGE', message: `${options.flag} ${JSON.stringify(options.text)} is not a duration`, hint: 'Write a number with a unit: 336h, 14d, 90m, 1h30m.' });
+  const sign = text.startsWith('-') || text.startsWith('+') ? text.charAt(0) : '';
+  const nanoseconds = durationNanoseconds(text.slice(sign.length));
+  if (nanoseconds === undefined) {
+    throw new CaissonError({
+      code: 'ERR_USAGE',
+      message: `${options.flag} ${JSON.stringify(options.text)} is not a duration`,
+      hint: 'Write numbers with units (ns, us, ms, s, m, h, d): 336h, 14d, 90m, 1h30m, 1.5h; or 0.',
+    });
   }
-  return parts.reduce((total, part) => total + Number(part[1]) * (DURATION_UNITS[part[2] as string] as number), 0);
+  if (sign === '-' && nanoseconds > 0) {
+    throw new CaissonError({ code: 'ERR_USAGE', message: `${options.flag} ${JSON.stringify(options.text)}: a duration must not be negative`, hint: `Give ${options.flag} 0 or more, e.g. 336h or 14d.` });
+  }
+  return nanoseconds / 1e6;
+}
+
+/** The nanoseconds `body` (a duration without its sign) spells: `0`, or `<number><unit>` parts; undefined when it is not that. */
+function durationNanoseconds(body: string): number | undefined {
+  if (body === '0') return 0;
+  const parts = new RegExp(DURATION_PART, 'y');
+  let total = 0;
+  let end = 0;
+  for (let part = parts.exec(body); part !== null; part = parts.exec(body)) {
+    total += Number(part[1]) * (DURATION_UNITS[part[2] as string] as number);
+    end = parts.lastIndex;
+  }
+  return body !== '' && end === body.length && Number.isFinite(total) ? total : undefined;
 }
 
 /** `1.5 GiB`, `320 KiB`, `12 B`. */

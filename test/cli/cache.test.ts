@@ -90,6 +90,9 @@ describe('caisson cache', () => {
     assert.match(size.stderr, /--max-size "12 parsecs" is not a size/);
     const age = await cli(['cache', 'gc', '--cache-dir', dir, '--max-age', '2 weeks']);
     assert.match(age.stderr, /--max-age "2 weeks" is not a duration/);
+    const negative = await cli(['cache', 'gc', '--cache-dir', dir, '--max-age', '-1h']);
+    assert.equal(negative.code, 2);
+    assert.match(negative.stderr, /--max-age "-1h": a duration must not be negative/);
     const action = await cli(['cache', 'prune', '--cache-dir', dir]);
     assert.equal(action.code, 2);
     assert.match(action.stderr, /caisson cache prune: unknown action/);
