@@ -248,12 +248,11 @@ async function provenanceOf(facts: ProvenanceFacts, pushed: readonly string[]): 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const sandbox = sandboxDecision(args);
   context.logger.info(`sandbox: ${sandbox.mode} (${sandbox.reason})`);
-  const cacheDir = cacheDirectory(args, context);
-  await withContext(args, context, (prepared) => buildIn({ args, context, prepared, sandbox: sandbox.mode, cacheDir }));
+  await withContext(args, context, (prepared) => buildIn({ args, context, prepared, sandbox: sandbox.mode }));
 }
 
-async function buildIn(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly prepared: PreparedContext; readonly sandbox: SandboxMode; readonly cacheDir: string }): Promise<void> {
-  const { args, context, prepared, sandbox, cacheDir } = options;
+async function buildIn(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly prepared: PreparedContext; readonly sandbox: SandboxMode }): Promise<void> {
+  const { args, context, prepared, sandbox } = options;
   const contextDir = prepared.dir;
   const absolute = dockerfileLocation({ flag: args.string('dockerfile'), cwd: context.cwd, contextDir });
   const shown = absolute === '-' ? '-' : relative(context.cwd, absolute);
@@ -301,7 +300,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
       snapshotMode: args.string('snapshot-mode') as SnapshotMode,
       ...(sandbox === 'container' ? { keepPaths: containerKeepPaths(args, context) } : {}),
       singleSnapshot: args.bool('single-snapshot'),
-      cacheDir,
+      cacheDir: cacheDirectory(args, context),
       cache,
       registry,
       logger: context.logger,
