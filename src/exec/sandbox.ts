@@ -70,9 +70,10 @@ interface Prepared {
   readonly root: string;
   readonly files: EtcFiles;
   readonly hostname: string;
+  /** The command that starts the sandbox (setpriv, then unshare) and its arguments. */
+  readonly command: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
-  readonly unshare: string;
 }
 
 /** Everything before the sandbox starts: the host tools, files in scratch, the command lines. */
@@ -100,8 +101,10 @@ function prepare(options: RunInSandboxOptions, rootful: boolean): Prepared {
       root,
       files,
       hostname,
-      unshare: tools.unshare,
-      args: [...namespaces, '--', hostShell(), '-c', SETUP_SCRIPT, 'caisson-sandbox', ...prefix, ...options.argv],
+      // setpriv --pdeathsig: unshare is killed when caisson dies, even by SIGKILL, and --kill-child
+      // then kills the pid namespace's init, so no RUN process outlives caisson.
+      command: tools.setpriv,
+      args: ['--pdeathsig', 'KILL', '--', tools.unshare, ...namespaces, '--', hostShell(), '-c', SETUP_SCRIPT, 'caisson-sandbox', ...prefix, ...options.argv],
       env: { PATH: hostPath, LC_ALL: 'C', CAISSON_ROOT: root, CAISSON_DIR: dir, CAISSON_ROOTFS: options.rootfs.kind, CAISSON_SOURCE: source, CAISSON_PREFIX: String(prefix.length), CAISSON_SECRET_ENV: secretEnv },
     };
   } catch (error) {
@@ -145,7 +148,7 @@ export async function runInSandbox(options: RunInSandboxOptions): Promise<Sandbo
   if (isAborted(options.signal)) throw interrupted();
   const prepared = prepare(options, !(options.rootless ?? process.getuid?.() !== 0));
   const session = new Session({
-    command: prepared.unshare,
+    command: prepared.command,
     args: prepared.args,
     env: prepared.env,
     ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),

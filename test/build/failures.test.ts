@@ -214,6 +214,31 @@ describe('caisson build: stopped during a long RUN (SIGINT, SIGTERM, its reader 
       assert.deepEqual(staging(cacheDir), [], 'no staging left after the next build');
     });
   }
+  test('SIGKILL, which caisson cannot catch: its RUN processes die with it and nothing stays mounted', async () => {
+    const cacheDir = join(work, 'cache-SIGKILL');
+    const temp = join(work, 'tmp-SIGKILL');
+    mkdirSync(temp);
+    const already = new Set(sleepers());
+    const { child, stderr, ended } = startBuild({ dockerfile: 'sleep.Dockerfile', cacheDir, temp });
+    let sleeping: number[] = [];
+    try {
+      await until({ what: 'the RUN step line on stderr', timeoutMs: 300_000, detail: () => stderr() }, () => (stderr().includes('RUN sleep 1000') ? true : undefined));
+      sleeping = await until({ what: 'the sleep 1000 process', timeoutMs: 60_000, detail: () => stderr() }, () => {
+        const mine = sleepers().filter((pid) => !already.has(pid));
+        return mine.length > 0 ? mine : undefined;
+      });
+      assert.ok(child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 'sent SIGKILL');
+      assert.deepEqual(await ended, { code: null, signal: 'SIGKILL' });
+      await until({ what: 'the RUN command gone after caisson was killed', timeoutMs: 10_000, detail: () => `still running: ${sleeping.filter((pid) => existsSync(`/proc/${pid}`)).join(' ')}` }, () =>
+        (sleeping.every((pid) => !existsSync(`/proc/${pid}`)) ? true : undefined));
+      assert.deepEqual(sleepers().filter((pid) => !already.has(pid)), [], 'no sleep 1000 left');
+      assert.deepEqual(mountsUnder([cacheDir, temp, work]), [], 'no mount left');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      for (const pid of sleeping.filter((pid) => sleepers().includes(pid))) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   test('the reader of its output goes away during a RUN that prints (`| head`): exit 141, the RUN killed, nothing left', async () => {
     const cacheDir = join(work, 'cache-EPIPE');
     const temp = join(work, 'tmp-EPIPE');
