@@ -34,10 +34,14 @@ export async function explainMiss(options: { readonly input: StepInput<StageInst
   const lines = [`${input.label} cache miss, key ${key.slice(0, 12)}; its inputs:`];
   for (const name of Object.keys(inputs).sort()) lines.push(`    ${name}: ${show(inputs[name] as CacheInputValue)}`);
   const nearest = await input.session.cache.local.nearest({ slot: input.slot, inputs });
+  const entry = nearest === undefined ? undefined : `nearest stored entry ${nearest.entry.key.slice(0, 12)} (stored ${nearest.entry.stored})`;
   if (nearest === undefined) {
-    lines.push('  no stored entry of this step or instruction to compare with');
+    lines.push('  no stored entry of this step or instruction in the local cache to compare with');
+  } else if (nearest.differences.length === 0) {
+    const why = input.session.cache.settings.lookup ? 'it was stored longer ago than --cache-ttl, or found corrupt and evicted' : '--no-cache';
+    lines.push(`  ${entry} has the same inputs; not used: ${why}`);
   } else {
-    lines.push(`  nearest stored entry ${nearest.entry.key.slice(0, 12)} (stored ${nearest.entry.stored}) differs in ${nearest.differences.map((change) => change.name).join(', ') || 'nothing (it expired)'}:`);
+    lines.push(`  ${entry} differs in ${nearest.differences.map((change) => change.name).join(', ')}:`);
     for (const change of nearest.differences) lines.push(...difference(change));
   }
   input.session.options.logger.info(lines.join('\n'));

@@ -69,7 +69,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   } catch (error) {
     io.stderr(renderError(error, sources));
-    if (error instanceof CaissonError && error.code === 'ERR_USAGE') io.stderr('Run "caisson --help" for usage.\n');
+    if (error instanceof CaissonError && error.code === 'ERR_USAGE') {
+      // The command's own help when the command line names one.
+      const command = argv.find((word) => COMMANDS.some((spec) => spec.name === word));
+      io.stderr(`Run "caisson ${command === undefined ? '' : `${command} `}--help" for usage.\n`);
+    }
     return error instanceof CaissonError ? error.exitCode : EXIT_CODES.ERR_INTERNAL;
   }
 }

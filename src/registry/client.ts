@@ -173,7 +173,9 @@ export class RegistryClient {
       message: redactSecrets(`${this.registry}: ${action} failed: ${(error as Error).message ?? String(error)}${code === '' ? '' : ` (${code})`}`),
       hint: tls
         ? `Trust the registry's CA with --registry-certificate ${this.registry}=<ca.pem>, or (testing only) --skip-tls-verify-registry ${this.registry}.`
-        : `Check that ${this.registry} is reachable from here; plain HTTP needs --insecure-registry ${this.registry}.`,
+        : code === 'ECONNREFUSED'
+          ? `Nothing listens at ${this.registry}: check that the registry runs and that the host and port are right.`
+          : `Check that ${this.registry} is reachable from here; plain HTTP needs --insecure-registry ${this.registry}.`,
       cause: error,
     });
   }

@@ -60,7 +60,7 @@ function hintFor(code: ErrorCode, registry: string): string {
     case 'ERR_REGISTRY_NAME_UNKNOWN':
       return 'Check the repository name; some registries need the repository created before the first push.';
     case 'ERR_MANIFEST_UNKNOWN':
-      return 'Check the tag or digest; `caisson inspect` on the repository shows what exists.';
+      return `Check the tag or digest, and that it was pushed to ${registry}.`;
     case 'ERR_BLOB_UNKNOWN':
       return `${registry} lacks a blob that a manifest it holds names: the blob was deleted (garbage-collected) or never completely pushed; push the image again.`;
     case 'ERR_REGISTRY_TOOMANYREQUESTS':

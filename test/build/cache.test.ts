@@ -144,8 +144,9 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     assert.equal(readFileSync(join(unpack('level'), 'app', 'run.txt'), 'utf8'), 'a 2\n');
 
     // --cache-ttl: entries stored longer ago than that are misses.
-    const expired = await build({ context: moved, cacheDir, tag: 'expired', flags: ['--build-arg', 'LEVEL=2', '--cache-ttl', '0s'] });
+    const expired = await build({ context: moved, cacheDir, tag: 'expired', flags: ['--build-arg', 'LEVEL=2', '--cache-ttl', '0s', '--cache-explain'] });
     assert.deepEqual(steps(expired).misses, ['stage-0 4', 'stage-0 5', 'stage-0 6', 'stage-0 8'], expired.stderr);
+    assert.match(expired.stderr, /\[stage-0 4\/8\] cache miss, [^\n]*\n(?: {4}[^\n]*\n)* {2}nearest stored entry [0-9a-f]{12} \(stored [^)]+\) has the same inputs; not used: it was stored longer ago than --cache-ttl/, expired.stderr);
   });
 
   test('a registry cache shared by two empty cache directories: the second pod downloads no layer', async () => {

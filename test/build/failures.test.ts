@@ -308,9 +308,11 @@ describe('caisson build: bad command lines', { concurrency: 1 }, () => {
     assert.equal(EXIT_CODES.ERR_USAGE, 2);
   });
 
-  test('bad cache flags: --cache with no repository, a tagged --cache-repo, a bad --cache-ttl', async () => {
+  test('bad cache flags: --cache with no repository, a tagged --cache-repo, one that is no reference, a bad --cache-ttl', async () => {
     await fails({ argv: [context, '--cache'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache needs a cache repository', 'Give --cache-repo REF', '[ERR_USAGE]'] });
     await fails({ argv: [context, '--cache', '--cache-repo', '127.0.0.1:5999/app/cache:v1'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache-repo 127.0.0.1:5999/app/cache:v1: give a repository, without a tag or digest', '[ERR_USAGE]'] });
+    await fails({ argv: [context, '--cache', '--cache-repo', 'docker://127.0.0.1:5999/app/cache:v1'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache-repo docker://127.0.0.1:5999/app/cache:v1: give a repository, without a tag or digest', '[ERR_USAGE]'] });
+    await fails({ argv: [context, '--cache', '--cache-repo', 'Bad Ref'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache-repo Bad Ref: ', 'Give a repository, e.g. --cache-repo registry.example.com/app/cache', '[ERR_USAGE]'] });
     await fails({ argv: [context, '--cache-ttl', 'forever'], exit: EXIT_CODES.ERR_USAGE, stderr: ['--cache-ttl "forever" is not a duration', '[ERR_USAGE]'] });
   });
 

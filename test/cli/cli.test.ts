@@ -113,7 +113,7 @@ describe('caisson parse', () => {
     assert.equal(unknown.stderr, 'error: unknown command "prase" [ERR_USAGE]\nhint: did you mean parse?\nRun "caisson --help" for usage.\n');
     const option = await cli(['lint', '--stirct']);
     assert.equal(option.code, 2);
-    assert.equal(option.stderr, 'error: unknown option --stirct for caisson lint [ERR_USAGE]\nhint: did you mean --strict?\nRun "caisson --help" for usage.\n');
+    assert.equal(option.stderr, 'error: unknown option --stirct for caisson lint [ERR_USAGE]\nhint: did you mean --strict?\nRun "caisson lint --help" for usage.\n');
     const choice = await cli(['lint', '--format', 'xml']);
     assert.equal(choice.code, 2);
     assert.match(choice.stderr, /invalid value "xml" for --format \[ERR_USAGE\]\nhint: choose one of: text, json/);

@@ -3,6 +3,7 @@
 // OCI layouts and docker-archive files; and their bad inputs.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -82,6 +83,16 @@ describe('caisson inspect and copy on local files', () => {
     const result = await cli(['copy', 'oci:layout:multi', 'docker-archive:bad.tar', '--platform', 'linux/s390x']);
     assert.notEqual(result.code, 0);
     assert.ok(!readdirSync(dir).some((name) => name.startsWith('bad.tar')));
+  });
+
+  test('a registry where nothing listens: ERR_REGISTRY_UNAVAILABLE naming host and port, and a hint that says so', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const result = await cli(['inspect', `docker://127.0.0.1:${port}/app:1`, '--image-download-retry', '0']);
+    assert.equal(result.code, 5, result.stderr);
+    assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.*\\[ERR_REGISTRY_UNAVAILABLE\\]\nhint: Nothing listens at 127\\.0\\.0\\.1:${port}: check that the registry runs and that the host and port are right\\.`));
   });
 });
 

@@ -183,8 +183,15 @@ function cacheRepository(args: ParsedArgs, context: CommandContext, destinations
       if (given === 'oci:') throw usage('--cache-repo oci: needs a directory', 'e.g. --cache-repo oci:/cache/layout');
       return `oci:${resolve(context.cwd, given.slice('oci:'.length))}`;
     }
-    const reference = parseReference(given);
-    if (reference.digest !== undefined || given.slice(given.lastIndexOf('/')).includes(':')) throw usage(`--cache-repo ${given}: give a repository, without a tag or digest`, 'Each cache entry is tagged with its key, e.g. --cache-repo registry.example.com/app/cache');
+    // docker://, as the log names cache repositories (and as copy takes them), is accepted too.
+    const text = given.startsWith('docker://') ? given.slice('docker://'.length) : given;
+    let reference: ReturnType<typeof parseReference>;
+    try {
+      reference = parseReference(text);
+    } catch (error) {
+      throw usage(`--cache-repo ${given}: ${error instanceof Error ? error.message : String(error)}`, 'Give a repository, e.g. --cache-repo registry.example.com/app/cache, or oci:DIR');
+    }
+    if (reference.digest !== undefined || text.slice(text.lastIndexOf('/')).includes(':')) throw usage(`--cache-repo ${given}: give a repository, without a tag or digest`, 'Each cache entry is tagged with its key, e.g. --cache-repo registry.example.com/app/cache');
     return `${reference.registry}/${reference.repository}`;
   }
   const first = destinations[0];
