@@ -170,6 +170,33 @@ describe('caisson build: stopped during a long RUN (SIGINT, SIGTERM, its reader 
     return { child, stderr: () => stderr, ended };
   }
 
+  /**
+   * Starts a build whose RUN is `sleep 1000`, waits for the sleep, and runs `body`; the build and
+   * its sleep are killed afterwards whatever happened.
+   */
+  async function withSleepingBuild(name: string, body: (build: ReturnType<typeof startBuild> & { readonly cacheDir: string; readonly temp: string; readonly sleeping: readonly number[]; readonly left: () => number[] }) => Promise<void>): Promise<void> {
+    const cacheDir = join(work, `cache-${name}`);
+    const temp = join(work, `tmp-${name}`);
+    mkdirSync(temp);
+    const already = new Set(sleepers());
+    const left = (): number[] => sleepers().filter((pid) => !already.has(pid));
+    const started = startBuild({ dockerfile: 'sleep.Dockerfile', cacheDir, temp });
+    const { child, stderr } = started;
+    let sleeping: number[] = [];
+    try {
+      // Pulling and extracting the base comes first: minutes on a loaded machine.
+      await until({ what: 'the RUN step line on stderr', timeoutMs: 300_000, detail: () => stderr() }, () => (stderr().includes('RUN sleep 1000') ? true : undefined));
+      sleeping = await until({ what: 'the sleep 1000 process', timeoutMs: 60_000, detail: () => stderr() }, () => {
+        const mine = left();
+        return mine.length > 0 ? mine : undefined;
+      });
+      await body({ ...started, cacheDir, temp, sleeping, left });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      for (const pid of sleeping.filter((pid) => sleepers().includes(pid))) process.kill(pid, 'SIGKILL');
+    }
+  }
+
   const signals = [
     { signal: 'SIGINT', exit: 130 },
     { signal: 'SIGTERM', exit: 143 },
@@ -177,33 +204,19 @@ describe('caisson build: stopped during a long RUN (SIGINT, SIGTERM, its reader 
   for (const { signal, exit } of signals) {
     test(`${signal}: exit ${exit}, the RUN killed, nothing mounted or staged left, the cache still usable`, async () => {
       const cacheDir = join(work, `cache-${signal}`);
-      const temp = join(work, `tmp-${signal}`);
-      mkdirSync(temp);
-      const already = new Set(sleepers());
-      const { child, stderr, ended } = startBuild({ dockerfile: 'sleep.Dockerfile', cacheDir, temp });
-      let sleeping: number[] = [];
-      try {
-        // Pulling and extracting the base comes first: minutes on a loaded machine.
-        await until({ what: 'the RUN step line on stderr', timeoutMs: 300_000, detail: () => stderr() }, () => (stderr().includes('RUN sleep 1000') ? true : undefined));
-        sleeping = await until({ what: 'the sleep 1000 process', timeoutMs: 60_000, detail: () => stderr() }, () => {
-          const mine = sleepers().filter((pid) => !already.has(pid));
-          return mine.length > 0 ? mine : undefined;
-        });
+      await withSleepingBuild(signal, async ({ child, stderr, ended, temp, sleeping, left }) => {
         assert.ok(child.pid !== undefined && process.kill(child.pid, signal), `sent ${signal}`);
         const end = await Promise.race([ended, sleep(60_000).then(() => undefined)]);
         assert.ok(end !== undefined, `caisson did not exit within 60 s of ${signal}; stderr:\n${stderr()}`);
         assert.deepEqual(end, { code: exit, signal: null }, `exit status; stderr:\n${stderr()}`);
         assert.ok(stderr().includes('[ERR_BUILD_INTERRUPTED]'), `stderr names ERR_BUILD_INTERRUPTED:\n${stderr()}`);
         assert.deepEqual(sleeping.filter((pid) => existsSync(`/proc/${pid}`)), [], 'the RUN command was killed');
-        assert.deepEqual(sleepers().filter((pid) => !already.has(pid)), [], 'no sleep 1000 left');
+        assert.deepEqual(left(), [], 'no sleep 1000 left');
         assert.deepEqual(mountsUnder([cacheDir, temp, work]), [], 'no mount left');
         assert.deepEqual(staging(cacheDir), [], `no staging left in ${cacheDir}/tmp`);
         // node's own compile cache (bin/caisson.js enables it) is the only thing allowed in TMPDIR.
         assert.deepEqual(readdirSync(temp).filter((name) => name !== 'node-compile-cache'), [], 'nothing left in TMPDIR');
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        for (const pid of sleeping.filter((pid) => sleepers().includes(pid))) process.kill(pid, 'SIGKILL');
-      }
+      });
 
       const layout = join(work, `layout-${signal}`);
       const again = await runCaisson(['build', join(work, 'context'), '-f', join(work, 'quick.Dockerfile'), '--no-push', '--oci-layout-path', layout, '--cache-dir', cacheDir, '--build-arg', `BASE=${base}`], { cwd: work, env: { HOME: work } });
@@ -215,28 +228,14 @@ describe('caisson build: stopped during a long RUN (SIGINT, SIGTERM, its reader 
     });
   }
   test('SIGKILL, which caisson cannot catch: its RUN processes die with it and nothing stays mounted', async () => {
-    const cacheDir = join(work, 'cache-SIGKILL');
-    const temp = join(work, 'tmp-SIGKILL');
-    mkdirSync(temp);
-    const already = new Set(sleepers());
-    const { child, stderr, ended } = startBuild({ dockerfile: 'sleep.Dockerfile', cacheDir, temp });
-    let sleeping: number[] = [];
-    try {
-      await until({ what: 'the RUN step line on stderr', timeoutMs: 300_000, detail: () => stderr() }, () => (stderr().includes('RUN sleep 1000') ? true : undefined));
-      sleeping = await until({ what: 'the sleep 1000 process', timeoutMs: 60_000, detail: () => stderr() }, () => {
-        const mine = sleepers().filter((pid) => !already.has(pid));
-        return mine.length > 0 ? mine : undefined;
-      });
+    await withSleepingBuild('SIGKILL', async ({ child, ended, cacheDir, temp, sleeping, left }) => {
       assert.ok(child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 'sent SIGKILL');
       assert.deepEqual(await ended, { code: null, signal: 'SIGKILL' });
       await until({ what: 'the RUN command gone after caisson was killed', timeoutMs: 10_000, detail: () => `still running: ${sleeping.filter((pid) => existsSync(`/proc/${pid}`)).join(' ')}` }, () =>
         (sleeping.every((pid) => !existsSync(`/proc/${pid}`)) ? true : undefined));
-      assert.deepEqual(sleepers().filter((pid) => !already.has(pid)), [], 'no sleep 1000 left');
+      assert.deepEqual(left(), [], 'no sleep 1000 left');
       assert.deepEqual(mountsUnder([cacheDir, temp, work]), [], 'no mount left');
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      for (const pid of sleeping.filter((pid) => sleepers().includes(pid))) process.kill(pid, 'SIGKILL');
-    }
+    });
   });
 
   test('the reader of its output goes away during a RUN that prints (`| head`): exit 141, the RUN killed, nothing left', async () => {
