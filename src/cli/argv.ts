@@ -134,7 +134,7 @@ function booleanWordHint(options: { readonly word: string; readonly flag: string
   return undefined;
 }
 
-/** Usage errors for positionals: too many, a required one missing, one given again as its option (`build DIR -c DIR2`). */
+/** Usage errors for positionals: too many, a required one missing, one given again as its option (`build DIR -c DIR2`), true or false right after a boolean flag (`--cache true`). */
 function checkPositionals(command: CommandSpec, parsed: Collected): void {
   const declared = command.positionals ?? [];
   const extra = parsed.positionals[declared.length];
@@ -154,6 +154,13 @@ function checkPositionals(command: CommandSpec, parsed: Collected): void {
       `caisson ${command.name}: the ${positional.name} is given twice, as the argument "${argument}" and as --${option.name} "${String(value)}"`,
       booleanWordHint({ word: argument, flag: parsed.afterBoolean.get(index) }) ?? `give the ${positional.name} once: as the argument or with ${names}`,
     );
+  }
+  // `--cache true`: the word is an argument, which no one means (kaniko's executor takes none).
+  for (const [index, argument] of parsed.positionals.entries()) {
+    const flag = parsed.afterBoolean.get(index);
+    if (flag === undefined || !/^(true|false)$/i.test(argument)) continue;
+    const what = declared[index]?.name ?? 'argument';
+    throw usage(`caisson ${command.name}: "${argument}" after ${flag} would be the ${what}, not the flag's value`, booleanWordHint({ word: argument, flag }));
   }
 }
 

@@ -102,4 +102,10 @@ describe('argv as pflag takes it', () => {
     refused(['build', 'ctxdir', '--cache', 'true'], { message: /^unexpected argument "true" for caisson build$/, hint: /^write --cache \(or --cache=true\): / });
     refused(['lint', 'Dockerfile', '--strict', '0'], { message: /^unexpected argument "0" for caisson lint$/, hint: /^write --strict=0: / });
   });
+
+  test('true or false right after a boolean flag, where the context would go, is refused rather than taken as the context', () => {
+    refused(['build', '--no-push', '--cache', 'true'], { message: /^caisson build: "true" after --cache would be the context, not the flag's value$/, hint: /^write --cache \(or --cache=true\): / });
+    refused(['build', '--cache', 'FALSE', '--no-push'], { message: /"FALSE" after --cache would be the context/, hint: /^write --cache=FALSE: / });
+    assert.deepEqual(parse(['build', '-f', 'Dockerfile', 'true']).positionals, ['true'], 'a context named true, after a flag with a value, is still one');
+  });
 });
