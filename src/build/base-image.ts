@@ -88,16 +88,17 @@ export async function readImage(options: ReadImageOptions): Promise<BaseImage> {
 async function openImage(options: { readonly registry: RegistrySession; readonly reference: Reference; readonly store: LayerStore | undefined; readonly repairs: CacheRepairs | undefined }): Promise<{ readonly source: ImageSource; readonly root: Descriptor }> {
   const { registry, reference, store } = options;
   const pull = () => registry.pull({ reference });
-  const repairs = options.repairs === undefined ? {} : { repairs: options.repairs };
-  const stored = store === undefined || reference.digest === undefined ? undefined : await storedManifest({ store, digest: reference.digest, what: formatReference(reference), ...repairs });
+  // A build keeps the layers it downloads: what it extracts it may write out again.
+  const kept = { keepLayers: true, ...(options.repairs === undefined ? {} : { repairs: options.repairs }) };
+  const stored = store === undefined || reference.digest === undefined ? undefined : await storedManifest({ store, digest: reference.digest, what: formatReference(reference), ...(options.repairs === undefined ? {} : { repairs: options.repairs }) });
   if (store === undefined || stored === undefined) {
     const pulled = await pull();
     const { repository } = pulled;
-    const source = store === undefined ? repository : new StoreFirstSource({ store, name: repository.name, origin: repository.origin, upstream: async () => repository, ...repairs });
+    const source = store === undefined ? repository : new StoreFirstSource({ store, name: repository.name, origin: repository.origin, upstream: async () => repository, ...kept });
     return { source, root: pulled.root };
   }
   const origin = { registry: reference.registry, repository: reference.repository };
-  const source = new StoreFirstSource({ store, name: `docker://${repositoryName(origin)}`, origin, upstream: async () => (await pull()).repository, ...repairs });
+  const source = new StoreFirstSource({ store, name: `docker://${repositoryName(origin)}`, origin, upstream: async () => (await pull()).repository, ...kept });
   return { source, root: stored.descriptor };
 }
 

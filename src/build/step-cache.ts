@@ -71,7 +71,7 @@ function hitResult(options: { readonly hit: CacheHit; readonly store: LayerStore
   const { entry } = hit;
   const source = hit.blob?.kind === 'source' ? new EntrySource({ source: hit.blob.source, key: entry.key, repairs }) : undefined;
   const origin = source?.origin;
-  const blob = source === undefined ? hit.blob : { kind: 'source' as const, source: origin === undefined ? source : new StoreFirstSource({ store, name: source.name, origin, upstream: async () => source, repairs }) };
+  const blob = source === undefined ? hit.blob : { kind: 'source' as const, source: origin === undefined ? source : new StoreFirstSource({ store, name: source.name, origin, upstream: async () => source, repairs, keepLayers: true }) };
   const layer: StageLayer | 'empty' = entry.layer === undefined || blob === undefined ? 'empty' : { descriptor: entry.layer.descriptor, diffId: entry.layer.diffId, blob };
   return { createdBy: entry.createdBy, created: entry.created, layer, cachedFrom: hit.from };
 }

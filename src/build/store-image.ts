@@ -5,10 +5,11 @@
  * `StoreTarget` writes manifests and blobs into the store, each verified and renamed into place.
  * Every read from the store is checked against its digest too.
  */
-import { createReadStream, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { LayerStore } from '../fs/index.js';
 import {
   BLOB_STREAM_BUFFER, digestAlgorithm, digestMismatch, digestOf, MAX_MANIFEST_BYTES, parseManifest, verifiedStream, writeVerifiedFile,
@@ -41,6 +42,55 @@ export async function storedManifest(options: { readonly store: LayerStore; read
 /** Blobs read from the registry up to this size (image configs) are kept in the store. */
 const KEPT_BLOB_BYTES = 256 * 1024;
 
+/**
+ * `from` (an ImageSource stream, which fails unless it matches its descriptor) as it is read, also
+ * written to the store: renamed into place when it ended complete, dropped when it failed or was
+ * not read to its end. A store that cannot be written only costs the copy.
+ */
+function keptAsRead(options: { readonly store: LayerStore; readonly descriptor: Descriptor; readonly from: Readable }): Readable {
+  const path = options.store.blobPath(options.descriptor.digest);
+  const staging = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  let fd: number | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(staging, 'wx');
+  } catch {
+    fd = undefined;
+  }
+  const drop = (): void => {
+    if (fd === undefined) return;
+    closeSync(fd);
+    fd = undefined;
+    rmSync(staging, { force: true });
+  };
+  const copy = new Transform({
+    highWaterMark: BLOB_STREAM_BUFFER,
+    transform(chunk: Buffer, _encoding, callback) {
+      try {
+        for (let written = 0; fd !== undefined && written < chunk.length; ) written += writeSync(fd, chunk, written);
+      } catch {
+        drop();
+      }
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (fd !== undefined) {
+        closeSync(fd);
+        fd = undefined;
+        try {
+          renameSync(staging, path);
+        } catch {
+          rmSync(staging, { force: true });
+        }
+      }
+      callback();
+    },
+  });
+  copy.on('close', drop);
+  options.from.on('error', (error) => copy.destroy(error));
+  return options.from.pipe(copy);
+}
+
 export interface StoreFirstSourceOptions {
   readonly store: LayerStore;
   /** Names the image in messages: `docker://registry/repository`. */
@@ -51,6 +101,11 @@ export interface StoreFirstSourceOptions {
   readonly upstream: () => Promise<ImageSource>;
   /** Told of a stored blob found corrupt (which is deleted either way). */
   readonly repairs?: CacheRepairs;
+  /**
+   * Keep every blob read from the registry, layers too, not only the small ones: a build reads a
+   * layer it extracts again to write it to an OCI layout, a tar or another registry.
+   */
+  readonly keepLayers?: boolean;
 }
 
 export class StoreFirstSource implements ImageSource {
@@ -59,6 +114,7 @@ export class StoreFirstSource implements ImageSource {
   readonly #store: LayerStore;
   readonly #open: () => Promise<ImageSource>;
   readonly #repairs: CacheRepairs | undefined;
+  readonly #keepLayers: boolean;
   #upstream: Promise<ImageSource> | undefined;
 
   constructor(options: StoreFirstSourceOptions) {
@@ -67,6 +123,7 @@ export class StoreFirstSource implements ImageSource {
     this.#store = options.store;
     this.#open = options.upstream;
     this.#repairs = options.repairs;
+    this.#keepLayers = options.keepLayers ?? false;
   }
 
   #registry(): Promise<ImageSource> {
@@ -87,7 +144,7 @@ export class StoreFirstSource implements ImageSource {
     let path = await this.#store.useBlob(descriptor.digest);
     if (path === undefined) {
       const upstream = await (await this.#registry()).openBlob(descriptor);
-      if (descriptor.size > KEPT_BLOB_BYTES) return upstream;
+      if (descriptor.size > KEPT_BLOB_BYTES) return this.#keepLayers ? keptAsRead({ store: this.#store, descriptor, from: upstream }) : upstream;
       // A config (or a tiny layer): kept in the store too, so the next build need not ask for it.
       path = await storeBlob({ store: this.#store, descriptor, from: upstream, what: `${this.name}: blob ${descriptor.digest}` });
     }

@@ -290,6 +290,25 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     assert.equal(steps(noCopy).hits.get('stage-0 4'), 'local', 'WORKDIR is always cached');
   });
 
+  test('a base layer downloaded to be extracted is kept in the store: an OCI layout output does not download it again', async () => {
+    const context = join(work, 'kept');
+    writeContext(context);
+    const cacheDir = join(work, 'kept-cache');
+    const baseLayer = (JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${base}`])) as { layers: { digest: string }[] }).layers[0]?.digest as string;
+    const fetches = async (): Promise<number> => (await answeredRequests(registry)).filter((request) => request === `GET /v2/base/busybox/blobs/${baseLayer}`).length;
+    const before = await fetches();
+    const layout = join(work, 'kept-layout');
+    const built = await build({ context, cacheDir, tag: 'kept', flags: ['--oci-layout-path', layout] });
+    assert.equal(built.code, 0, built.stderr);
+    await (await fetch(`${registry.url}/v2/?after=kept`)).arrayBuffer();
+    await answeredRequests(registry, 'GET /v2/?after=kept');
+    assert.equal(await fetches() - before, 1, 'extracted for RUN, then written to the layout: downloaded once');
+    assert.ok(existsSync(join(cacheDir, 'blobs', 'sha256', baseLayer.slice('sha256:'.length))), 'kept in the store');
+    assert.deepEqual(readdirSync(join(cacheDir, 'blobs', 'sha256')).filter((name) => name.includes('.tmp')), [], 'no partial copy left');
+    runTool('umoci', ['unpack', '--image', `${layout}:kept`, join(work, 'kept-bundle')]);
+    assert.equal(readFileSync(join(work, 'kept-bundle', 'rootfs', 'app', 'run.txt'), 'utf8'), 'a 1\n');
+  });
+
   test('ADD of a URL is keyed by its ETag; without --checksum, ETag or Last-Modified it is not cached', async () => {
     let etag = '"v1"';
     let body = 'version 1\n';
