@@ -118,6 +118,42 @@ export async function urlValidator(source: string): Promise<string | undefined> 
   }
 }
 
+/**
+ * The text at `source` (a Dockerfile given as a URL, as kaniko takes one), at most `maxBytes`.
+ * Errors are ERR_INPUT_NOT_FOUND naming the URL, redacted.
+ */
+export async function downloadText(options: { readonly source: string; readonly maxBytes: number }): Promise<string> {
+  const { source } = options;
+  const refused = (detail: string, hint: string, cause?: unknown): CaissonError =>
+    new CaissonError({ code: 'ERR_INPUT_NOT_FOUND', message: `${redactUrl(source)}: ${detail}`, hint, ...(cause === undefined ? {} : { cause }) });
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await requestUrl(source, 'GET');
+  } catch (error) {
+    throw refused(`the download failed: ${(error as Error).message}`, UNREACHABLE, error);
+  }
+  if (response.statusCode < 200 || response.statusCode > 299) {
+    await response.body.dump().catch(() => undefined);
+    throw refused(`the server answered ${response.statusCode}`, 'Check the URL (and any credentials in it).');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > options.maxBytes) {
+        response.body.destroy();
+        throw refused(`more than ${options.maxBytes} bytes`, 'A Dockerfile is text; check that the URL names one.');
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof CaissonError) throw error;
+    throw refused(`the download broke off: ${(error as Error).message}`, UNREACHABLE, error);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export async function downloadFile(options: { readonly source: string; readonly file: string; readonly checksum: UrlChecksum | undefined }): Promise<number | undefined> {
   const { source, file, checksum } = options;
   let response: Dispatcher.ResponseData;

@@ -17,3 +17,4 @@ export { CONTEXT_ARTIFACT_TYPE, openContextArtifact, pushContextArtifact, type P
 export { packContext, type PackContextOptions } from './context-pack.js';
 export { warmImage, type WarmImageOptions, type WarmedImage } from './warm.js';
 export { basePlatformMismatch } from './base-image.js';
+export { downloadText, redactUrl } from './add-url.js';

@@ -26,7 +26,7 @@ export const REFUSED_WARMER_OPTIONS: readonly OptionSpec[] = [
 ];
 
 export const BUILD_OPTIONS: readonly OptionSpec[] = [
-  { name: 'dockerfile', short: 'f', aliases: ['file'], type: 'string', placeholder: 'PATH', describe: 'the Dockerfile (default: <context>/Dockerfile); - reads standard input' },
+  { name: 'dockerfile', short: 'f', aliases: ['file'], type: 'string', placeholder: 'PATH', describe: 'the Dockerfile (default: <context>/Dockerfile): a path, an http(s) URL, or - for standard input' },
   { name: 'context', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the build context: a directory, dir://DIR, tar://FILE (.tar, .tar.gz, .tar.zst), tar://stdin, a git URL (git://host/repo#ref:subdir, https://host/repo.git#ref), or oci://REGISTRY/REPO@sha256:… (a context artifact, as caisson submit pushes) (default: the positional argument, else .)' },
   { name: 'git', type: 'string', placeholder: 'branch=REF,recurse-submodules=BOOL,insecure-skip-tls=BOOL', describe: "kaniko's options for a git context: the branch when the URL names none (#ref wins), submodules, no TLS verification (single-branch= accepted)" },
   { name: 'context-sub-path', type: 'string', placeholder: 'PATH', describe: 'use this subdirectory of the context as the context' },

@@ -23,7 +23,7 @@ export const BUILD_COMMAND: CommandSpec = {
 export const PARSE_COMMAND: CommandSpec = {
   name: 'parse',
   describe: 'Parse a Dockerfile: stage summary, AST dump (--dump), typed JSON (--json)',
-  positionals: [{ name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
+  positionals: [{ name: 'dockerfile', describe: 'path or http(s) URL of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
   options: [
     { name: 'dump', type: 'boolean', describe: "print the syntax tree in BuildKit's s-expression form", conflicts: ['json'] },
     { name: 'json', type: 'boolean', describe: 'print typed instructions, stages and the build plan as JSON' },
@@ -37,7 +37,7 @@ export const PARSE_COMMAND: CommandSpec = {
 export const LINT_COMMAND: CommandSpec = {
   name: 'lint',
   describe: 'Check a Dockerfile: syntax errors and BuildKit build-check warnings',
-  positionals: [{ name: 'dockerfile', describe: 'path of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
+  positionals: [{ name: 'dockerfile', describe: 'path or http(s) URL of the Dockerfile, or - for standard input (default: ./Dockerfile)' }],
   options: [
     { name: 'format', type: 'string', choices: ['text', 'json'], default: 'text', describe: 'output format' },
     { name: 'strict', type: 'boolean', describe: 'exit 1 when there are warnings too' },
@@ -109,7 +109,7 @@ export const WARM_COMMAND: CommandSpec = {
   describe: "Pre-pull base images into the cache directory's layer store (kaniko's warmer)",
   options: [
     { name: 'image', short: 'i', type: 'string', multiple: true, placeholder: 'REF', describe: 'an image to pull' },
-    { name: 'dockerfile', short: 'd', type: 'string', placeholder: 'PATH', describe: "pull every stage's FROM image of this Dockerfile (- reads standard input)" },
+    { name: 'dockerfile', short: 'd', type: 'string', placeholder: 'PATH', describe: "pull every stage's FROM image of this Dockerfile (a path or http(s) URL; - reads standard input)" },
     { name: 'build-arg', type: 'string', multiple: true, placeholder: 'KEY[=VALUE]', describe: 'a value for an ARG used in FROM lines; a bare KEY takes the environment value' },
     { name: 'custom-platform', aliases: ['platform', 'customPlatform'], type: 'string', placeholder: 'OS/ARCH[/VARIANT]', describe: 'the platform to pull for (default: this machine; FROM --platform wins)' },
     { name: 'cache-dir', short: 'c', type: 'string', placeholder: 'DIR', describe: 'the cache directory (default: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson)' },

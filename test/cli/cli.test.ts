@@ -2,7 +2,9 @@
 // bin/caisson.js in a child process (help, version, stdin, exit status).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -75,6 +77,40 @@ describe('caisson parse', () => {
     const named = await cli(['build', '-f', 'other.Dockerfile', dir, ...flags]);
     assert.equal(named.code, 4);
     assert.match(named.stderr, /^error: other\.Dockerfile:2: "missing": not found .*\n 2 \| COPY missing \/m\n/m);
+  });
+
+  test('a Dockerfile given as an http URL (as kaniko takes one): downloaded, its credentials sent as basic auth and never shown, errors naming the URL', async () => {
+    const authorizations: (string | undefined)[] = [];
+    const server = createServer((incoming, response) => {
+      authorizations.push(incoming.headers.authorization);
+      const bodies: Record<string, string> = { '/Dockerfile': 'FROM scratch\nCOPY a.txt /a.txt\n', '/bad': 'FROM scratch\nRUNN x\n' };
+      const body = bodies[incoming.url ?? ''];
+      response.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/plain' });
+      response.end(body ?? 'not found\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}`;
+      const parsed = await cli(['parse', `${url}/Dockerfile`]);
+      assert.equal(parsed.code, 0, parsed.stderr);
+      assert.match(parsed.stdout, new RegExp(`^${url}/Dockerfile: 1 stage\\(s\\)`));
+      const bad = await cli(['parse', `http://builder:s3cret@127.0.0.1:${port}/bad`]);
+      assert.equal(bad.code, 3);
+      assert.equal(bad.stderr, `error: http://***@127.0.0.1:${port}/bad:2: unknown instruction 'RUNN' [ERR_DOCKERFILE_SYNTAX]\n 2 | RUNN x\nhint: did you mean RUN?\n`);
+      assert.ok(authorizations.includes(`Basic ${Buffer.from('builder:s3cret').toString('base64')}`), 'the userinfo went as basic auth');
+      const missing = await cli(['parse', `${url}/gone`]);
+      assert.equal(missing.code, 4);
+      assert.match(missing.stderr, new RegExp(`^error: cannot read Dockerfile ${url}/gone: the server answered 404 \\[ERR_INPUT_NOT_FOUND\\]\nhint: Check the URL`));
+      const context = join(dir, 'url-context');
+      mkdirSync(context);
+      writeFileSync(join(context, 'a.txt'), 'a\n');
+      const built = await cli(['build', '-f', `${url}/Dockerfile`, context, '--oci-layout-path', join(dir, 'url-layout'), '--cache-dir', join(dir, 'url-cache')]);
+      assert.equal(built.code, 0, built.stderr);
+      assert.match(built.stdout, /@sha256:[0-9a-f]{64}$/m);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   test('- reads standard input', async () => {

@@ -188,6 +188,25 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal((await store.usage()).layers.count, n + 1);
   });
 
+  test('--dockerfile given as an http URL, as kaniko\'s warmer takes one: downloaded, its FROM images warmed', async () => {
+    const server = createServer((incoming, response) => {
+      response.writeHead(incoming.url === '/Dockerfile' ? 200 : 404, { 'content-type': 'text/plain' });
+      response.end(incoming.url === '/Dockerfile' ? `FROM ${busybox}\n` : 'not found\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const warmed = await cli(['warm', '-d', `http://127.0.0.1:${port}/Dockerfile`, '-c', cacheDir('url')]);
+      assert.equal(warmed.code, 0, warmed.stderr);
+      assert.equal(warmed.stdout, `${busybox}@${busyboxImage.digest}\n`);
+      const missing = await cli(['warm', '-d', `http://127.0.0.1:${port}/gone`, '-c', cacheDir('url')]);
+      assert.equal(missing.code, 4, missing.stderr);
+      assert.match(missing.stderr, new RegExp(`error: cannot read Dockerfile http://127\\.0\\.0\\.1:${port}/gone: the server answered 404 \\[ERR_INPUT_NOT_FOUND\\]`));
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   test('twice within --cache-ttl: the second fetches nothing, asking only for the tag\'s manifest (a digest: nothing); --cache-ttl 0s asks again; --force downloads again', async () => {
     const cache = cacheDir('ttl');
     const n = busyboxImage.layers.length;

@@ -20,7 +20,7 @@ import type { SignedBuild } from '../build-signing.js';
 import type { Statement } from '../../supplychain/index.js';
 import { checkResultsFit, tektonResults, worstCaseResults, writeTektonResults, type PushedImage } from '../../tekton/index.js';
 import type { CommandContext } from '../context.js';
-import { dockerfileLocation, readDockerfile } from '../input.js';
+import { dockerfileLocation, isDockerfileUrl, readDockerfile } from '../input.js';
 import { cacheDirectory } from '../cache-directory.js';
 import { resolveRegistryOptions } from '../registry-settings.js';
 import { containerKeepPaths } from '../container-keep.js';
@@ -262,7 +262,8 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
   const { args, context, prepared, sandbox } = options;
   const contextDir = prepared.dir;
   const absolute = dockerfileLocation({ flag: args.string('dockerfile'), cwd: context.cwd, contextDir });
-  const shown = absolute === '-' ? '-' : relative(context.cwd, absolute);
+  const remote = isDockerfileUrl(absolute);
+  const shown = absolute === '-' || remote ? absolute : relative(context.cwd, absolute);
   const dockerfile = await readDockerfile(context, shown.startsWith('..') ? absolute : shown);
   const destinations = args.strings('destination').map((text) => formatReference(parseReference(text)));
   const compression = args.string('compression') as Compression;
@@ -278,7 +279,8 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
   const wantsProvenance = args.bool('provenance') || provenanceFile !== undefined;
   const buildArgs = parseBuildArgs([...args.strings('build-arg'), ...args.rest], context.env);
   const platforms = platformsFlag(args);
-  const dockerfileAt = dockerfile.file === '<stdin>' ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file);
+  // From standard input or a URL: .dockerignore is the context's own.
+  const dockerfileAt = dockerfile.file === '<stdin>' || remote ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file);
   const pushed = args.bool('no-push') ? [] : destinations;
   // The supply-chain modules load only for builds that sign or attest: a plain build starts faster.
   const signingModule = args.bool('sign') || args.bool('provenance') ? await import('../build-signing.js') : undefined;
@@ -316,7 +318,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
     });
     let provenance: Awaited<ReturnType<typeof provenanceOf>> | undefined;
     if (wantsProvenance) {
-      provenance = await provenanceOf({ args, context, prepared, dockerfile: { path: dockerfileAt, text: dockerfile.text }, buildArgs, platforms, result, startedOn, finishedOn: new Date() }, pushed);
+      provenance = await provenanceOf({ args, context, prepared, dockerfile: { path: remote ? dockerfile.file : dockerfileAt, text: dockerfile.text }, buildArgs, platforms, result, startedOn, finishedOn: new Date() }, pushed);
       if (provenanceFile !== undefined) await writeFile(resolve(context.cwd, provenanceFile), provenance.bytes);
     }
     let signed: SignedBuild = { signatures: [], attestations: [] };
