@@ -88,9 +88,10 @@ export async function readImage(options: ReadImageOptions): Promise<BaseImage> {
 async function openImage(options: { readonly registry: RegistrySession; readonly reference: Reference; readonly store: LayerStore | undefined; readonly repairs: CacheRepairs | undefined }): Promise<{ readonly source: ImageSource; readonly root: Descriptor }> {
   const { registry, reference, store } = options;
   const pull = () => registry.pull({ reference });
+  const repairs = options.repairs === undefined ? {} : { repairs: options.repairs };
   // A build keeps the layers it downloads: what it extracts it may write out again.
-  const kept = { keepLayers: true, ...(options.repairs === undefined ? {} : { repairs: options.repairs }) };
-  const stored = store === undefined || reference.digest === undefined ? undefined : await storedManifest({ store, digest: reference.digest, what: formatReference(reference), ...(options.repairs === undefined ? {} : { repairs: options.repairs }) });
+  const kept = { keepLayers: true, ...repairs };
+  const stored = store === undefined || reference.digest === undefined ? undefined : await storedManifest({ store, digest: reference.digest, what: formatReference(reference), ...repairs });
   if (store === undefined || stored === undefined) {
     const pulled = await pull();
     const { repository } = pulled;

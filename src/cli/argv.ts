@@ -40,6 +40,11 @@ const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
   ['0', false],
 ]);
 
+/** `true` or `false` in any case: the words no one means as an argument after a boolean flag. */
+function isTrueOrFalse(word: string): boolean {
+  return /^(true|false)$/i.test(word);
+}
+
 type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 function tokenize(argv: readonly string[], options: readonly OptionSpec[]) {
@@ -130,7 +135,7 @@ function booleanWordHint(options: { readonly word: string; readonly flag: string
   const value = BOOLEAN_WORDS.get(word.toLowerCase());
   const rule = 'a boolean flag does not take the next word as its value';
   if (flag !== undefined && value !== undefined) return value ? `write ${flag} (or ${flag}=${word}): ${rule}` : `write ${flag}=${word}: ${rule}`;
-  if (word.toLowerCase() === 'true' || word.toLowerCase() === 'false') return `booleans are written --flag or --flag=${word}: ${rule}`;
+  if (isTrueOrFalse(word)) return `booleans are written --flag or --flag=${word}: ${rule}`;
   return undefined;
 }
 
@@ -158,7 +163,7 @@ function checkPositionals(command: CommandSpec, parsed: Collected): void {
   // `--cache true`: the word is an argument, which no one means (kaniko's executor takes none).
   for (const [index, argument] of parsed.positionals.entries()) {
     const flag = parsed.afterBoolean.get(index);
-    if (flag === undefined || !/^(true|false)$/i.test(argument)) continue;
+    if (flag === undefined || !isTrueOrFalse(argument)) continue;
     const what = declared[index]?.name ?? 'argument';
     throw usage(`caisson ${command.name}: "${argument}" after ${flag} would be the ${what}, not the flag's value`, booleanWordHint({ word: argument, flag }));
   }
