@@ -119,11 +119,19 @@ function collect(argv: readonly string[], options: readonly OptionSpec[], comman
   }
   for (const spec of options) {
     for (const other of spec.conflicts ?? []) {
-      if (values.get(spec.name) === true && values.get(other) === true) throw usage(`--${spec.name} and --${other} cannot be used together`);
+      if (given(values.get(spec.name)) && given(values.get(other))) throw usage(`--${spec.name} and --${other} cannot be used together`, 'drop one of them');
     }
+  }
+  // Defaults after the conflicts, so that a default is never taken for a given option.
+  for (const spec of options) {
     if (!values.has(spec.name) && spec.default !== undefined) values.set(spec.name, spec.type === 'boolean' ? spec.default === 'true' : spec.default);
   }
   return { values, positionals, afterBoolean, rest };
+}
+
+/** Whether an option's final value says it was given: a boolean true, a string, or some values of a repeated one. */
+function given(value: string | boolean | string[] | undefined): boolean {
+  return value === true || typeof value === 'string' || (Array.isArray(value) && value.length > 0);
 }
 
 /**

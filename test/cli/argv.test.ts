@@ -82,7 +82,13 @@ describe('argv as pflag takes it', () => {
     const args = parse(['parse', '--dump', '--json', '--dump=false']);
     assert.equal(args.bool('dump'), false);
     assert.equal(args.bool('json'), true);
-    refused(['parse', '--dump=false', '--json', '--dump'], { message: /^--dump and --json cannot be used together$/ });
+    refused(['parse', '--dump=false', '--json', '--dump'], { message: /^--dump and --json cannot be used together$/, hint: /^drop one of them$/ });
+  });
+
+  test('conflicting string options are refused when both are given, as boolean ones are', () => {
+    refused(['sign', 'r.example/a:1', '--key', 'cosign.key', '--signing-secrets', 'secrets/'], { message: /^--key and --signing-secrets cannot be used together$/ });
+    refused(['verify', 'r.example/a:1', '--certificate-identity=me@example.com', '--key=cosign.pub'], { message: /^--key and --certificate-identity cannot be used together$/ });
+    assert.equal(parse(['sign', 'r.example/a:1', '--key', 'cosign.key', '--signing-secrets=']).string('key'), 'cosign.key', 'an empty value is not given');
   });
 
   test('the context as the argument and as -c/--context is refused, naming both', () => {
