@@ -44,6 +44,18 @@ function firstChild(pid: number): number | undefined {
   }
 }
 
+/**
+ * util-linux unshare before 2.40 reports the SIGKILL of the namespace's init, which is how a
+ * sandbox is killed, as "sigprocmask unblock failed" (util-linux#2614); a killed session drops
+ * that line, which is not the command's output.
+ */
+const UNSHARE_COMPLAINT = /^unshare: sigprocmask unblock failed: [^\n]*\n?/m;
+
+function withoutUnshareComplaint(chunk: Buffer): Buffer {
+  const text = chunk.toString('utf8');
+  return UNSHARE_COMPLAINT.test(text) ? Buffer.from(text.replace(UNSHARE_COMPLAINT, '')) : chunk;
+}
+
 export class Session {
   readonly #child: ChildProcess;
   readonly #onOutput: SessionOptions['onOutput'];
@@ -55,6 +67,7 @@ export class Session {
   #statusClosed = false;
   #exited = false;
   #started = false;
+  #killed = false;
   #init: { readonly pid: number; readonly start: string | undefined } | undefined;
 
   constructor(options: SessionOptions) {
@@ -121,6 +134,7 @@ export class Session {
   /** Kills the whole tree: the namespace's init (all its processes die with it), else `unshare`. */
   kill(): void {
     if (this.#exited) return;
+    this.#killed = true;
     const init = this.#init ?? (() => {
       const pid = firstChild(this.pid);
       return pid === undefined ? undefined : { pid, start: startTime(pid) };
@@ -143,7 +157,9 @@ export class Session {
     return this.#ended;
   }
 
-  #output(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+  #output(received: Buffer, stream: 'stdout' | 'stderr'): void {
+    const chunk = this.#killed && stream === 'stderr' ? withoutUnshareComplaint(received) : received;
+    if (chunk.length === 0) return;
     if (this.#started) this.#onOutput?.(chunk, stream);
     else this.#held.push({ chunk, stream });
   }
