@@ -1,8 +1,8 @@
 /**
  * The signing flags (sign-flags.ts SIGNING_OPTIONS) resolved into a signer, a transparency log
  * and a storage format, once per command, for `caisson sign` and `caisson build --sign`.
- * The key sources, first that applies: --key, --signing-secrets, keyless (--identity-token-file
- * or $SIGSTORE_ID_TOKEN). Keyless needs Rekor, so it refuses --tlog-upload=false.
+ * The key sources: --key or --signing-secrets (argv refuses both), else keyless
+ * (--identity-token-file or $SIGSTORE_ID_TOKEN). Keyless needs Rekor, so it refuses --tlog-upload=false.
  */
 import { resolve } from 'node:path';
 import { CaissonError } from '../errors.js';
