@@ -2,13 +2,14 @@
 // default cache directory from the environment, and bad sizes, durations and cache directories
 // named in the error.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { runCaisson, type CliResult } from '../support/cli.js';
-import { LocalCache } from '../../src/cache/index.js';
+import { FileDigests, LocalCache } from '../../src/cache/index.js';
 import { LayerStore } from '../../src/fs/index.js';
 import { createLogger } from '../../src/log.js';
 import { sha256 } from '../../src/image/index.js';
@@ -81,7 +82,31 @@ describe('caisson cache', () => {
     assert.equal(collected.code, 0, collected.stderr);
     assert.match(collected.stderr, /removed 2 build cache entries/);
     const after = await cli(['cache', 'du', '--cache-dir', root]);
-    assert.match(after.stdout, /steps +1 +build cache entries/);
+    assert.match(after.stdout, /steps +1 +\d+ B in build cache entries/);
+  });
+
+  test("du counts the context file digests; a build's read marks them used; gc removes those unread for --max-age", async () => {
+    const root = join(dir, 'files');
+    const records = join(root, 'cache', 'files');
+    mkdirSync(records, { recursive: true });
+    const record = (directory: string): string => `${createHash('sha256').update(directory).digest('hex')}.json`;
+    writeFileSync(join(records, record('/context/used')), '{}');
+    writeFileSync(join(records, record('/context/gone')), '{"x":1}');
+    const monthAgo = new Date(Date.now() - 30 * 24 * 3600_000);
+    for (const name of readdirSync(records)) utimesSync(join(records, name), monthAgo, monthAgo);
+    await new FileDigests({ root, directory: '/context/used' }).load();
+    assert.ok(Date.now() - statSync(join(records, record('/context/used'))).mtimeMs < 60_000, 'loading a record marks it used');
+    const json = await cli(['cache', 'du', '--cache-dir', root, '--json']);
+    const usage = JSON.parse(json.stdout) as { files: { count: number; bytes: number }; bytes: number };
+    assert.deepEqual({ files: usage.files, bytes: usage.bytes }, { files: { count: 2, bytes: 9 }, bytes: 9 }, 'the total counts them');
+    const text = await cli(['cache', 'du', '--cache-dir', root]);
+    assert.match(text.stdout, /files +2 +9 B of remembered context file digests/);
+    assert.match(text.stdout, /total +9 B\n$/);
+    const collected = await cli(['cache', 'gc', '--cache-dir', root]);
+    assert.equal(collected.code, 0, collected.stderr);
+    assert.match(collected.stderr, /removed the file digests of 1 context directory no build read for 336h/);
+    assert.match(collected.stdout, /; 2 B left in /);
+    assert.deepEqual(readdirSync(records), [record('/context/used')]);
   });
 
   test('bad sizes, durations and actions are usage errors naming the flag', async () => {

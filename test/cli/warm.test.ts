@@ -119,7 +119,7 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, `${busybox}@${busyboxImage.digest}\n`);
     const layerCount = busyboxImage.layers.length;
-    assert.match(result.stderr, new RegExp(`warmed ${busybox}@${busyboxImage.digest} \\(linux/\\w+\\): ${layerCount} layers fetched, 0 already present, ${layerCount} extracted, [\\d.]+ \\w+ in [\\d.]+ s`));
+    assert.match(result.stderr, new RegExp(`warmed ${busybox}@${busyboxImage.digest} \\(linux/\\w+\\): layers: ${layerCount} fetched, 0 already present, ${layerCount} extracted, [\\d.]+ \\w+ in [\\d.]+ s`));
 
     const store = new LayerStore({ root: cache });
     for (const digest of [busyboxImage.digest, busyboxConfig.digest, ...busyboxImage.layers.map((layer) => layer.digest)]) {
@@ -182,7 +182,7 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     const otherImage = JSON.parse(await inspect([other])) as Inspected;
     assert.equal(result.stdout, `${busybox}@${busyboxImage.digest}\n${other}@${otherImage.digest}\n`);
     const n = busyboxImage.layers.length;
-    assert.match(result.stderr, new RegExp(`warmed ${other}@${otherImage.digest} \\(linux/\\w+\\): 1 layers fetched, ${n} already present, 1 extracted`), 'the shared busybox layer is not fetched twice');
+    assert.match(result.stderr, new RegExp(`warmed ${other}@${otherImage.digest} \\(linux/\\w+\\): layers: 1 fetched, ${n} already present, 1 extracted`), 'the shared busybox layer is not fetched twice');
     const store = new LayerStore({ root: cache });
     for (const layer of otherImage.layers) assert.ok((await store.useBlob(layer.digest)) !== undefined, `the store has ${layer.digest}`);
     assert.equal((await store.usage()).layers.count, n + 1);
@@ -211,7 +211,7 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     const cache = cacheDir('ttl');
     const n = busyboxImage.layers.length;
     const first = await cli(['warm', '-i', busybox, '-c', cache]);
-    assert.match(first.stderr, new RegExp(`${n} layers fetched, 0 already present`));
+    assert.match(first.stderr, new RegExp(`layers: ${n} fetched, 0 already present`));
     proxy.requests.length = 0;
     const second = await cli(['warm', '-i', busybox, '-c', cache, '--cache-ttl', '1h']);
     assert.equal(second.code, 0, second.stderr);
@@ -229,12 +229,12 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.deepEqual([...proxy.requests], [], 'within the TTL, a digest asks the registry nothing');
 
     const expired = await cli(['warm', '-i', busybox, '-c', cache, '--cache-ttl', '0s']);
-    assert.match(expired.stderr, new RegExp(`0 layers fetched, ${n} already present, 0 extracted`));
+    assert.match(expired.stderr, new RegExp(`layers: 0 fetched, ${n} already present, 0 extracted`));
     assert.ok(proxy.requests.some((line) => line.includes('/manifests/1')), 'the tag was resolved again');
     assert.ok(!proxy.requests.some((line) => line.includes('/blobs/')), 'but no blob was downloaded');
 
     const forced = await cli(['warm', '-f', '-i', busybox, '-c', cache]);
-    assert.match(forced.stderr, new RegExp(`${n} layers fetched, 0 already present, 0 extracted`), 'blobs downloaded again; the extracted layer is kept');
+    assert.match(forced.stderr, new RegExp(`layers: ${n} fetched, 0 already present, 0 extracted`), 'blobs downloaded again; the extracted layer is kept');
   });
 
   test('a tag pushed again within --cache-ttl: the image it names now is warmed, and printed with its new digest', async () => {
@@ -253,7 +253,7 @@ describe('caisson warm', { skip, concurrency: 1 }, () => {
     assert.equal(second.stdout, `${moving}@${otherImage.digest}\n`);
     assert.notEqual(second.stdout, first.stdout);
     const n = busyboxImage.layers.length;
-    assert.match(second.stderr, new RegExp(`warmed ${moving}@${otherImage.digest} \\(linux/\\w+\\): the tag moved \\(it named ${busyboxImage.digest} when last warmed\\); 1 layers fetched, ${n} already present, 1 extracted`));
+    assert.match(second.stderr, new RegExp(`warmed ${moving}@${otherImage.digest} \\(linux/\\w+\\): the tag moved \\(it named ${busyboxImage.digest} when last warmed\\); layers: 1 fetched, ${n} already present, 1 extracted`));
     assert.ok(proxy.requests.some((line) => line.includes('/blobs/')), 'the new layer was downloaded');
   });
 

@@ -5,7 +5,7 @@
  * build cache entries stored longer ago than that or whose layer is gone, and staging left by
  * killed builds.
  */
-import { LocalCache } from '../../cache/index.js';
+import { collectFileDigests, fileDigestsUsage, LocalCache } from '../../cache/index.js';
 import { LayerStore, type StoreEntry } from '../../fs/index.js';
 import { CaissonError } from '../../errors.js';
 import { cacheDirectory } from '../cache-directory.js';
@@ -23,18 +23,22 @@ async function du(args: ParsedArgs, context: CommandContext): Promise<void> {
   const { store, steps } = openStore(args, context);
   const usage = await store.usage();
   const entries = await steps.usage();
+  const files = await fileDigestsUsage(store.root);
+  const bytes = usage.bytes + entries.bytes + files.bytes;
   if (args.bool('json')) {
-    context.stdout(`${JSON.stringify({ cacheDir: store.root, ...usage, steps: entries })}\n`);
+    context.stdout(`${JSON.stringify({ cacheDir: store.root, ...usage, steps: entries, files, bytes })}\n`);
     return;
   }
+  const row = (name: string, count: number, size: string): string => `  ${name.padEnd(7)}${String(count).padStart(6)}  ${size}\n`;
   context.stdout(
     `${store.root}\n` +
-      `  blobs    ${String(usage.blobs.count).padStart(6)}  ${formatSize(usage.blobs.bytes)}\n` +
-      `  layers   ${String(usage.layers.count).padStart(6)}  ${formatSize(usage.layers.bytes)} extracted\n` +
-      `  mounts   ${String(usage.mounts.count).padStart(6)}  ${formatSize(usage.mounts.bytes)} in RUN cache mounts\n` +
-      `  steps    ${String(entries.count).padStart(6)}  build cache entries\n` +
-      (usage.staging.count > 0 ? `  staging  ${String(usage.staging.count).padStart(6)}  (builds running, or left by killed ones)\n` : '') +
-      `  total            ${formatSize(usage.bytes)}\n`,
+      row('blobs', usage.blobs.count, formatSize(usage.blobs.bytes)) +
+      row('layers', usage.layers.count, `${formatSize(usage.layers.bytes)} extracted`) +
+      row('mounts', usage.mounts.count, `${formatSize(usage.mounts.bytes)} in RUN cache mounts`) +
+      row('steps', entries.count, `${formatSize(entries.bytes)} in build cache entries`) +
+      row('files', files.count, `${formatSize(files.bytes)} of remembered context file digests (one per context directory)`) +
+      (usage.staging.count > 0 ? row('staging', usage.staging.count, '(builds running, or left by killed ones)') : '') +
+      `  total          ${formatSize(bytes)}\n`,
   );
 }
 
@@ -44,10 +48,13 @@ async function gc(args: ParsedArgs, context: CommandContext): Promise<void> {
   const maxAgeMs = parseDuration({ flag: '--max-age', text: args.string('max-age') ?? DEFAULT_MAX_AGE });
   const removed: StoreEntry[] = await store.collect({ maxAgeMs, ...(maxSize === undefined ? {} : { maxBytes: parseSize({ flag: '--max-size', text: maxSize }) }) });
   for (const entry of removed) context.logger.info(`removed ${entry.kind === 'mount' ? 'cache mount' : entry.kind} ${entry.name} (${formatSize(entry.bytes)})`);
+  const maxAge = args.string('max-age') ?? DEFAULT_MAX_AGE;
   const stale = await steps.collect({ maxAgeMs });
-  if (stale > 0) context.logger.info(`removed ${stale} build cache entries (stored over ${args.string('max-age') ?? DEFAULT_MAX_AGE} ago, or their layer is gone)`);
-  const usage = await store.usage();
-  context.stdout(`removed ${removed.length} entries, ${formatSize(removed.reduce((total, entry) => total + entry.bytes, 0))}; ${formatSize(usage.bytes)} left in ${store.root}\n`);
+  if (stale > 0) context.logger.info(`removed ${stale} build cache entries (stored over ${maxAge} ago, or their layer is gone)`);
+  const forgotten = await collectFileDigests({ root: store.root, maxAgeMs });
+  if (forgotten > 0) context.logger.info(`removed the file digests of ${forgotten} context director${forgotten === 1 ? 'y' : 'ies'} no build read for ${maxAge}`);
+  const left = (await store.usage()).bytes + (await steps.usage()).bytes + (await fileDigestsUsage(store.root)).bytes;
+  context.stdout(`removed ${removed.length} entries, ${formatSize(removed.reduce((total, entry) => total + entry.bytes, 0))}; ${formatSize(left)} left in ${store.root}\n`);
 }
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {

@@ -57,7 +57,7 @@ function logWarmed(options: { readonly context: CommandContext; readonly target:
   const { fetched, present, extracted } = warmed.layers;
   const moved = warmed.moved === undefined ? '' : `the tag moved (it named ${warmed.moved} when last warmed); `;
   context.logger.info(
-    `warmed ${what}: ${moved}${fetched} layers fetched, ${present} already present, ${extracted} extracted, ${formatSize(warmed.bytes)} in ${(warmed.milliseconds / 1000).toFixed(1)} s`,
+    `warmed ${what}: ${moved}layers: ${fetched} fetched, ${present} already present, ${extracted} extracted, ${formatSize(warmed.bytes)} in ${(warmed.milliseconds / 1000).toFixed(1)} s`,
   );
 }
 
