@@ -213,6 +213,13 @@ describe('bin/caisson.js as a process', () => {
     assert.match(command.stdout, /^ {6}--build-arg KEY=VALUE +a value for an ARG; a bare KEY takes the environment value \(repeatable\)$/m);
   });
 
+  test("the README's CLI reference is what --help prints", () => {
+    const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
+    const block = /^## CLI reference\n\n```\n([\s\S]*?)```$/m.exec(readme);
+    assert.ok(block !== null, 'README.md has a CLI reference block');
+    assert.equal(block[1], run(['--help']).stdout, 'README.md is stale: paste `npx caisson --help` into its CLI reference');
+  });
+
   test('--version prints package.json version', () => {
     const version = (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
     const result = run(['--version']);
