@@ -4,7 +4,7 @@
  * instruction. Values are shown redacted (secret-looking variables as digests, no URL
  * credentials), and long ones shortened.
  */
-import { redactInputs, type CacheInputs, type CacheInputValue, type InputDifference } from '../cache/index.js';
+import { redactInputs, type CacheInputs, type CacheInputValue, type FileChange, type InputDifference } from '../cache/index.js';
 import type { StageInstruction } from '../dockerfile/index.js';
 import type { StepInput } from './steps/step.js';
 
@@ -27,8 +27,19 @@ function difference(change: InputDifference): string[] {
   return [`    ${change.name}:`, `      - ${change.before === undefined ? '(absent)' : shorten(change.before)}`, `      + ${change.after === undefined ? '(absent)' : shorten(change.after)}`];
 }
 
+const NAMED_FILES = 10;
+
+/** The files behind a changed source, each once, the first few by name. */
+function changedFiles(changed: readonly FileChange[]): string[] {
+  const unique = [...new Map(changed.map((change) => [change.path, change])).values()];
+  if (unique.length === 0) return [];
+  const named = unique.slice(0, NAMED_FILES).map((change) => `      ${change.kind === 'new' ? 'new' : 'changed'} ${change.path}`);
+  const more = unique.length > NAMED_FILES ? [`      and ${unique.length - NAMED_FILES} more`] : [];
+  return ['  context files that differ from the last build of this directory:', ...named, ...more];
+}
+
 /** The explanation's lines (without the logger's prefix). */
-export async function explainMiss(options: { readonly input: StepInput<StageInstruction>; readonly key: string; readonly inputs: CacheInputs }): Promise<void> {
+export async function explainMiss(options: { readonly input: StepInput<StageInstruction>; readonly key: string; readonly inputs: CacheInputs; readonly changed: readonly FileChange[] }): Promise<void> {
   const { input, key } = options;
   const inputs = redactInputs(options.inputs);
   const lines = [`${input.label} cache miss, key ${key.slice(0, 12)}; its inputs:`];
@@ -44,5 +55,6 @@ export async function explainMiss(options: { readonly input: StepInput<StageInst
     lines.push(`  ${entry} differs in ${nearest.differences.map((change) => change.name).join(', ')}:`);
     for (const change of nearest.differences) lines.push(...difference(change));
   }
+  lines.push(...changedFiles(options.changed));
   input.session.options.logger.info(lines.join('\n'));
 }

@@ -8,7 +8,7 @@
 import { readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { createHash, type Hash } from 'node:crypto';
-import type { FileDigests } from '../cache/index.js';
+import type { FileChange, FileDigests } from '../cache/index.js';
 import type { SourceLocation } from '../errors.js';
 import type { ContextTree } from './context-tree.js';
 import { copiedChildren, matchSources } from './copy-files.js';
@@ -49,10 +49,16 @@ export function contextSourceDigest(options: { readonly tree: ContextTree; reado
   return `${options.source} sha256:${walk.hash.digest('hex')}`;
 }
 
-/** Key inputs for sources read from `identity`: each context source's digest, or the layers' identity. */
-export async function sourceInputs(options: { readonly identity: SourceIdentity; readonly sources: readonly string[]; readonly location: SourceLocation; readonly exclude: IgnoreMatcher | undefined; readonly fileDigests: (directory: string) => Promise<FileDigests> }): Promise<string[]> {
+/**
+ * Key inputs for sources read from `identity`: each context source's digest, or the layers'
+ * identity; and the context files among them that differ from the last build of that directory.
+ */
+export async function sourceInputs(options: { readonly identity: SourceIdentity; readonly sources: readonly string[]; readonly location: SourceLocation; readonly exclude: IgnoreMatcher | undefined; readonly fileDigests: (directory: string) => Promise<FileDigests> }): Promise<{ readonly inputs: string[]; readonly changed: readonly FileChange[] }> {
   const { identity } = options;
-  if (identity.kind === 'layers') return options.sources.map((source) => `${source} from ${identity.identity}`);
+  if (identity.kind === 'layers') return { inputs: options.sources.map((source) => `${source} from ${identity.identity}`), changed: [] };
   const digests = await options.fileDigests(identity.tree.root);
-  return options.sources.map((source) => contextSourceDigest({ tree: identity.tree, source, location: options.location, exclude: options.exclude, digests }));
+  // The walks are synchronous: what the journal gains meanwhile is theirs.
+  const before = digests.journal.length;
+  const inputs = options.sources.map((source) => contextSourceDigest({ tree: identity.tree, source, location: options.location, exclude: options.exclude, digests }));
+  return { inputs, changed: digests.journal.slice(before) };
 }

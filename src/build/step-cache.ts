@@ -7,7 +7,7 @@
  * a miss; a miss stores what the step made, locally and (with --cache) in the cache repository.
  */
 import { createReadStream } from 'node:fs';
-import { cacheKey, redactInputs, type CacheEntry, type CacheHit, type CacheInputs, type CacheStore } from '../cache/index.js';
+import { cacheKey, redactInputs, type CacheEntry, type CacheHit, type CacheInputs, type CacheStore, type FileChange } from '../cache/index.js';
 import type { StageInstruction } from '../dockerfile/index.js';
 import { BLOB_STREAM_BUFFER, formatPlatform, sha256 } from '../image/index.js';
 import type { LayerStore } from '../fs/index.js';
@@ -23,6 +23,8 @@ export interface CachedStepOptions {
   readonly extra: CacheInputs | undefined;
   /** Why `extra` is undefined, for the log. */
   readonly uncacheable?: string;
+  /** The context files read that differ from the last build of their directory, for --cache-explain. */
+  readonly changed?: readonly FileChange[];
   /** Runs the step (a miss). */
   readonly build: () => Promise<StepResult>;
 }
@@ -131,7 +133,7 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
     state.cacheKey = key;
     return hitResult({ hit, store: session.store, repairs: session.repairs });
   }
-  if (session.cache.settings.explain) await explainMiss({ input, key, inputs });
+  if (session.cache.settings.explain) await explainMiss({ input, key, inputs, changed: options.changed ?? [] });
   const result = await options.build();
   await store(input, { key, inputs, result });
   state.cacheKey = key;

@@ -3,8 +3,9 @@
  * size, mtime, ctime), so an unchanged context is not read again. One JSON file per context
  * directory under `<cache-dir>/cache/files/`, written aside and renamed when the build ends, its
  * mtime set again by every build that reads it, so that `cache gc` can drop those of context
- * directories no build used lately. A file changed just before it was hashed is hashed but not
- * remembered (file-stamp.ts).
+ * directories no build used lately. A file changed just before it was hashed is remembered with
+ * its digest, but read again next time (file-stamp.ts). A build's journal lists the files whose
+ * content differs from what the last build of the directory remembered, for --cache-explain.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, type Stats } from 'node:fs';
@@ -50,17 +51,37 @@ export async function collectFileDigests(options: { readonly root: string; reado
 
 interface Remembered extends FileStamp {
   readonly digest: string;
+  /**
+   * Changed too recently for its stat to vouch for its content: hashed again every time, and kept
+   * only so that a later build can tell whether the file changed.
+   */
+  readonly racy?: true;
+}
+
+/** A context file whose content is not what the last build of its directory hashed. */
+export interface FileChange {
+  /** Relative to the context directory. */
+  readonly path: string;
+  /** `changed`: another digest was remembered; `new`: none was (a new file, or one not read before). */
+  readonly kind: 'changed' | 'new';
 }
 
 export class FileDigests {
   readonly #file: string;
+  readonly #directory: string;
   #known = new Map<string, Remembered>();
   #changed = false;
+  /** Whether a last build of the directory was remembered: without one, no file can be said to differ. */
+  #remembered = false;
+  /** This build's changes, by absolute path. */
+  readonly #changes = new Map<string, FileChange>();
+  readonly #journal: FileChange[] = [];
 
   /** `root` is the cache directory; `directory` the context directory whose files are hashed. */
   constructor(options: { readonly root: string; readonly directory: string }) {
     const name = createHash('sha256').update(options.directory).digest('hex');
     this.#file = join(recordsDirectory(options.root), `${name}.json`);
+    this.#directory = options.directory;
   }
 
   async load(): Promise<void> {
@@ -70,15 +91,29 @@ export class FileDigests {
     await utimes(this.#file, now, now).catch(() => undefined);
     try {
       this.#known = new Map(Object.entries(JSON.parse(text) as Record<string, Remembered>));
+      this.#remembered = this.#known.size > 0;
     } catch {
       this.#known = new Map();
     }
   }
 
+  /**
+   * Every digest this build asked for of a file that differs from the last build's (a file asked
+   * for twice is there twice), in order: a caller takes the part its own walk added, so that
+   * --cache-explain can name the files behind a changed source.
+   */
+  get journal(): readonly FileChange[] {
+    return this.#journal;
+  }
+
   /** The sha256 (`sha256:<hex>`) of the file at `path`, whose lstat is `stats`. */
   digest(path: string, stats: Stats): string {
     const known = this.#known.get(path);
-    if (matchesStamp(known, stats)) return known.digest;
+    if (known?.racy !== true && matchesStamp(known, stats)) {
+      const change = this.#changes.size === 0 ? undefined : this.#changes.get(path);
+      if (change !== undefined) this.#journal.push(change);
+      return known.digest;
+    }
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(1, stats.size)));
     const fd = openSync(path, 'r');
@@ -92,15 +127,24 @@ export class FileDigests {
       closeSync(fd);
     }
     const digest = `sha256:${hash.digest('hex')}`;
+    this.#note({ path, digest, known });
     const stamp = takeStamp(stats);
-    if (stamp !== undefined) {
-      this.#known.set(path, { ...stamp, digest });
-      this.#changed = true;
-    } else if (known !== undefined) {
-      this.#known.delete(path);
-      this.#changed = true;
-    }
+    this.#known.set(path, stamp === undefined ? { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, digest, racy: true } : { ...stamp, digest });
+    this.#changed = true;
     return digest;
+  }
+
+  #note(options: { readonly path: string; readonly digest: string; readonly known: Remembered | undefined }): void {
+    const { path, known } = options;
+    const earlier = this.#changes.get(path);
+    if (earlier !== undefined) {
+      this.#journal.push(earlier);
+      return;
+    }
+    if (!this.#remembered || known?.digest === options.digest || !path.startsWith(`${this.#directory}/`)) return;
+    const change: FileChange = { path: path.slice(this.#directory.length + 1), kind: known === undefined ? 'new' : 'changed' };
+    this.#changes.set(path, change);
+    this.#journal.push(change);
   }
 
   /** Writes what was learnt, if anything. A failure to write only costs re-reading next time. */

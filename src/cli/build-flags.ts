@@ -64,7 +64,7 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'cache-run-layers', type: 'boolean', default: 'true', describe: 'RUN steps are cached, locally and in the cache repository; =false: they always run (as kaniko)' },
   { name: 'no-push-cache', type: 'boolean', describe: 'with --cache: look entries up in the cache repository but push none' },
   { name: 'compressed-caching', type: 'boolean', default: 'true', describe: "accepted for kaniko: caisson never holds a layer in memory, so there is nothing to turn off" },
-  { name: 'cache-explain', type: 'boolean', describe: 'for each step that misses the cache, print its key inputs and which differ from the nearest stored entry' },
+  { name: 'cache-explain', type: 'boolean', describe: 'for each step that misses the cache, print its key inputs, which differ from the nearest stored entry, and the context files read that changed' },
   ...BUILD_SIGNING_OPTIONS,
   ...REGISTRY_OPTIONS,
   refused('use-new-run', 'boolean', 'caisson always runs RUN in its own sandbox with overlay snapshots'),

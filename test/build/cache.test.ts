@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushBusyboxBase } from '../support/busybox.js';
@@ -121,14 +122,18 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     const moved = join(work, 'keys-moved');
     cpSync(context, moved, { recursive: true });
     utimesSync(join(moved, 'src', 'a.txt'), 1_000_000, 1_000_000);
+    // Past file-stamp.ts's racy window, so that this build remembers the copies' digests.
+    await sleep(250);
     const elsewhere = await build({ context: moved, cacheDir, tag: 'moved' });
     assert.equal(elsewhere.code, 0, elsewhere.stderr);
     assert.deepEqual(steps(elsewhere).misses, [], 'another directory and other mtimes hit the same entries');
 
     // A bound file: only the RUN that binds it misses.
     writeFileSync(join(moved, 'bound', 'b.txt'), 'bound 2\n');
-    const bound = await build({ context: moved, cacheDir, tag: 'bound' });
+    const bound = await build({ context: moved, cacheDir, tag: 'bound', flags: ['--cache-explain'] });
     assert.deepEqual(steps(bound).misses, ['stage-0 8'], bound.stderr);
+    const differing = / {2}context files that differ from the last build of this directory:\n((?: {6}[^\n]*\n)*)/g;
+    assert.deepEqual([...bound.stderr.matchAll(differing)].map((match) => match[1]), ['      changed bound/b.txt\n'], `explain names the bound file:\n${bound.stderr}`);
 
     // A COPY source: that COPY and the steps after it miss; WORKDIR before it hits.
     writeFileSync(join(moved, 'src', 'lib', 'b.txt'), 'b changed\n');
@@ -136,6 +141,8 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     assert.deepEqual(steps(copied).misses, ['stage-0 5', 'stage-0 6', 'stage-0 8'], copied.stderr);
     assert.match(copied.stderr, /\[stage-0 5\/8\] cache miss, key [0-9a-f]{12}; its inputs:/);
     assert.match(copied.stderr, /nearest stored entry [0-9a-f]{12} \(stored [^)]+\) differs in sources:\n {4}sources:\n {6}- src\/ sha256:[0-9a-f]{64}\n {6}\+ src\/ sha256:[0-9a-f]{64}/, copied.stderr);
+    // ...and the file behind it, once: the steps after it miss for their parent alone.
+    assert.deepEqual([...copied.stderr.matchAll(differing)].map((match) => match[1]), ['      changed src/lib/b.txt\n'], copied.stderr);
 
     // A build argument the steps see: every filesystem step after its ARG misses, and explain names it.
     const argument = await build({ context: moved, cacheDir, tag: 'level', flags: ['--build-arg', 'LEVEL=2', '--cache-explain'] });

@@ -3,7 +3,7 @@
 // corrupt entries and blobs, nearest-entry search and remembered file digests, and a cache
 // repository's entries (written to and read from an OCI layout, validated as images).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -175,11 +175,20 @@ describe('remembered file digests', () => {
     mkdirSync(join(root, 'context'), { recursive: true });
     writeFileSync(file, 'one');
     utimesSync(file, 1_000_000, 1_000_000);
-    // A file changed a moment ago is not remembered (a change in the same clock tick would go unseen).
+    // A file changed a moment ago: its digest is kept, but its stat vouches for nothing (a change in
+    // the same clock tick would go unseen), so it is read again.
+    const racyStats = statSync(file);
     const racy = new FileDigests({ root, directory: join(root, 'context') });
-    assert.equal(racy.digest(file, statSync(file)), sha256('one'));
+    assert.equal(racy.digest(file, racyStats), sha256('one'));
+    assert.deepEqual(racy.journal, [], 'no last build to differ from');
     await racy.save();
-    assert.equal(existsSync(join(root, 'cache', 'files')), false, 'nothing remembered yet');
+    const reread = new FileDigests({ root, directory: join(root, 'context') });
+    await reread.load();
+    writeFileSync(file, 'eins');
+    assert.equal(reread.digest(file, racyStats), sha256('eins'), 'the racy stat is not trusted: read again');
+    assert.deepEqual(reread.journal, [{ path: 'a.txt', kind: 'changed' }]);
+    writeFileSync(file, 'one');
+    utimesSync(file, 1_000_000, 1_000_000);
     await new Promise((resolve) => setTimeout(resolve, 150));
     const original = statSync(file);
     const first = new FileDigests({ root, directory: join(root, 'context') });
@@ -191,6 +200,12 @@ describe('remembered file digests', () => {
     writeFileSync(file, 'uno');
     assert.equal(second.digest(file, original), sha256('one'), 'the stat it was hashed with: not read again');
     assert.equal(second.digest(file, statSync(file)), sha256('uno'), 'a new ctime and mtime: read again');
+    assert.deepEqual(second.journal, [{ path: 'a.txt', kind: 'changed' }]);
+    assert.equal(second.digest(file, statSync(file)), sha256('uno'));
+    const other = join(root, 'context', 'b.txt');
+    writeFileSync(other, 'two');
+    second.digest(other, statSync(other));
+    assert.deepEqual(second.journal, [{ path: 'a.txt', kind: 'changed' }, { path: 'a.txt', kind: 'changed' }, { path: 'b.txt', kind: 'new' }], 'each digest asked of a differing file, in order');
   });
 });
 

@@ -5,6 +5,7 @@
  * one layer. --checksum is for exactly one URL (a digest) or git source (a commit).
  */
 import { rm } from 'node:fs/promises';
+import type { FileChange } from '../../cache/index.js';
 import { CaissonError } from '../../errors.js';
 import type { AddInstruction } from '../../dockerfile/index.js';
 import { unpackArchive } from '../add-archive.js';
@@ -45,22 +46,22 @@ function isRemote(source: string): boolean {
  * ETag or Last-Modified; a git source by --checksum (its commit). Undefined (not cacheable) when a
  * remote source has none of these.
  */
-async function addInputs(input: StepInput<AddInstruction>): Promise<{ sources: string[] } | undefined> {
+async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly extra: { sources: string[] } | undefined; readonly changed: readonly FileChange[] }> {
   const { instruction, session } = input;
   const local = instruction.sources.filter((source) => !isRemote(source));
-  const sources = await sourceInputs({ identity: await input.sourceIdentity(undefined), sources: local, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });
+  const { inputs: sources, changed } = await sourceInputs({ identity: await input.sourceIdentity(undefined), sources: local, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });
   for (const source of instruction.sources.filter(isRemote)) {
     const validator = instruction.checksum ?? (parseGitSource(source) === undefined ? await urlValidator(source) : undefined);
-    if (validator === undefined) return undefined;
+    if (validator === undefined) return { extra: undefined, changed };
     sources.push(`${source} ${validator}`);
   }
-  return { sources };
+  return { extra: { sources }, changed };
 }
 
 export const addStep: Step<AddInstruction> = async (input) => {
   checkChecksum(input.instruction);
-  const extra = await addInputs(input);
-  return cachedStep(input, { extra, uncacheable: 'a remote source with no --checksum (and, for a URL, no ETag or Last-Modified)', build: () => addFiles(input) });
+  const { extra, changed } = await addInputs(input);
+  return cachedStep(input, { extra, changed, uncacheable: 'a remote source with no --checksum (and, for a URL, no ETag or Last-Modified)', build: () => addFiles(input) });
 };
 
 async function addFiles(input: StepInput<AddInstruction>): ReturnType<Step<AddInstruction>> {

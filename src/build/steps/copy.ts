@@ -7,7 +7,7 @@ import { excludeMatcher, transferFiles } from './transfer.js';
 
 export const copyStep: Step<CopyInstruction> = async (input) => {
   const { instruction, session } = input;
-  const sources = await sourceInputs({
+  const { inputs: sources, changed } = await sourceInputs({
     identity: await input.sourceIdentity(instruction.from),
     sources: instruction.sources,
     location: instruction.location,
@@ -16,6 +16,7 @@ export const copyStep: Step<CopyInstruction> = async (input) => {
   });
   return cachedStep(input, {
     extra: { sources },
+    changed,
     build: async () => transferFiles({ ...input, tree: await input.sourceTree(instruction.from), parents: instruction.parents }),
   });
 };

@@ -13,6 +13,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
+import type { FileChange } from '../../cache/index.js';
 import { CaissonError } from '../../errors.js';
 import type { RunInstruction, RunMount } from '../../dockerfile/index.js';
 import { SECRET_ENV_NAME, type SandboxMount } from '../../exec/index.js';
@@ -141,15 +142,17 @@ async function bindMount(input: MountInput, mount: RunMount, index: number): Pro
  * The bind mounts' contents as cache key inputs (`<target> <source digest>`). Cache mounts and
  * secrets are not in the key, as in BuildKit: they are meant to differ between runs.
  */
-export async function mountInputs(input: StepInput<RunInstruction>): Promise<string[]> {
+export async function mountInputs(input: StepInput<RunInstruction>): Promise<{ readonly inputs: string[]; readonly changed: readonly FileChange[] }> {
   const inputs: string[] = [];
+  const changed: FileChange[] = [];
   for (const mount of input.instruction.mounts) {
     if (mount.type !== 'bind') continue;
     const identity = await input.sourceIdentity(mount.from === '' ? undefined : mount.from);
-    const [source] = await sourceInputs({ identity, sources: [mount.source ?? '.'], location: input.instruction.location, exclude: undefined, fileDigests: (directory) => input.session.cache.fileDigests(directory) });
-    inputs.push(`${mount.target ?? ''} ${source ?? ''}`);
+    const bound = await sourceInputs({ identity, sources: [mount.source ?? '.'], location: input.instruction.location, exclude: undefined, fileDigests: (directory) => input.session.cache.fileDigests(directory) });
+    inputs.push(`${mount.target ?? ''} ${bound.inputs[0] ?? ''}`);
+    changed.push(...bound.changed);
   }
-  return inputs;
+  return { inputs, changed };
 }
 
 /** The step's mounts, and the cache locks it holds until `release` (also called on failure here). */

@@ -51,8 +51,8 @@ function createdBy(state: StageState, argv: readonly string[]): string {
 }
 
 export const runStep: Step<RunInstruction> = async (input) => {
-  const mounts = await mountInputs(input);
-  return cachedStep(input, { extra: { mounts }, build: () => runCommand(input) });
+  const { inputs: mounts, changed } = await mountInputs(input);
+  return cachedStep(input, { extra: { mounts }, changed, build: () => runCommand(input) });
 };
 
 /** How a command ended and what its changes become (sealed only when it succeeded). */
