@@ -22,27 +22,19 @@ interface Walk {
   readonly hash: Hash;
 }
 
-/** Hashes one entry (a directory with what it holds); returns the host path of a regular file, whose content it read. */
-function walkEntry(walk: Walk, source: string, relative: string): string | undefined {
+function walkEntry(walk: Walk, source: string, relative: string): void {
   const entry = walk.tree.lstat(source);
-  if (entry === undefined) return undefined;
+  if (entry === undefined) return;
   const { stats, hostPath } = entry;
   const permissions = (stats.mode & 0o7777).toString(8);
   if (stats.isDirectory()) {
     walk.hash.update(`${relative}\0dir\0${permissions}\n`);
-    const files: string[] = [];
-    for (const child of copiedChildren({ ...walk, source, relative })) {
-      const file = walkEntry(walk, child.source, child.relative);
-      if (file !== undefined) files.push(file);
-    }
-    walk.digests.walked({ directory: hostPath, files });
+    for (const child of copiedChildren({ ...walk, source, relative })) walkEntry(walk, child.source, child.relative);
   } else if (stats.isSymbolicLink()) {
     walk.hash.update(`${relative}\0link\0${permissions}\0${readlinkSync(hostPath)}\n`);
   } else if (stats.isFile()) {
     walk.hash.update(`${relative}\0file\0${permissions}\0${walk.digests.digest(hostPath, stats)}\n`);
-    return hostPath;
   }
-  return undefined;
 }
 
 /** `<source> sha256:<hex>`: one source (a path or wildcard) of the context, as a key input. */

@@ -8,7 +8,7 @@
  * content differs from what the last build of the directory remembered, for --cache-explain.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readSync, type Stats } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { matchesStamp, takeStamp, type FileStamp } from './file-stamp.js';
@@ -62,19 +62,8 @@ interface Remembered extends FileStamp {
 export interface FileChange {
   /** Relative to the context directory. */
   readonly path: string;
-  /**
-   * `changed`: another digest was remembered; `new`: none was (a new file, or one not read
-   * before); `removed`: remembered in a directory walked again, and deleted since.
-   */
-  readonly kind: 'changed' | 'new' | 'removed';
-}
-
-/** Adds `path` to the set of its directory's files. */
-function indexFile(index: Map<string, Set<string>>, path: string): void {
-  const directory = path.slice(0, path.lastIndexOf('/'));
-  const files = index.get(directory);
-  if (files === undefined) index.set(directory, new Set([path]));
-  else files.add(path);
+  /** `changed`: another digest was remembered; `new`: none was (a new file, or one not read before). */
+  readonly kind: 'changed' | 'new';
 }
 
 export class FileDigests {
@@ -86,12 +75,7 @@ export class FileDigests {
   #remembered = false;
   /** This build's changes, by absolute path. */
   readonly #changes = new Map<string, FileChange>();
-  /** What this build digested, and the directories its walks read: save forgets what they no longer hold. */
-  readonly #seen = new Set<string>();
-  readonly #walked = new Set<string>();
   readonly #journal: FileChange[] = [];
-  /** The remembered files by directory, made when a walk first reports a directory. */
-  #byDirectory: Map<string, Set<string>> | undefined;
 
   /** `root` is the cache directory; `directory` the context directory whose files are hashed. */
   constructor(options: { readonly root: string; readonly directory: string }) {
@@ -124,7 +108,6 @@ export class FileDigests {
 
   /** The sha256 (`sha256:<hex>`) of the file at `path`, whose lstat is `stats`. */
   digest(path: string, stats: Stats): string {
-    this.#seen.add(path);
     const known = this.#known.get(path);
     if (known?.racy !== true && matchesStamp(known, stats)) {
       const change = this.#changes.size === 0 ? undefined : this.#changes.get(path);
@@ -147,33 +130,8 @@ export class FileDigests {
     this.#note({ path, digest, known });
     const stamp = takeStamp(stats);
     this.#known.set(path, stamp === undefined ? { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, digest, racy: true } : { ...stamp, digest });
-    if (this.#byDirectory !== undefined) indexFile(this.#byDirectory, path);
     this.#changed = true;
     return digest;
-  }
-
-  /**
-   * A walk read the directory `directory` (absolute) and digested `files` (absolute paths) in it:
-   * the files remembered there that are gone are journaled as removed; those no walk of the build
-   * read are forgotten when it saves, so that the record holds what the directory holds.
-   */
-  walked(options: { readonly directory: string; readonly files: readonly string[] }): void {
-    this.#byDirectory ??= this.#indexByDirectory();
-    this.#walked.add(options.directory);
-    const remembered = this.#byDirectory.get(options.directory);
-    // Every digested file is in the index by now: the same count means none is missing.
-    if (remembered === undefined || remembered.size === options.files.length || !this.#remembered || !options.directory.startsWith(this.#directory)) return;
-    const read = new Set(options.files);
-    for (const path of remembered) {
-      // Not read but still there: left out by --exclude (or .dockerignore) rather than removed.
-      if (!read.has(path) && lstatSync(path, { throwIfNoEntry: false }) === undefined) this.#journal.push({ path: path.slice(this.#directory.length + 1), kind: 'removed' });
-    }
-  }
-
-  #indexByDirectory(): Map<string, Set<string>> {
-    const index = new Map<string, Set<string>>();
-    for (const path of this.#known.keys()) indexFile(index, path);
-    return index;
   }
 
   #note(options: { readonly path: string; readonly digest: string; readonly known: Remembered | undefined }): void {
@@ -191,13 +149,6 @@ export class FileDigests {
 
   /** Writes what was learnt, if anything. A failure to write only costs re-reading next time. */
   async save(): Promise<void> {
-    for (const directory of this.#walked) {
-      for (const path of this.#byDirectory?.get(directory) ?? []) {
-        if (this.#seen.has(path)) continue;
-        this.#known.delete(path);
-        this.#changed = true;
-      }
-    }
     if (!this.#changed) return;
     const staging = `${this.#file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     try {

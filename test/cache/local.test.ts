@@ -207,32 +207,6 @@ describe('remembered file digests', () => {
     second.digest(other, statSync(other));
     assert.deepEqual(second.journal, [{ path: 'a.txt', kind: 'changed' }, { path: 'a.txt', kind: 'changed' }, { path: 'b.txt', kind: 'new' }], 'each digest asked of a differing file, in order');
   });
-
-  test('a walk that no longer reads a remembered file: removed when it is gone, forgotten either way', async () => {
-    const root = join(dir, 'walked');
-    const context = join(root, 'context');
-    mkdirSync(context, { recursive: true });
-    const files = ['kept.txt', 'deleted.txt', 'excluded.txt'].map((name) => join(context, name));
-    for (const file of files) writeFileSync(file, file);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const first = new FileDigests({ root, directory: context });
-    for (const file of files) first.digest(file, statSync(file));
-    first.walked({ directory: context, files });
-    await first.save();
-
-    const [kept, deleted] = files as [string, string, string];
-    rmSync(deleted);
-    const second = new FileDigests({ root, directory: context });
-    await second.load();
-    second.digest(kept, statSync(kept));
-    second.walked({ directory: context, files: [kept] });
-    assert.deepEqual(second.journal, [{ path: 'deleted.txt', kind: 'removed' }], 'the excluded file is still there: not removed');
-    second.walked({ directory: context, files: [kept] });
-    assert.equal(second.journal.length, 2, "a second walk (another step's) is told too");
-    await second.save();
-    const record = readdirSync(join(root, 'cache', 'files')).map((name) => JSON.parse(readFileSync(join(root, 'cache', 'files', name), 'utf8')) as Record<string, unknown>);
-    assert.deepEqual(record.map((paths) => Object.keys(paths)), [[kept]], 'the record holds what the last build read');
-  });
 });
 
 describe('a cache repository (an OCI layout here)', () => {
