@@ -13,6 +13,8 @@ export class BuildCache {
   readonly local: LocalCache;
   readonly #remote: Promise<RegistryCache | undefined>;
   readonly #root: string;
+  /** The context directory when it was unpacked for this build: its files' digests are not kept. */
+  readonly #temporaryContext: string | undefined;
   readonly #files = new Map<string, Promise<FileDigests>>();
   readonly #pending: Promise<void>[] = [];
 
@@ -20,6 +22,7 @@ export class BuildCache {
     const { build, store } = options;
     this.settings = build.cache ?? { lookup: true, ttlMs: DEFAULT_CACHE_TTL_MS, explain: false };
     this.#root = build.cacheDir;
+    this.#temporaryContext = build.contextTemporary === true ? build.contextDir : undefined;
     this.local = new LocalCache({ root: build.cacheDir, blobs: store, logger: build.logger });
     const repository = this.settings.repository;
     // A cache repository that cannot be opened (oci:DIR naming a file) is warned about, as one that fails later is.
@@ -52,7 +55,7 @@ export class BuildCache {
   fileDigests(directory: string): Promise<FileDigests> {
     let digests = this.#files.get(directory);
     if (digests === undefined) {
-      const created = new FileDigests({ root: this.#root, directory });
+      const created = new FileDigests({ root: this.#root, directory, keep: directory !== this.#temporaryContext });
       digests = created.load().then(() => created);
       this.#files.set(directory, digests);
     }

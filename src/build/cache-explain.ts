@@ -35,7 +35,7 @@ function changedFiles(changed: readonly FileChange[]): string[] {
   if (unique.length === 0) return [];
   const named = unique.slice(0, NAMED_FILES).map((change) => `      ${change.kind === 'new' ? 'new' : 'changed'} ${change.path}`);
   const more = unique.length > NAMED_FILES ? [`      and ${unique.length - NAMED_FILES} more`] : [];
-  return ['  context files that differ from the last build of this directory:', ...named, ...more];
+  return ['  context files changed since the last build of this context directory:', ...named, ...more];
 }
 
 /** The explanation's lines (without the logger's prefix). */

@@ -33,6 +33,8 @@ export interface PreparedContext {
   readonly git?: { readonly url: string; readonly ref?: string; readonly subdir?: string };
   /** Removes what was unpacked or cloned (read-only directories included); nothing for a directory. */
   readonly cleanup: () => Promise<void>;
+  /** Unpacked or cloned for this build (tar, git, an artifact), and removed after it. */
+  readonly temporary: boolean;
 }
 
 export interface PrepareContextOptions {
@@ -209,5 +211,5 @@ export async function prepareContext(options: PrepareContextOptions): Promise<Pr
     if (spec.kind === 'dir') description = `dir:${dir}`;
     else description = `${description} (sub-path ${options.subPath})`;
   }
-  return { dir, description, ...(commit === undefined ? {} : { commit }), ...(git === undefined ? {} : { git }), cleanup };
+  return { dir, description, ...(commit === undefined ? {} : { commit }), ...(git === undefined ? {} : { git }), cleanup, temporary: spec.kind !== 'dir' };
 }

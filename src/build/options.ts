@@ -47,6 +47,8 @@ export interface BuildOptions {
   readonly dockerfile: { readonly path: string; readonly text: string; readonly name?: string };
   /** The context directory (a tar or git context is unpacked to one first). */
   readonly contextDir: string;
+  /** The context directory was unpacked or cloned for this build: the digests of its files are not kept for the next. */
+  readonly contextTemporary?: boolean;
   readonly buildArgs: ReadonlyMap<string, string>;
   /** `--build-context name=…`: a directory, or an image (`docker-image://REF`), replacing stages and images of that name. */
   readonly namedContexts: ReadonlyMap<string, NamedContext>;

@@ -77,14 +77,22 @@ export class FileDigests {
   readonly #changes = new Map<string, FileChange>();
   readonly #journal: FileChange[] = [];
 
-  /** `root` is the cache directory; `directory` the context directory whose files are hashed. */
-  constructor(options: { readonly root: string; readonly directory: string }) {
+  readonly #keep: boolean;
+
+  /**
+   * `root` is the cache directory; `directory` the context directory whose files are hashed;
+   * `keep` false for a directory that will not be built again (an unpacked tar or git context):
+   * nothing is read or written then.
+   */
+  constructor(options: { readonly root: string; readonly directory: string; readonly keep?: boolean }) {
     const name = createHash('sha256').update(options.directory).digest('hex');
     this.#file = join(recordsDirectory(options.root), `${name}.json`);
     this.#directory = options.directory;
+    this.#keep = options.keep ?? true;
   }
 
   async load(): Promise<void> {
+    if (!this.#keep) return;
     const text = await readFile(this.#file, 'utf8').catch(() => undefined);
     if (text === undefined) return;
     const now = new Date();
@@ -129,8 +137,12 @@ export class FileDigests {
     const digest = `sha256:${hash.digest('hex')}`;
     this.#note({ path, digest, known });
     const stamp = takeStamp(stats);
-    this.#known.set(path, stamp === undefined ? { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, digest, racy: true } : { ...stamp, digest });
-    this.#changed = true;
+    const entry: Remembered = stamp === undefined ? { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, digest, racy: true } : { ...stamp, digest };
+    // A racy file hashed again to the same digest (one dated in the future is racy every time) changes nothing to write.
+    if (known === undefined || known.digest !== digest || known.racy !== entry.racy || !matchesStamp(known, stats)) {
+      this.#known.set(path, entry);
+      this.#changed = true;
+    }
     return digest;
   }
 
@@ -149,7 +161,7 @@ export class FileDigests {
 
   /** Writes what was learnt, if anything. A failure to write only costs re-reading next time. */
   async save(): Promise<void> {
-    if (!this.#changed) return;
+    if (!this.#changed || !this.#keep) return;
     const staging = `${this.#file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     try {
       await mkdir(join(this.#file, '..'), { recursive: true });

@@ -132,7 +132,7 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     writeFileSync(join(moved, 'bound', 'b.txt'), 'bound 2\n');
     const bound = await build({ context: moved, cacheDir, tag: 'bound', flags: ['--cache-explain'] });
     assert.deepEqual(steps(bound).misses, ['stage-0 8'], bound.stderr);
-    const differing = / {2}context files that differ from the last build of this directory:\n((?: {6}[^\n]*\n)*)/g;
+    const differing = / {2}context files changed since the last build of this context directory:\n((?: {6}[^\n]*\n)*)/g;
     assert.deepEqual([...bound.stderr.matchAll(differing)].map((match) => match[1]), ['      changed bound/b.txt\n'], `explain names the bound file:\n${bound.stderr}`);
 
     // A COPY source: that COPY and the steps after it miss; WORKDIR before it hits.

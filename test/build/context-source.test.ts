@@ -390,6 +390,7 @@ describe('caisson build with a tar context', { skip: e2eSkip }, () => {
     assert.equal(readFileSync(join(rootfs, 'hello.txt'), 'utf8'), 'hello from a tarball\n');
     assert.equal(lstatSync(join(rootfs, 'tools/run.sh')).mode & 0o7777, 0o750);
     assert.deepEqual(readdirSync(tmp), [], 'the scratch directory is removed');
+    assert.equal(existsSync(join(work, 'cache', 'cache', 'files')), false, 'no file digests kept for an unpacked context, which is never built again');
   });
 
   test('-c tar://stdin, and a failing build still removes its scratch directory', async () => {

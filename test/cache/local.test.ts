@@ -207,6 +207,40 @@ describe('remembered file digests', () => {
     second.digest(other, statSync(other));
     assert.deepEqual(second.journal, [{ path: 'a.txt', kind: 'changed' }, { path: 'a.txt', kind: 'changed' }, { path: 'b.txt', kind: 'new' }], 'each digest asked of a differing file, in order');
   });
+
+  test('a file racy at every build (dated in the future) does not make each build rewrite the record', async () => {
+    const root = join(dir, 'future');
+    const context = join(root, 'context');
+    const file = join(context, 'a.txt');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(file, 'one');
+    const tomorrow = Date.now() / 1000 + 86_400;
+    utimesSync(file, tomorrow, tomorrow);
+    const first = new FileDigests({ root, directory: context });
+    first.digest(file, statSync(file));
+    await first.save();
+    const [record] = readdirSync(join(root, 'cache', 'files')).map((name) => join(root, 'cache', 'files', name)) as [string];
+    const written = statSync(record).ino;
+    const second = new FileDigests({ root, directory: context });
+    await second.load();
+    assert.equal(second.digest(file, statSync(file)), sha256('one'), 'read again: its stat vouches for nothing');
+    await second.save();
+    assert.equal(statSync(record).ino, written, 'the record is not written again');
+  });
+
+  test('keep: false (an unpacked tar or git context) reads and writes no record', async () => {
+    const root = join(dir, 'unkept');
+    const context = join(root, 'context');
+    const file = join(context, 'a.txt');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(file, 'one');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const digests = new FileDigests({ root, directory: context, keep: false });
+    await digests.load();
+    assert.equal(digests.digest(file, statSync(file)), sha256('one'));
+    await digests.save();
+    assert.deepEqual(readdirSync(root), ['context'], 'nothing under cache/files');
+  });
 });
 
 describe('a cache repository (an OCI layout here)', () => {

@@ -292,6 +292,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
     const result = await buildImage({
       dockerfile: { path: dockerfileAt, text: dockerfile.text, name: dockerfile.file },
       contextDir,
+      contextTemporary: prepared.temporary,
       buildArgs,
       secrets: secrets(args, context),
       namedContexts: namedContexts(args, context),
