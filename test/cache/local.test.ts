@@ -208,12 +208,17 @@ describe('remembered file digests', () => {
     assert.deepEqual(second.journal, [{ path: 'a.txt', kind: 'changed' }, { path: 'a.txt', kind: 'changed' }, { path: 'b.txt', kind: 'new' }], 'each digest asked of a differing file, in order');
   });
 
-  test('a file racy at every build (dated in the future) does not make each build rewrite the record', async () => {
-    const root = join(dir, 'future');
+  /** A cache directory `name` under the test's, holding a context with one file, a.txt ('one'). */
+  function contextWithFile(name: string): { readonly root: string; readonly context: string; readonly file: string } {
+    const root = join(dir, name);
     const context = join(root, 'context');
-    const file = join(context, 'a.txt');
     mkdirSync(context, { recursive: true });
-    writeFileSync(file, 'one');
+    writeFileSync(join(context, 'a.txt'), 'one');
+    return { root, context, file: join(context, 'a.txt') };
+  }
+
+  test('a file racy at every build (dated in the future) does not make each build rewrite the record', async () => {
+    const { root, context, file } = contextWithFile('future');
     const tomorrow = Date.now() / 1000 + 86_400;
     utimesSync(file, tomorrow, tomorrow);
     const first = new FileDigests({ root, directory: context });
@@ -229,11 +234,7 @@ describe('remembered file digests', () => {
   });
 
   test('keep: false (an unpacked tar or git context) reads and writes no record', async () => {
-    const root = join(dir, 'unkept');
-    const context = join(root, 'context');
-    const file = join(context, 'a.txt');
-    mkdirSync(context, { recursive: true });
-    writeFileSync(file, 'one');
+    const { root, context, file } = contextWithFile('unkept');
     await new Promise((resolve) => setTimeout(resolve, 150));
     const digests = new FileDigests({ root, directory: context, keep: false });
     await digests.load();
