@@ -33,7 +33,7 @@ const NAMED_FILES = 10;
 function changedFiles(changed: readonly FileChange[]): string[] {
   const unique = [...new Map(changed.map((change) => [change.path, change])).values()];
   if (unique.length === 0) return [];
-  const named = unique.slice(0, NAMED_FILES).map((change) => `      ${change.kind === 'new' ? 'new' : 'changed'} ${change.path}`);
+  const named = unique.slice(0, NAMED_FILES).map((change) => `      ${change.kind} ${change.path}`);
   const more = unique.length > NAMED_FILES ? [`      and ${unique.length - NAMED_FILES} more`] : [];
   return ['  context files changed since the last build of this context directory:', ...named, ...more];
 }

@@ -12,7 +12,7 @@ import type { FileChange, FileDigests } from '../cache/index.js';
 import type { SourceLocation } from '../errors.js';
 import type { ContextTree } from './context-tree.js';
 import { copiedChildren, matchSources } from './copy-files.js';
-import type { IgnoreMatcher } from './patterns/index.js';
+import { hasGlob, type IgnoreMatcher } from './patterns/index.js';
 import type { SourceIdentity } from './steps/step.js';
 
 interface Walk {
@@ -45,20 +45,37 @@ export function contextSourceDigest(options: { readonly tree: ContextTree; reado
     const entry = options.tree.lstat(match.path);
     if (entry?.stats.isDirectory() !== true && options.exclude?.matches(posix.basename(match.matched)) === true) continue;
     walkEntry(walk, match.path, '');
+    if (entry?.stats.isDirectory() === true) options.digests.walked(entry.hostPath);
   }
   return `${options.source} sha256:${walk.hash.digest('hex')}`;
+}
+
+/** What sources read from the context: their key inputs, and (asked only for a miss) the files behind a change. */
+export interface SourceInputs {
+  readonly inputs: string[];
+  /** The context files that differ from the last build of the directory: changed, new, and removed under a directory source. */
+  readonly changed: () => readonly FileChange[];
 }
 
 /**
  * Key inputs for sources read from `identity`: each context source's digest, or the layers'
  * identity; and the context files among them that differ from the last build of that directory.
  */
-export async function sourceInputs(options: { readonly identity: SourceIdentity; readonly sources: readonly string[]; readonly location: SourceLocation; readonly exclude: IgnoreMatcher | undefined; readonly fileDigests: (directory: string) => Promise<FileDigests> }): Promise<{ readonly inputs: string[]; readonly changed: readonly FileChange[] }> {
+export async function sourceInputs(options: { readonly identity: SourceIdentity; readonly sources: readonly string[]; readonly location: SourceLocation; readonly exclude: IgnoreMatcher | undefined; readonly fileDigests: (directory: string) => Promise<FileDigests> }): Promise<SourceInputs> {
   const { identity } = options;
-  if (identity.kind === 'layers') return { inputs: options.sources.map((source) => `${source} from ${identity.identity}`), changed: [] };
-  const digests = await options.fileDigests(identity.tree.root);
+  if (identity.kind === 'layers') return { inputs: options.sources.map((source) => `${source} from ${identity.identity}`), changed: () => [] };
+  const { tree } = identity;
+  const digests = await options.fileDigests(tree.root);
   // The walks are synchronous: what the journal gains meanwhile is theirs.
   const before = digests.journal.length;
-  const inputs = options.sources.map((source) => contextSourceDigest({ tree: identity.tree, source, location: options.location, exclude: options.exclude, digests }));
-  return { inputs, changed: digests.journal.slice(before) };
+  const inputs = options.sources.map((source) => contextSourceDigest({ tree, source, location: options.location, exclude: options.exclude, digests }));
+  const journaled = digests.journal.slice(before);
+  // A deleted file is in no walk: it is looked for among those remembered under a directory
+  // source (a wildcard's matches are not followed).
+  const removed = (): FileChange[] =>
+    options.sources.filter((source) => !hasGlob(source)).flatMap((source) => matchSources({ tree, source, location: options.location })).flatMap((match) => {
+      const entry = tree.lstat(match.path);
+      return entry?.stats.isDirectory() === true ? digests.removedUnder(entry.hostPath) : [];
+    });
+  return { inputs, changed: () => [...journaled, ...removed()] };
 }

@@ -23,8 +23,8 @@ export interface CachedStepOptions {
   readonly extra: CacheInputs | undefined;
   /** Why `extra` is undefined, for the log. */
   readonly uncacheable?: string;
-  /** The context files read that differ from the last build of their directory, for --cache-explain. */
-  readonly changed?: readonly FileChange[];
+  /** The context files read that differ from the last build of their directory, for --cache-explain (asked only of a miss). */
+  readonly changed?: () => readonly FileChange[];
   /** Runs the step (a miss). */
   readonly build: () => Promise<StepResult>;
 }
@@ -133,7 +133,7 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
     state.cacheKey = key;
     return hitResult({ hit, store: session.store, repairs: session.repairs });
   }
-  if (session.cache.settings.explain) await explainMiss({ input, key, inputs, changed: options.changed ?? [] });
+  if (session.cache.settings.explain) await explainMiss({ input, key, inputs, changed: options.changed?.() ?? [] });
   const result = await options.build();
   await store(input, { key, inputs, result });
   state.cacheKey = key;

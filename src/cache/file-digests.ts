@@ -8,7 +8,7 @@
  * content differs from what the last build of the directory remembered, for --cache-explain.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { matchesStamp, takeStamp, type FileStamp } from './file-stamp.js';
@@ -62,8 +62,11 @@ interface Remembered extends FileStamp {
 export interface FileChange {
   /** Relative to the context directory. */
   readonly path: string;
-  /** `changed`: another digest was remembered; `new`: none was (a new file, or one not read before). */
-  readonly kind: 'changed' | 'new';
+  /**
+   * `changed`: another digest was remembered; `new`: none was (a new file, or one not read
+   * before); `removed`: remembered, and gone.
+   */
+  readonly kind: 'changed' | 'new' | 'removed';
 }
 
 export class FileDigests {
@@ -76,6 +79,9 @@ export class FileDigests {
   /** This build's changes, by absolute path. */
   readonly #changes = new Map<string, FileChange>();
   readonly #journal: FileChange[] = [];
+  /** The files this build digested, and the directories it walked whole: save forgets the files gone from those. */
+  readonly #seen = new Set<string>();
+  readonly #walked = new Set<string>();
 
   readonly #keep: boolean;
 
@@ -116,6 +122,7 @@ export class FileDigests {
 
   /** The sha256 (`sha256:<hex>`) of the file at `path`, whose lstat is `stats`. */
   digest(path: string, stats: Stats): string {
+    this.#seen.add(path);
     const known = this.#known.get(path);
     if (known?.racy !== true && matchesStamp(known, stats)) {
       const change = this.#changes.size === 0 ? undefined : this.#changes.get(path);
@@ -146,6 +153,43 @@ export class FileDigests {
     return digest;
   }
 
+  /** A walk read the directory `directory` (absolute) and everything it brings. */
+  walked(directory: string): void {
+    this.#walked.add(directory);
+  }
+
+  /**
+   * The remembered files under the directory `directory` (absolute; the context's own for '')
+   * that no longer exist, for --cache-explain: each is looked up, so only a miss asks.
+   */
+  removedUnder(directory: string): FileChange[] {
+    if (!this.#remembered) return [];
+    const prefix = `${directory}/`;
+    const removed: FileChange[] = [];
+    for (const path of this.#known.keys()) {
+      if (path.startsWith(prefix) && path.startsWith(`${this.#directory}/`) && lstatSync(path, { throwIfNoEntry: false }) === undefined) {
+        removed.push({ path: path.slice(this.#directory.length + 1), kind: 'removed' });
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Forgets the remembered files this build did not read, under a directory it walked, that no
+   * longer exist (a file left out by --exclude or .dockerignore is still there, and kept), so that
+   * a deleted file is reported once and the record does not keep what the context lost.
+   */
+  #forgetRemoved(): void {
+    if (this.#walked.size === 0 || this.#known.size <= this.#seen.size) return;
+    const walked = [...this.#walked].map((directory) => `${directory}/`);
+    for (const path of this.#known.keys()) {
+      if (this.#seen.has(path) || !walked.some((directory) => path.startsWith(directory))) continue;
+      if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) continue;
+      this.#known.delete(path);
+      this.#changed = true;
+    }
+  }
+
   #note(options: { readonly path: string; readonly digest: string; readonly known: Remembered | undefined }): void {
     const { path, known } = options;
     const earlier = this.#changes.get(path);
@@ -161,7 +205,9 @@ export class FileDigests {
 
   /** Writes what was learnt, if anything. A failure to write only costs re-reading next time. */
   async save(): Promise<void> {
-    if (!this.#changed || !this.#keep) return;
+    if (!this.#keep) return;
+    this.#forgetRemoved();
+    if (!this.#changed) return;
     const staging = `${this.#file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     try {
       await mkdir(join(this.#file, '..'), { recursive: true });

@@ -154,6 +154,15 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     const expired = await build({ context: moved, cacheDir, tag: 'expired', flags: ['--build-arg', 'LEVEL=2', '--cache-ttl', '0s', '--cache-explain'] });
     assert.deepEqual(steps(expired).misses, ['stage-0 4', 'stage-0 5', 'stage-0 6', 'stage-0 8'], expired.stderr);
     assert.match(expired.stderr, /\[stage-0 4\/8\] cache miss, [^\n]*\n(?: {4}[^\n]*\n)* {2}nearest stored entry [0-9a-f]{12} \(stored [^)]+\) has the same inputs; not used: it was stored longer ago than --cache-ttl/, expired.stderr);
+
+    // A deleted file: explain names it as removed, for the COPY that read it, and only once.
+    rmSync(join(moved, 'src', 'a.txt'));
+    const deleted = await build({ context: moved, cacheDir, tag: 'deleted', flags: ['--build-arg', 'LEVEL=2', '--cache-explain'] });
+    assert.deepEqual(steps(deleted).misses, ['stage-0 5', 'stage-0 6', 'stage-0 8'], deleted.stderr);
+    assert.deepEqual([...deleted.stderr.matchAll(differing)].map((match) => match[1]), ['      removed src/a.txt\n'], deleted.stderr);
+    writeFileSync(join(moved, 'src', 'lib', 'b.txt'), 'b changed again\n');
+    const after = await build({ context: moved, cacheDir, tag: 'after', flags: ['--build-arg', 'LEVEL=2', '--cache-explain'] });
+    assert.deepEqual([...after.stderr.matchAll(differing)].map((match) => match[1]), ['      changed src/lib/b.txt\n'], `the deleted file is forgotten:\n${after.stderr}`);
   });
 
   test('a registry cache shared by two empty cache directories: the second pod downloads no layer', async () => {

@@ -233,6 +233,36 @@ describe('remembered file digests', () => {
     assert.equal(statSync(record).ino, written, 'the record is not written again');
   });
 
+  test('a file gone from a walked directory is reported removed, then forgotten; one left out but still there is kept', async () => {
+    const { root, context, file } = contextWithFile('removed');
+    mkdirSync(join(context, 'sub'));
+    const [gone, skipped] = [join(context, 'sub', 'gone.txt'), join(context, 'sub', 'skipped.log')];
+    writeFileSync(gone, 'gone');
+    writeFileSync(skipped, 'skipped');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const first = new FileDigests({ root, directory: context });
+    for (const path of [file, gone, skipped]) first.digest(path, statSync(path));
+    first.walked(context);
+    await first.save();
+
+    rmSync(join(context, 'sub'), { recursive: true, force: true });
+    mkdirSync(join(context, 'sub'));
+    writeFileSync(skipped, 'skipped');
+    const second = new FileDigests({ root, directory: context });
+    await second.load();
+    assert.deepEqual(second.removedUnder(context), [{ path: 'sub/gone.txt', kind: 'removed' }], 'only what no longer exists');
+    assert.deepEqual(second.removedUnder(join(context, 'other')), []);
+    second.digest(file, statSync(file));
+    second.walked(context);
+    await second.save();
+
+    const third = new FileDigests({ root, directory: context });
+    await third.load();
+    assert.deepEqual(third.removedUnder(context), [], 'reported once, then forgotten');
+    const record = JSON.parse(readFileSync(readdirSync(join(root, 'cache', 'files')).map((name) => join(root, 'cache', 'files', name))[0] as string, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(record).sort(), [file, skipped].sort(), 'the file left out (say by --exclude) but still there is kept');
+  });
+
   test('keep: false (an unpacked tar or git context) reads and writes no record', async () => {
     const { root, context, file } = contextWithFile('unkept');
     await new Promise((resolve) => setTimeout(resolve, 150));

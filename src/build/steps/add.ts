@@ -46,7 +46,7 @@ function isRemote(source: string): boolean {
  * ETag or Last-Modified; a git source by --checksum (its commit). Undefined (not cacheable) when a
  * remote source has none of these.
  */
-async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly extra: { sources: string[] } | undefined; readonly changed: readonly FileChange[] }> {
+async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly extra: { sources: string[] } | undefined; readonly changed: () => readonly FileChange[] }> {
   const { instruction, session } = input;
   const local = instruction.sources.filter((source) => !isRemote(source));
   const { inputs: sources, changed } = await sourceInputs({ identity: await input.sourceIdentity(undefined), sources: local, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });

@@ -142,17 +142,17 @@ async function bindMount(input: MountInput, mount: RunMount, index: number): Pro
  * The bind mounts' contents as cache key inputs (`<target> <source digest>`). Cache mounts and
  * secrets are not in the key, as in BuildKit: they are meant to differ between runs.
  */
-export async function mountInputs(input: StepInput<RunInstruction>): Promise<{ readonly inputs: string[]; readonly changed: readonly FileChange[] }> {
+export async function mountInputs(input: StepInput<RunInstruction>): Promise<{ readonly inputs: string[]; readonly changed: () => readonly FileChange[] }> {
   const inputs: string[] = [];
-  const changed: FileChange[] = [];
+  const changed: (() => readonly FileChange[])[] = [];
   for (const mount of input.instruction.mounts) {
     if (mount.type !== 'bind') continue;
     const identity = await input.sourceIdentity(mount.from === '' ? undefined : mount.from);
     const bound = await sourceInputs({ identity, sources: [mount.source ?? '.'], location: input.instruction.location, exclude: undefined, fileDigests: (directory) => input.session.cache.fileDigests(directory) });
     inputs.push(`${mount.target ?? ''} ${bound.inputs[0] ?? ''}`);
-    changed.push(...bound.changed);
+    changed.push(bound.changed);
   }
-  return { inputs, changed };
+  return { inputs, changed: () => changed.flatMap((files) => files()) };
 }
 
 /** The step's mounts, and the cache locks it holds until `release` (also called on failure here). */
