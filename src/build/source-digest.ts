@@ -8,11 +8,11 @@
 import { readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { createHash, type Hash } from 'node:crypto';
-import type { FileChange, FileDigests } from '../cache/index.js';
+import type { FileChange, FileDigests, WalkScope } from '../cache/index.js';
 import type { SourceLocation } from '../errors.js';
 import type { ContextTree } from './context-tree.js';
 import { copiedChildren, matchSources } from './copy-files.js';
-import { hasGlob, type IgnoreMatcher } from './patterns/index.js';
+import { goMatch, hasGlob, type IgnoreMatcher } from './patterns/index.js';
 import type { SourceIdentity } from './steps/step.js';
 
 interface Walk {
@@ -45,9 +45,30 @@ export function contextSourceDigest(options: { readonly tree: ContextTree; reado
     const entry = options.tree.lstat(match.path);
     if (entry?.stats.isDirectory() !== true && options.exclude?.matches(posix.basename(match.matched)) === true) continue;
     walkEntry(walk, match.path, '');
-    if (entry?.stats.isDirectory() === true) options.digests.walked(entry.hostPath);
   }
+  const scope = sourceScope(options.tree, options.source);
+  if (scope !== undefined) options.digests.walked(scope);
   return `${options.source} sha256:${walk.hash.digest('hex')}`;
+}
+
+/**
+ * What a source's walk answers for (a file deleted there is its to notice): a directory's tree,
+ * or what a wildcard names under the directory before it; undefined for a single file.
+ */
+function sourceScope(tree: ContextTree, source: string): WalkScope | undefined {
+  const parts = source.split('/').filter((part) => part !== '' && part !== '.');
+  const first = parts.findIndex((part) => hasGlob(part));
+  const entry = tree.lstat(tree.resolve({ path: (first === -1 ? parts : parts.slice(0, first)).join('/'), followFinal: true }));
+  if (entry?.stats.isDirectory() !== true) return undefined;
+  if (first === -1) return { directory: entry.hostPath };
+  const pattern = parts.slice(first);
+  return {
+    directory: entry.hostPath,
+    includes: (relative) => {
+      const names = relative.split('/');
+      return names.length >= pattern.length && goMatch({ pattern: pattern.join('/'), name: names.slice(0, pattern.length).join('/') });
+    },
+  };
 }
 
 /** What sources read from the context: their key inputs, and (asked only for a miss) the files behind a change. */
@@ -70,12 +91,11 @@ export async function sourceInputs(options: { readonly identity: SourceIdentity;
   const before = digests.journal.length;
   const inputs = options.sources.map((source) => contextSourceDigest({ tree, source, location: options.location, exclude: options.exclude, digests }));
   const journaled = digests.journal.slice(before);
-  // A deleted file is in no walk: it is looked for among those remembered under a directory
-  // source (a wildcard's matches are not followed).
+  // A deleted file is in no walk: it is looked for among those remembered where a source reads.
   const removed = (): FileChange[] =>
-    options.sources.filter((source) => !hasGlob(source)).flatMap((source) => matchSources({ tree, source, location: options.location })).flatMap((match) => {
-      const entry = tree.lstat(match.path);
-      return entry?.stats.isDirectory() === true ? digests.removedUnder(entry.hostPath) : [];
+    options.sources.flatMap((source) => {
+      const scope = sourceScope(tree, source);
+      return scope === undefined ? [] : digests.removedIn(scope);
     });
   return { inputs, changed: () => [...journaled, ...removed()] };
 }

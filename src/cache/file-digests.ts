@@ -69,6 +69,21 @@ export interface FileChange {
   readonly kind: 'changed' | 'new' | 'removed';
 }
 
+/**
+ * What a walk answers for: a directory's whole tree, or, for a wildcard source, the paths under the
+ * directory before its first wildcard that the wildcard names (and everything below those).
+ */
+export interface WalkScope {
+  /** Absolute. */
+  readonly directory: string;
+  /** For a wildcard: whether a path relative to `directory` is, or is under, one it names. */
+  readonly includes?: (relative: string) => boolean;
+}
+
+function inScope(scope: WalkScope, path: string): boolean {
+  return path.startsWith(`${scope.directory}/`) && (scope.includes?.(path.slice(scope.directory.length + 1)) ?? true);
+}
+
 export class FileDigests {
   readonly #file: string;
   readonly #directory: string;
@@ -79,9 +94,9 @@ export class FileDigests {
   /** This build's changes, by absolute path. */
   readonly #changes = new Map<string, FileChange>();
   readonly #journal: FileChange[] = [];
-  /** The files this build digested, and the directories it walked whole: save forgets the files gone from those. */
+  /** The files this build digested, and what its walks answer for: save forgets the files gone from those. */
   readonly #seen = new Set<string>();
-  readonly #walked = new Set<string>();
+  readonly #walked: WalkScope[] = [];
 
   readonly #keep: boolean;
 
@@ -153,21 +168,17 @@ export class FileDigests {
     return digest;
   }
 
-  /** A walk read the directory `directory` (absolute) and everything it brings. */
-  walked(directory: string): void {
-    this.#walked.add(directory);
+  /** A walk read what `scope` holds (less what .dockerignore or --exclude leave out). */
+  walked(scope: WalkScope): void {
+    this.#walked.push(scope);
   }
 
-  /**
-   * The remembered files under the directory `directory` (absolute; the context's own for '')
-   * that no longer exist, for --cache-explain: each is looked up, so only a miss asks.
-   */
-  removedUnder(directory: string): FileChange[] {
+  /** The remembered files in `scope` that no longer exist, for --cache-explain: each is looked up, so only a miss asks. */
+  removedIn(scope: WalkScope): FileChange[] {
     if (!this.#remembered) return [];
-    const prefix = `${directory}/`;
     const removed: FileChange[] = [];
     for (const path of this.#known.keys()) {
-      if (path.startsWith(prefix) && path.startsWith(`${this.#directory}/`) && lstatSync(path, { throwIfNoEntry: false }) === undefined) {
+      if (inScope(scope, path) && path.startsWith(`${this.#directory}/`) && lstatSync(path, { throwIfNoEntry: false }) === undefined) {
         removed.push({ path: path.slice(this.#directory.length + 1), kind: 'removed' });
       }
     }
@@ -175,15 +186,14 @@ export class FileDigests {
   }
 
   /**
-   * Forgets the remembered files this build did not read, under a directory it walked, that no
-   * longer exist (a file left out by --exclude or .dockerignore is still there, and kept), so that
+   * Forgets the remembered files this build did not read, in a scope it walked, that no longer
+   * exist (a file left out by --exclude or .dockerignore is still there, and kept), so that
    * a deleted file is reported once and the record does not keep what the context lost.
    */
   #forgetRemoved(): void {
-    if (this.#walked.size === 0 || this.#known.size <= this.#seen.size) return;
-    const walked = [...this.#walked].map((directory) => `${directory}/`);
+    if (this.#walked.length === 0 || this.#known.size <= this.#seen.size) return;
     for (const path of this.#known.keys()) {
-      if (this.#seen.has(path) || !walked.some((directory) => path.startsWith(directory))) continue;
+      if (this.#seen.has(path) || !this.#walked.some((scope) => inScope(scope, path))) continue;
       if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) continue;
       this.#known.delete(path);
       this.#changed = true;

@@ -10,4 +10,4 @@ export { cacheKey, compareInputs, redactInputs, type CacheInputs, type CacheInpu
 export { isExpired, parseEntry, type CachedBlob, type CachedLayer, type CacheEntry, type CacheHit, type CacheStore, type LookupOptions, type SaveOptions } from './entry.js';
 export { LocalCache, type CacheBlobs, type LocalCacheOptions, type NearestEntry } from './local-store.js';
 export { CACHE_ANNOTATIONS, RegistryCache, type RegistryCacheOptions } from './registry-store.js';
-export { collectFileDigests, FileDigests, fileDigestsUsage, type FileChange } from './file-digests.js';
+export { collectFileDigests, FileDigests, fileDigestsUsage, type FileChange, type WalkScope } from './file-digests.js';

@@ -165,6 +165,27 @@ describe('the build cache', { skip, concurrency: 1 }, () => {
     assert.deepEqual([...after.stderr.matchAll(differing)].map((match) => match[1]), ['      changed src/lib/b.txt\n'], `the deleted file is forgotten:\n${after.stderr}`);
   });
 
+  test('--cache-explain names a file a wildcard source read and that is now gone, once', async () => {
+    const context = join(work, 'wildcard');
+    mkdirSync(context);
+    writeFileSync(join(context, 'Dockerfile'), 'ARG BASE\nFROM ${BASE}\nCOPY package*.json /app/\n');
+    writeFileSync(join(context, 'package.json'), '{}\n');
+    writeFileSync(join(context, 'package-lock.json'), '{"lockfileVersion": 3}\n');
+    writeFileSync(join(context, 'other.json'), '{}\n');
+    const cacheDir = join(work, 'wildcard-cache');
+    const differing = / {2}context files changed since the last build of this context directory:\n((?: {6}[^\n]*\n)*)/g;
+    const first = await build({ context, cacheDir, tag: 'wildcard-1' });
+    assert.equal(first.code, 0, first.stderr);
+    rmSync(join(context, 'package-lock.json'));
+    rmSync(join(context, 'other.json'));
+    const second = await build({ context, cacheDir, tag: 'wildcard-2', flags: ['--cache-explain'] });
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual([...second.stderr.matchAll(differing)].map((match) => match[1]), ['      removed package-lock.json\n'], `other.json is no match of package*.json:\n${second.stderr}`);
+    writeFileSync(join(context, 'package.json'), '{"name": "app"}\n');
+    const third = await build({ context, cacheDir, tag: 'wildcard-3', flags: ['--cache-explain'] });
+    assert.deepEqual([...third.stderr.matchAll(differing)].map((match) => match[1]), ['      changed package.json\n'], `the removed file is forgotten:\n${third.stderr}`);
+  });
+
   test('a registry cache shared by two empty cache directories: the second pod downloads no layer', async () => {
     const context = join(work, 'pods');
     writeContext(context);

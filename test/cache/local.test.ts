@@ -242,7 +242,7 @@ describe('remembered file digests', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     const first = new FileDigests({ root, directory: context });
     for (const path of [file, gone, skipped]) first.digest(path, statSync(path));
-    first.walked(context);
+    first.walked({ directory: context });
     await first.save();
 
     rmSync(join(context, 'sub'), { recursive: true, force: true });
@@ -250,17 +250,23 @@ describe('remembered file digests', () => {
     writeFileSync(skipped, 'skipped');
     const second = new FileDigests({ root, directory: context });
     await second.load();
-    assert.deepEqual(second.removedUnder(context), [{ path: 'sub/gone.txt', kind: 'removed' }], 'only what no longer exists');
-    assert.deepEqual(second.removedUnder(join(context, 'other')), []);
+    assert.deepEqual(second.removedIn({ directory: context }), [{ path: 'sub/gone.txt', kind: 'removed' }], 'only what no longer exists');
+    assert.deepEqual(second.removedIn({ directory: join(context, 'other') }), []);
     second.digest(file, statSync(file));
-    second.walked(context);
+    second.walked({ directory: context });
     await second.save();
 
     const third = new FileDigests({ root, directory: context });
     await third.load();
-    assert.deepEqual(third.removedUnder(context), [], 'reported once, then forgotten');
+    assert.deepEqual(third.removedIn({ directory: context }), [], 'reported once, then forgotten');
     const record = JSON.parse(readFileSync(readdirSync(join(root, 'cache', 'files')).map((name) => join(root, 'cache', 'files', name))[0] as string, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(Object.keys(record).sort(), [file, skipped].sort(), 'the file left out (say by --exclude) but still there is kept');
+    // A wildcard's scope: only what it names under its directory.
+    const logs = { directory: context, includes: (relative: string) => relative.endsWith('.log') };
+    rmSync(skipped);
+    assert.deepEqual(third.removedIn(logs), [{ path: 'sub/skipped.log', kind: 'removed' }]);
+    rmSync(file);
+    assert.deepEqual(third.removedIn(logs), [{ path: 'sub/skipped.log', kind: 'removed' }], 'a.txt is outside the wildcard');
   });
 
   test('keep: false (an unpacked tar or git context) reads and writes no record', async () => {
