@@ -46,15 +46,11 @@ function firstChild(pid: number): number | undefined {
 
 /**
  * util-linux unshare before 2.40 reports the SIGKILL of the namespace's init, which is how a
- * sandbox is killed, as "sigprocmask unblock failed" (util-linux#2614); a killed session drops
- * that line, which is not the command's output.
+ * sandbox is killed, as "sigprocmask unblock failed" (util-linux#2614), in up to three writes
+ * (its stderr is unbuffered). A killed session holds its stderr until the end, and drops that line,
+ * which is not the command's output.
  */
-const UNSHARE_COMPLAINT = /^unshare: sigprocmask unblock failed: [^\n]*\n?/m;
-
-function withoutUnshareComplaint(chunk: Buffer): Buffer {
-  const text = chunk.toString('utf8');
-  return UNSHARE_COMPLAINT.test(text) ? Buffer.from(text.replace(UNSHARE_COMPLAINT, '')) : chunk;
-}
+const UNSHARE_COMPLAINT = /^unshare: sigprocmask unblock failed: [^\n]*\n?/gm;
 
 export class Session {
   readonly #child: ChildProcess;
@@ -68,6 +64,8 @@ export class Session {
   #exited = false;
   #started = false;
   #killed = false;
+  /** stderr since the kill, held until the end (see UNSHARE_COMPLAINT). */
+  readonly #afterKill: Buffer[] = [];
   #init: { readonly pid: number; readonly start: string | undefined } | undefined;
 
   constructor(options: SessionOptions) {
@@ -75,7 +73,10 @@ export class Session {
     this.#child = process.getBuiltinModule('node:child_process').spawn(options.command, options.args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     this.#ended = new Promise((resolve) => {
       this.#child.on('error', () => resolve({ code: null, signal: null }));
-      this.#child.on('close', (code, signal) => resolve({ code, signal }));
+      this.#child.on('close', (code, signal) => {
+        this.#releaseAfterKill();
+        resolve({ code, signal });
+      });
     });
     this.#child.on('exit', () => {
       this.#exited = true;
@@ -157,11 +158,19 @@ export class Session {
     return this.#ended;
   }
 
-  #output(received: Buffer, stream: 'stdout' | 'stderr'): void {
-    const chunk = this.#killed && stream === 'stderr' ? withoutUnshareComplaint(received) : received;
-    if (chunk.length === 0) return;
+  #output(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+    if (this.#killed && stream === 'stderr') this.#afterKill.push(chunk);
+    else this.#deliver(chunk, stream);
+  }
+
+  #deliver(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
     if (this.#started) this.#onOutput?.(chunk, stream);
     else this.#held.push({ chunk, stream });
+  }
+
+  #releaseAfterKill(): void {
+    const text = Buffer.concat(this.#afterKill.splice(0)).toString('utf8').replace(UNSHARE_COMPLAINT, '');
+    if (text !== '') this.#deliver(Buffer.from(text), 'stderr');
   }
 
   #start(): void {
