@@ -36,14 +36,15 @@ function notFound(options: { readonly source: string; readonly tree: SourceTree;
   });
 }
 
-function cleanSource(source: string): string {
-  return source.split('/').filter((part) => part !== '' && part !== '.').join('/');
+/** A COPY/ADD source's path elements, without empty and `.` ones. */
+export function sourceParts(source: string): string[] {
+  return source.split('/').filter((part) => part !== '' && part !== '.');
 }
 
 /** Every path a COPY source names, in order; a source naming nothing is an error. */
 export function matchSources(options: { readonly tree: SourceTree; readonly source: string; readonly location: SourceLocation }): MatchedSource[] {
   const { tree, source, location } = options;
-  const parts = cleanSource(source).split('/').filter((part) => part !== '');
+  const parts = sourceParts(source);
   let candidates = [''];
   for (const part of parts) {
     const next: string[] = [];

@@ -11,7 +11,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FileChange, FileDigests, WalkScope } from '../cache/index.js';
 import type { SourceLocation } from '../errors.js';
 import type { ContextTree } from './context-tree.js';
-import { copiedChildren, matchSources } from './copy-files.js';
+import { copiedChildren, matchSources, sourceParts } from './copy-files.js';
 import { goMatch, hasGlob, type IgnoreMatcher } from './patterns/index.js';
 import type { SourceIdentity } from './steps/step.js';
 
@@ -56,7 +56,7 @@ export function contextSourceDigest(options: { readonly tree: ContextTree; reado
  * or what a wildcard names under the directory before it; undefined for a single file.
  */
 function sourceScope(tree: ContextTree, source: string): WalkScope | undefined {
-  const parts = source.split('/').filter((part) => part !== '' && part !== '.');
+  const parts = sourceParts(source);
   const first = parts.findIndex((part) => hasGlob(part));
   const entry = tree.lstat(tree.resolve({ path: (first === -1 ? parts : parts.slice(0, first)).join('/'), followFinal: true }));
   if (entry?.stats.isDirectory() !== true) return undefined;

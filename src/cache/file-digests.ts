@@ -178,9 +178,8 @@ export class FileDigests {
     if (!this.#remembered) return [];
     const removed: FileChange[] = [];
     for (const path of this.#known.keys()) {
-      if (inScope(scope, path) && path.startsWith(`${this.#directory}/`) && lstatSync(path, { throwIfNoEntry: false }) === undefined) {
-        removed.push({ path: path.slice(this.#directory.length + 1), kind: 'removed' });
-      }
+      const relative = this.#relative(path);
+      if (relative !== undefined && inScope(scope, path) && lstatSync(path, { throwIfNoEntry: false }) === undefined) removed.push({ path: relative, kind: 'removed' });
     }
     return removed;
   }
@@ -200,6 +199,11 @@ export class FileDigests {
     }
   }
 
+  /** `path` relative to the context directory, or undefined when it is not inside it. */
+  #relative(path: string): string | undefined {
+    return path.startsWith(`${this.#directory}/`) ? path.slice(this.#directory.length + 1) : undefined;
+  }
+
   #note(options: { readonly path: string; readonly digest: string; readonly known: Remembered | undefined }): void {
     const { path, known } = options;
     const earlier = this.#changes.get(path);
@@ -207,8 +211,9 @@ export class FileDigests {
       this.#journal.push(earlier);
       return;
     }
-    if (!this.#remembered || known?.digest === options.digest || !path.startsWith(`${this.#directory}/`)) return;
-    const change: FileChange = { path: path.slice(this.#directory.length + 1), kind: known === undefined ? 'new' : 'changed' };
+    const relative = this.#relative(path);
+    if (!this.#remembered || known?.digest === options.digest || relative === undefined) return;
+    const change: FileChange = { path: relative, kind: known === undefined ? 'new' : 'changed' };
     this.#changes.set(path, change);
     this.#journal.push(change);
   }

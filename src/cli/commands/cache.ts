@@ -19,12 +19,18 @@ function openStore(args: ParsedArgs, context: CommandContext): { store: LayerSto
   return { store, steps: new LocalCache({ root: store.root, blobs: store, logger: context.logger }) };
 }
 
-async function du(args: ParsedArgs, context: CommandContext): Promise<void> {
-  const { store, steps } = openStore(args, context);
+/** What the cache directory holds: the layer store's part, the build cache entries, the remembered file digests, and all of it. */
+async function usageOf(options: { readonly store: LayerStore; readonly steps: LocalCache }) {
+  const { store, steps } = options;
   const usage = await store.usage();
   const entries = await steps.usage();
   const files = await fileDigestsUsage(store.root);
-  const bytes = usage.bytes + entries.bytes + files.bytes;
+  return { usage, entries, files, bytes: usage.bytes + entries.bytes + files.bytes };
+}
+
+async function du(args: ParsedArgs, context: CommandContext): Promise<void> {
+  const { store, steps } = openStore(args, context);
+  const { usage, entries, files, bytes } = await usageOf({ store, steps });
   if (args.bool('json')) {
     context.stdout(`${JSON.stringify({ cacheDir: store.root, ...usage, steps: entries, files, bytes })}\n`);
     return;
@@ -45,15 +51,15 @@ async function du(args: ParsedArgs, context: CommandContext): Promise<void> {
 async function gc(args: ParsedArgs, context: CommandContext): Promise<void> {
   const { store, steps } = openStore(args, context);
   const maxSize = args.string('max-size');
-  const maxAgeMs = parseDuration({ flag: '--max-age', text: args.string('max-age') ?? DEFAULT_MAX_AGE });
+  const maxAge = args.string('max-age') ?? DEFAULT_MAX_AGE;
+  const maxAgeMs = parseDuration({ flag: '--max-age', text: maxAge });
   const removed: StoreEntry[] = await store.collect({ maxAgeMs, ...(maxSize === undefined ? {} : { maxBytes: parseSize({ flag: '--max-size', text: maxSize }) }) });
   for (const entry of removed) context.logger.info(`removed ${entry.kind === 'mount' ? 'cache mount' : entry.kind} ${entry.name} (${formatSize(entry.bytes)})`);
-  const maxAge = args.string('max-age') ?? DEFAULT_MAX_AGE;
   const stale = await steps.collect({ maxAgeMs });
   if (stale > 0) context.logger.info(`removed ${stale} build cache entries (stored over ${maxAge} ago, or their layer is gone)`);
   const forgotten = await collectFileDigests({ root: store.root, maxAgeMs });
   if (forgotten > 0) context.logger.info(`removed the file digests of ${forgotten} context director${forgotten === 1 ? 'y' : 'ies'} no build read for ${maxAge}`);
-  const left = (await store.usage()).bytes + (await steps.usage()).bytes + (await fileDigestsUsage(store.root)).bytes;
+  const { bytes: left } = await usageOf({ store, steps });
   context.stdout(`removed ${removed.length} entries, ${formatSize(removed.reduce((total, entry) => total + entry.bytes, 0))}; ${formatSize(left)} left in ${store.root}\n`);
 }
 
