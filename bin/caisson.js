@@ -21,7 +21,8 @@ if (major < 22) {
 // Reuse V8's compiled bytecode across runs (node's on-disk compile cache; a no-op where the
 // cache directory cannot be written). It lives in caisson's default cache directory (the rule of
 // --cache-dir's default, src/fs defaultCacheDirectory), never in /tmp: with no home for it there
-// is none; NODE_COMPILE_CACHE wins.
+// is none; NODE_COMPILE_CACHE wins. `cache du` counts it and `cache gc` removes its unused entries
+// (src/cli/compile-cache.ts, which names the directory too).
 const env = process.env;
 const cacheHome = env.CAISSON_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, 'caisson') : env.HOME ? join(env.HOME, '.cache', 'caisson') : undefined);
 const compileCache = env.NODE_COMPILE_CACHE || (cacheHome === undefined ? undefined : join(cacheHome, 'node-compile-cache'));

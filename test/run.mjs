@@ -4,7 +4,8 @@
 // First it checks for the Debian packages the suite runs for real, installs the missing ones with
 // apt-get when root, and otherwise prints the exact command and exits 2.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,8 +19,10 @@ if (major < 24) {
 
 function run(command, args) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.error === undefined && result.status === 0) return;
+  rmSync(compileCache, { recursive: true, force: true });
   if (result.error) throw result.error;
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  process.exit(result.status ?? 1);
 }
 
 // The real parts the suite runs (see DESIGN.md): command (or absolute path) → Debian package.
@@ -80,6 +83,12 @@ if (missing.length > 0) {
   }
 }
 
+// The caisson commands the tests start keep node's compile cache (bin/caisson.js) in a directory
+// of this run's own, removed at the end, instead of in the user's cache directory.
+const compileCache = mkdtempSync(join(tmpdir(), 'caisson-test-compile-cache-'));
+process.env.NODE_COMPILE_CACHE = compileCache;
+// Ctrl-C reaches the running step too (one process group); its end then removes the directory.
+process.on('SIGINT', () => {});
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 // The bundle bin/caisson.js runs (the tests that start caisson as a command run it).
@@ -88,3 +97,4 @@ const filters = process.argv.slice(2);
 // Two test files at a time: much of the suite waits on child processes (registries, skopeo,
 // umoci, mounts), and node's default on 2 cores is one file at a time.
 run(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...(filters.length > 0 ? filters : ['dist/test/**/*.test.js'])]);
+rmSync(compileCache, { recursive: true, force: true });

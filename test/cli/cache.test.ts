@@ -109,6 +109,34 @@ describe('caisson cache', () => {
     assert.deepEqual(readdirSync(records), [record('/context/used')]);
   });
 
+  test("du counts node's compiled caisson code; gc removes entries unused for --max-age, and a version directory it empties", async () => {
+    const root = join(dir, 'code');
+    const compiled = join(root, 'node-compile-cache');
+    const current = join(compiled, 'v24.0.0-x64-aaaa-0');
+    const old = join(compiled, 'v22.0.0-x64-bbbb-0');
+    mkdirSync(current, { recursive: true });
+    mkdirSync(old, { recursive: true });
+    writeFileSync(join(current, 'used'), 'a'.repeat(100));
+    writeFileSync(join(current, 'renamed-chunk'), 'b'.repeat(20));
+    writeFileSync(join(old, 'index'), 'c'.repeat(3));
+    const monthAgo = new Date(Date.now() - 30 * 24 * 3600_000);
+    const dayAgo = new Date(Date.now() - 24 * 3600_000);
+    utimesSync(join(current, 'renamed-chunk'), monthAgo, monthAgo);
+    utimesSync(join(old, 'index'), monthAgo, monthAgo);
+    utimesSync(join(current, 'used'), dayAgo, monthAgo); // written a month ago, read yesterday
+    const json = await cli(['cache', 'du', '--cache-dir', root, '--json']);
+    const usage = JSON.parse(json.stdout) as { code: { count: number; bytes: number }; bytes: number };
+    assert.deepEqual({ code: usage.code, bytes: usage.bytes }, { code: { count: 3, bytes: 123 }, bytes: 123 }, 'the total counts them');
+    const text = await cli(['cache', 'du', '--cache-dir', root]);
+    assert.match(text.stdout, /code +3 +123 B of caisson's own code, compiled by node\n {2}total +123 B\n$/);
+    const collected = await cli(['cache', 'gc', '--cache-dir', root]);
+    assert.equal(collected.code, 0, collected.stderr);
+    assert.match(collected.stderr, /removed 2 compiled modules of caisson's own code unused for 336h \(23 B\)/);
+    assert.match(collected.stdout, /; 100 B left in /);
+    assert.deepEqual(readdirSync(compiled), ['v24.0.0-x64-aaaa-0'], "the old node's directory, emptied, is gone");
+    assert.deepEqual(readdirSync(current), ['used']);
+  });
+
   test('bad sizes, durations and actions are usage errors naming the flag', async () => {
     const size = await cli(['cache', 'gc', '--cache-dir', dir, '--max-size', '12 parsecs']);
     assert.equal(size.code, 2);
