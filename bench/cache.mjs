@@ -196,15 +196,15 @@ function summary(results, ratioLimitText, warmLimitText, ...workloads) {
   const verdicts = [];
   for (const workload of workloads) {
     const cold = figure(workload, 'cold');
-    for (const phase of ['cold', 'warm', 'fresh-pod']) {
+    for (const phase of ['cold', 'warm', 'floor', 'fresh-pod']) {
       const f = figure(workload, phase);
       if (!f) {
         console.log(row([workload, phase, 'failed', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']));
         continue;
       }
-      const ratio = phase !== 'cold' && cold && cold.seconds > 0 ? (f.seconds / cold.seconds).toFixed(2) : '-';
+      const ratio = phase !== 'cold' && cold && cold.seconds > 0 ? (f.seconds / cold.seconds).toFixed(3) : '-';
       console.log(row([
-        workload, phase, f.seconds.toFixed(2), f.cpu.toFixed(2), `${Math.round(f.rss / 1024)} MiB`, `${f.steal}%`, ratio, f.hits,
+        workload, phase, f.seconds.toFixed(3), f.cpu.toFixed(2), `${Math.round(f.rss / 1024)} MiB`, `${f.steal}%`, ratio, f.hits,
         count(f.layerBlobs, f.layerBytes), count(f.configBlobs, f.configBytes), count(f.manifests, f.manifestBytes),
         count(f.uploadedBlobs, f.uploadedBytes), f.mountedBlobs, f.push,
       ]));
@@ -216,14 +216,16 @@ function summary(results, ratioLimitText, warmLimitText, ...workloads) {
       verdicts.push([workload, `warm under ${warmLimit.toFixed(1)} s: ${!warm ? 'the warm build failed' : 'no cold build to compare'}`, false]);
     } else {
       const ratio = cold.seconds > 0 ? warm.seconds / cold.seconds : Infinity;
-      verdicts.push([workload, `warm/cold ${ratio.toFixed(3)} (${warm.seconds.toFixed(2)} s / ${cold.seconds.toFixed(2)} s; limit ${ratioLimit.toFixed(2)})`, ratio <= ratioLimit + 1e-9]);
-      verdicts.push([workload, `warm ${warm.seconds.toFixed(2)} s (limit < ${warmLimit.toFixed(1)} s)`, warm.seconds < warmLimit]);
+      const floor = figure(workload, 'floor');
+      const least = floor && cold.seconds > 0 ? `; the floor's ${(floor.seconds / cold.seconds).toFixed(3)}` : '';
+      verdicts.push([workload, `warm/cold ${ratio.toFixed(3)} (${warm.seconds.toFixed(3)} s / ${cold.seconds.toFixed(3)} s; limit ${ratioLimit.toFixed(2)}${least})`, ratio <= ratioLimit + 1e-9]);
+      verdicts.push([workload, `warm ${warm.seconds.toFixed(3)} s (limit < ${warmLimit.toFixed(1)} s)`, warm.seconds < warmLimit]);
     }
     if (!fresh) verdicts.push([workload, 'fresh pod: the build failed', false]);
     else {
       verdicts.push([
         workload,
-        `fresh pod downloaded ${transfers(fresh.layerBlobs, fresh.layerBytes, 'layer blobs')}; also ${transfers(fresh.configBlobs, fresh.configBytes, 'config blobs')}, ${transfers(fresh.manifests, fresh.manifestBytes, 'manifests')}; uploaded ${transfers(fresh.uploadedBlobs, fresh.uploadedBytes, 'blobs')}, mounted ${fresh.mountedBlobs}; ${fresh.seconds.toFixed(2)} s (limit: no layer downloaded)`,
+        `fresh pod downloaded ${transfers(fresh.layerBlobs, fresh.layerBytes, 'layer blobs')}; also ${transfers(fresh.configBlobs, fresh.configBytes, 'config blobs')}, ${transfers(fresh.manifests, fresh.manifestBytes, 'manifests')}; uploaded ${transfers(fresh.uploadedBlobs, fresh.uploadedBytes, 'blobs')}, mounted ${fresh.mountedBlobs}; ${fresh.seconds.toFixed(3)} s (limit: no layer downloaded)`,
         fresh.layerBytes === 0 && fresh.layerBlobs === 0,
       ]);
     }

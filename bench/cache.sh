@@ -4,6 +4,10 @@
 #   cold       an empty --cache-dir (the registry cache is filled by this build);
 #   warm       the same build again on that cache dir: a no-change rebuild with a warm local cache.
 #              Targets: at most 0.10x the cold build's wall time, and under 1.0 s;
+#   floor      not caisson: bench/floor.mjs, a Node.js program that does only the I/O no rebuild can
+#              skip (the base manifests, an lstat of every context entry COPY and ADD read, the
+#              destination's manifest). No warm build can take less on this machine; its /cold is
+#              the lowest ratio any Node.js builder could reach here;
 #   fresh-pod  the same build from a new, empty --cache-dir with only the registry cache (same cache
 #              repo, same destination, which already holds every layer). Target: no layer blob
 #              downloaded; the bytes it transferred are printed.
@@ -26,9 +30,10 @@
 # from caisson: GET /v2/*/blobs/* responses (http.response.written) between two marker requests
 # around the build. A blob that some manifest in the registry names as its config counts as a
 # config; every other blob as a layer. Uploaded bytes are the stored sizes of the blobs whose upload
-# completed. Wall time, CPU (user + system of caisson and its children) and peak RSS come from GNU
-# time; the hypervisor's steal during each build and the time of `caisson --version` (the noise
-# floor) are shown next to them, as these VMs lose CPU in bursts. Runs as root (RUN needs uid 0).
+# completed. Wall time comes from bash's clock around GNU time, which gives CPU (user + system of
+# caisson and its children) and peak RSS; the hypervisor's steal during each build and the time of
+# `caisson --version` (what starting caisson costs) are shown next to them, as these VMs lose CPU in
+# bursts. Runs as root (RUN needs uid 0).
 # Every file stays in one temp dir (TMPDIR points there).
 # Exit status 0 whatever the verdicts; non-zero means something broke (a failed build is reported
 # with its log, and the run goes on). NODE_OPTIONS reaches caisson's node (e.g. --cpu-prof).
@@ -52,7 +57,7 @@ while [ $# -gt 0 ]; do
     --dockerfiles) DOCKERFILES="$2"; shift 2 ;;
     --logs) LOGS="$2"; shift 2 ;;
     --cache-flags) CACHE_FLAGS_TEXT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "$NAME: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -93,13 +98,14 @@ started=$(date +%s.%N)
 bench_busybox_base "$NAME" "$WORK" "${CAISSON[@]}"
 echo "built the busybox base in $(bench_since "$started") s (untimed)"
 
-# The noise floor: what starting caisson costs on this machine now.
-floor=()
+# What starting caisson costs on this machine now.
+startup=()
 for _ in 1 2 3 4 5; do
-  /usr/bin/time -f '%e' -o "$WORK/time.out" "${CAISSON[@]}" --version >/dev/null
-  floor+=("$(tail -n 1 "$WORK/time.out")")
+  start_time=$EPOCHREALTIME
+  "${CAISSON[@]}" --version >/dev/null
+  startup+=("$(awk -v a="$start_time" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }')")
 done
-echo "caisson --version, 5 runs: $(printf '%s\n' "${floor[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "best %.2f s, median %.2f s, worst %.2f s", a[1], a[3], a[5] }') (the noise floor)"
+echo "caisson --version, 5 runs: $(printf '%s\n' "${startup[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "best %.3f s, median %.3f s, worst %.3f s", a[1], a[3], a[5] }')"
 
 # --- Timed builds ---------------------------------------------------------------------------------
 
@@ -118,11 +124,13 @@ mark() {
 # log, appending "ROUND WORKLOAD PHASE ok SECONDS RSS_KIB CPU_SECONDS PUSH HITS TRAFFIC..." to
 # $RESULTS and printing it; if it fails, appends a "failed" line, prints its log and returns 1.
 timed() {
-  local round="$1" wl="$2" phase="$3" status=0 start end
+  local round="$1" wl="$2" phase="$3" status=0 start end start_time end_time
   shift 3
   mark; start=$MARK
   read -r -a stat_before < <(head -n 1 /proc/stat)
+  start_time=$EPOCHREALTIME
   /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.out" "$@" >"$WORK/command.log" 2>&1 || status=$?
+  end_time=$EPOCHREALTIME
   read -r -a stat_after < <(head -n 1 /proc/stat)
   sleep 0.2 # the registry logs a request just after answering it
   mark; end=$MARK
@@ -140,7 +148,9 @@ timed() {
   fi
   local seconds rss user system cpu push hits steal traffic details=/dev/null
   [ -z "$LOGS" ] || details="$LOGS/$round-$wl-$phase.requests"
-  read -r seconds rss user system < <(tail -n 1 "$WORK/time.out")
+  read -r _ rss user system < <(tail -n 1 "$WORK/time.out")
+  # GNU time's wall time has two decimals, too coarse for a 0.07 s build: bash's clock instead.
+  seconds="$(awk -v a="$start_time" -v b="$end_time" 'BEGIN { printf "%.4f", b - a }')"
   cpu="$(awk -v u="$user" -v s="$system" 'BEGIN { printf "%.2f", u + s }')"
   # caisson's own account of its push: "wrote REF@DIGEST in X s (N blobs written, M mounted, K already there)".
   push="$(sed -n 's/^wrote .*(\([0-9]*\) blobs* written, \([0-9]*\) mounted, \([0-9]*\) already there).*/\1\/\2\/\3/p' "$WORK/command.log" | tail -n 1)"
@@ -149,7 +159,7 @@ timed() {
   traffic="$(node bench/cache.mjs traffic "$REGISTRY_DIR/registry.log" "$REGISTRY_DIR/storage" "$start" "$end" "$details")"
   echo "$round $wl $phase ok $seconds $rss $cpu ${push:--} ${hits:--} $steal $traffic" >>"$RESULTS"
   local t=($traffic)
-  printf '  %-16s %-9s %7.2f s  %5d MiB  %6.2f s CPU  steal %3d%%  hits %-5s  GET layers %d (%d B), configs %d (%d B), manifests %d (%d B); uploaded %d (%d B), mounted %d; push %s\n' \
+  printf '  %-16s %-9s %7.3f s  %5d MiB  %6.2f s CPU  steal %3d%%  hits %-5s  GET layers %d (%d B), configs %d (%d B), manifests %d (%d B); uploaded %d (%d B), mounted %d; push %s\n' \
     "$wl" "$phase" "$seconds" "$(( (rss + 512) / 1024 ))" "$cpu" "$steal" "${hits:--}" "${t[0]}" "${t[1]}" "${t[2]}" "${t[3]}" "${t[4]}" "${t[5]}" "${t[6]}" "${t[7]}" "${t[8]}" "${push:--}"
 }
 
@@ -186,6 +196,7 @@ for round in $(seq "$RUNS"); do
     rm -rf "$WORK/cache" "$WORK/cache-fresh"
     if timed "$round" "$wl" cold "${build[@]}" --cache-dir "$WORK/cache"; then
       timed "$round" "$wl" warm "${build[@]}" --cache-dir "$WORK/cache" || true
+      timed "$round" "$wl" floor node bench/floor.mjs "$WORK/Dockerfile.$wl" "$ctx" "$REGISTRY_HOST/bench/$wl:cold" || true
     else
       echo "$round $wl warm failed 0 0 0 - - 0" >>"$RESULTS"
     fi
