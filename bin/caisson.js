@@ -2,10 +2,10 @@
 // caisson's command: runs the compiled CLI (dist/, built by `npm ci` / `npm run build`: tsc, then
 // the bundle) on the Node 24 the repository pins; an older node re-runs this file with the pinned
 // one when present.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import module from 'node:module';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Built-in modules as their CommonJS exports, as the bundle takes them (scripts/bundle.mjs says
+// why); a node too old for getBuiltinModule imports them, to say that it is too old.
+const builtin = (id) => process.getBuiltinModule?.(id) ?? import(id);
+const [{ existsSync, readFileSync, statSync }, module, { basename, join }, { fileURLToPath }] = await Promise.all(['node:fs', 'node:module', 'node:path', 'node:url'].map(builtin));
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {

@@ -227,6 +227,16 @@ describe('bin/caisson.js as a process', () => {
     assert.equal(result.stdout.trim(), version);
   });
 
+  test("starting runs no built-in module's lazy getters: node:util's loads worker_threads, node:fs's readline", () => {
+    const preload = join(dir, 'loaded-builtins.cjs');
+    const list = join(dir, 'loaded-builtins.json');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(process.moduleLoadList)));\n`);
+    const result = spawnSync(process.execPath, ['--require', preload, bin(), '--version'], { encoding: 'utf8', cwd: dir });
+    assert.equal(result.status, 0, result.stderr);
+    const loaded = (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter((name) => /^NativeModule (worker_threads|internal\/repl\/history)$/.test(name));
+    assert.deepEqual(loaded, []);
+  });
+
   test('exit status and streams of a failing parse read from stdin', () => {
     const result = run(['parse', '-'], 'FROM a\nENV name\n');
     assert.equal(result.status, 3);
