@@ -3,7 +3,7 @@
 // named in the error.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -124,6 +124,15 @@ describe('caisson cache', () => {
     utimesSync(join(current, 'renamed-chunk'), monthAgo, monthAgo);
     utimesSync(join(old, 'index'), monthAgo, monthAgo);
     utimesSync(join(current, 'used'), dayAgo, monthAgo); // written a month ago, read yesterday
+    utimesSync(old, monthAgo, monthAgo);
+    // A node started just now made its directory, and writes its entries when it ends.
+    mkdirSync(join(compiled, 'v24.1.0-x64-cccc-0'));
+    // A symlink is not followed, whatever it points to.
+    const elsewhere = join(dir, 'not-a-cache');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'notes'), 'keep');
+    utimesSync(join(elsewhere, 'notes'), monthAgo, monthAgo);
+    symlinkSync(elsewhere, join(compiled, 'v24.2.0-x64-dddd-0'));
     const json = await cli(['cache', 'du', '--cache-dir', root, '--json']);
     const usage = JSON.parse(json.stdout) as { code: { count: number; bytes: number }; bytes: number };
     assert.deepEqual({ code: usage.code, bytes: usage.bytes }, { code: { count: 3, bytes: 123 }, bytes: 123 }, 'the total counts them');
@@ -133,8 +142,9 @@ describe('caisson cache', () => {
     assert.equal(collected.code, 0, collected.stderr);
     assert.match(collected.stderr, /removed 2 compiled modules of caisson's own code unused for 336h \(23 B\)/);
     assert.match(collected.stdout, /; 100 B left in /);
-    assert.deepEqual(readdirSync(compiled), ['v24.0.0-x64-aaaa-0'], "the old node's directory, emptied, is gone");
+    assert.deepEqual(readdirSync(compiled).sort(), ['v24.0.0-x64-aaaa-0', 'v24.1.0-x64-cccc-0', 'v24.2.0-x64-dddd-0'], "the old node's directory, emptied, is gone; the new one stays");
     assert.deepEqual(readdirSync(current), ['used']);
+    assert.deepEqual(readdirSync(elsewhere), ['notes']);
   });
 
   test('bad sizes, durations and actions are usage errors naming the flag', async () => {
