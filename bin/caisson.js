@@ -2,15 +2,17 @@
 // caisson's command: runs the compiled CLI (dist/, built by `npm ci` / `npm run build`: tsc, then
 // the bundle) on the Node 24 the repository pins; an older node re-runs this file with the pinned
 // one when present.
+
 // Built-in modules as their CommonJS exports, as the bundle takes them (scripts/bundle.mjs says
 // why); a node too old for getBuiltinModule imports them, to say that it is too old.
 const builtin = (id) => process.getBuiltinModule?.(id) ?? import(id);
-const [{ existsSync, readFileSync, statSync }, module, { basename, join }, { fileURLToPath }] = await Promise.all(['node:fs', 'node:module', 'node:path', 'node:url'].map(builtin));
+const [{ existsSync, readFileSync, realpathSync, statSync }, module, { basename, join }, { fileURLToPath }] = await Promise.all(['node:fs', 'node:module', 'node:path', 'node:url'].map(builtin));
 
+// Before 22, or a 22 before getBuiltinModule (22.3), which the bundle needs: the pinned node.
 const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
+if (major < 22 || process.getBuiltinModule === undefined) {
   const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
-  if (!existsSync(pinned)) {
+  if (!existsSync(pinned) || realpathSync(pinned) === process.execPath) {
     console.error(`caisson needs Node.js 22.12 or later (this is ${process.version}). Run "npm ci" in the caisson checkout, then "npx caisson".`);
     process.exit(2);
   }

@@ -12,15 +12,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // caisson's `import { … } from 'node:fs'` lines (tsc keeps them one per line) become
 // `const { … } = process.getBuiltinModule('node:fs')`: importing a built-in module builds an ES
 // namespace of all its exports, which runs their lazy getters. node:fs's ReadStream getter loads
-// fs streams and readline, node:util's TextDecoder getter worker_threads: 13 modules a build never
-// uses, some 4 ms at every start. Only the bundle is rewritten; dist/src stays tsc's output.
+// fs streams, node:util's TextDecoder getter worker_threads: 13 modules a warm build never used,
+// some 4 ms at every start. Only the bundle is rewritten; dist/src stays tsc's output. A line this
+// rule does not fit (a default import) stays an import, which costs only the time.
+const sources = `${root}dist/src/`;
 const builtinsWithoutNamespaces = {
   name: 'builtins-without-namespaces',
   setup(build) {
-    build.onLoad({ filter: /\/dist\/src\/.*\.js$/ }, (args) => ({
-      loader: 'js',
-      contents: readFileSync(args.path, 'utf8').replace(/^import \{([^}]*)\} from '(node:[a-z_/]+)';$/gm, (_, names, id) => `const {${names.replace(/ as /g, ': ')}} = process.getBuiltinModule('${id}');`),
-    }));
+    build.onLoad({ filter: /\.js$/ }, (args) => {
+      if (!args.path.startsWith(sources)) return undefined;
+      const rewrite = (line, names, id) => (/\bdefault\b/.test(names) ? line : `const {${names.replace(/ as /g, ': ')}} = process.getBuiltinModule('${id}');`);
+      return { loader: 'js', contents: readFileSync(args.path, 'utf8').replace(/^import \{([^}]*)\} from '(node:[a-z_/]+)';$/gm, rewrite) };
+    });
   },
 };
 rmSync(`${root}dist/bundle`, { recursive: true, force: true });

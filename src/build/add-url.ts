@@ -164,8 +164,8 @@ export async function downloadFile(options: { readonly source: string; readonly 
   }
   if (response.statusCode < 200 || response.statusCode > 299) {
     await response.body.dump().catch(() => undefined);
-    // Loaded here only: importing node:http makes node load its own bundled undici (tens of ms at every start).
-    const { STATUS_CODES } = await import('node:http');
+    // Its CommonJS exports: an import of node:http builds a namespace whose WebSocket getter loads node's own undici (tens of ms).
+    const { STATUS_CODES } = process.getBuiltinModule('node:http');
     const status = `${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''}`.trim();
     throw failure({ source, detail: `the server answered ${status}`, hint: 'Check the URL (and any credentials in it); the server refused to send the file.' });
   }

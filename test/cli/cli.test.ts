@@ -2,7 +2,7 @@
 // bin/caisson.js in a child process (help, version, stdin, exit status).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -227,14 +227,32 @@ describe('bin/caisson.js as a process', () => {
     assert.equal(result.stdout.trim(), version);
   });
 
-  test("starting runs no built-in module's lazy getters: node:util's loads worker_threads, node:fs's readline", () => {
+  test("starting runs no built-in module's lazy getters: node:util's loads worker_threads, node:fs's fs streams", () => {
     const preload = join(dir, 'loaded-builtins.cjs');
     const list = join(dir, 'loaded-builtins.json');
     writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(process.moduleLoadList)));\n`);
     const result = spawnSync(process.execPath, ['--require', preload, bin(), '--version'], { encoding: 'utf8', cwd: dir });
     assert.equal(result.status, 0, result.stderr);
-    const loaded = (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter((name) => /^NativeModule (worker_threads|internal\/repl\/history)$/.test(name));
+    const loaded = (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter((name) => /^NativeModule (worker_threads|internal\/fs\/streams)$/.test(name));
     assert.deepEqual(loaded, []);
+  });
+
+  test('a node without process.getBuiltinModule (22.0 to 22.2) runs caisson on the pinned node', () => {
+    // Another node: the pinned binary under another name (a hard link, or a copy across filesystems).
+    const other = join(dir, 'node-22.2');
+    const pinned = join(projectRoot(), 'node_modules', 'node', 'bin', 'node');
+    try {
+      linkSync(pinned, other);
+    } catch {
+      copyFileSync(pinned, other);
+    }
+    const preload = join(dir, 'no-get-builtin-module.cjs');
+    writeFileSync(preload, 'delete process.getBuiltinModule;\n');
+    const result = spawnSync(other, ['--require', preload, bin(), '--version'], { encoding: 'utf8', cwd: dir });
+    rmSync(other);
+    assert.equal(result.stderr, '');
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /^\d+\.\d+\.\d+\n$/);
   });
 
   test('exit status and streams of a failing parse read from stdin', () => {
