@@ -38,6 +38,8 @@
 # Exit status 0 whatever the verdicts; non-zero means something broke (a failed build is reported
 # with its log, and the run goes on). NODE_OPTIONS reaches caisson's node (e.g. --cpu-prof).
 set -euo pipefail
+# Numbers with a decimal point: bash's $EPOCHREALTIME follows the locale's, which awk then misreads.
+export LC_ALL=C
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 source bench/lib.sh

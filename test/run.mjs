@@ -3,7 +3,7 @@
 // never picked up as tests. Runs on the Node 24 that package.json pins (node_modules/.bin/node).
 // First it checks for the Debian packages the suite runs for real, installs the missing ones with
 // apt-get when root, and otherwise prints the exact command and exits 2.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
@@ -17,12 +17,24 @@ if (major < 24) {
   process.exit(2);
 }
 
-function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-  if (result.error === undefined && result.status === 0) return;
-  rmSync(compileCache, { recursive: true, force: true });
-  if (result.error) throw result.error;
-  process.exit(result.status ?? 1);
+const SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+let running;
+let received;
+
+/**
+ * Runs a step; a failed one ends the test command with its status, and a step a signal sent to the
+ * test command stopped (however it ended: tsc's launcher exits 0) with 128 + the signal's number.
+ */
+async function run(command, args) {
+  // A process group of its own, so that a signal reaches every process of the step at once.
+  running = spawn(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  const [code, signal] = await new Promise((resolve, reject) => {
+    running.on('error', reject);
+    running.on('close', (...end) => resolve(end));
+  });
+  running = undefined;
+  if (received !== undefined) process.exit(SIGNALS[received]);
+  if (code !== 0) process.exit(code ?? SIGNALS[signal] ?? 1);
 }
 
 // The real parts the suite runs (see DESIGN.md): command (or absolute path) → Debian package.
@@ -84,17 +96,23 @@ if (missing.length > 0) {
 }
 
 // The caisson commands the tests start keep node's compile cache (bin/caisson.js) in a directory
-// of this run's own, removed at the end, instead of in the user's cache directory.
+// of this run's own, removed when it ends however it ends, instead of in the user's cache directory.
 const compileCache = mkdtempSync(join(tmpdir(), 'caisson-test-compile-cache-'));
 process.env.NODE_COMPILE_CACHE = compileCache;
-// Ctrl-C reaches the running step too (one process group); its end then removes the directory.
-process.on('SIGINT', () => {});
+process.on('exit', () => rmSync(compileCache, { recursive: true, force: true }));
+// A signal stops the running step, and so the run (run exits with 128 + N); with no step, at once.
+for (const signal of Object.keys(SIGNALS)) {
+  process.on(signal, () => {
+    received = signal;
+    if (running === undefined) process.exit(SIGNALS[signal]);
+    process.kill(-running.pid, signal);
+  });
+}
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 // The bundle bin/caisson.js runs (the tests that start caisson as a command run it).
-run(process.execPath, [join(root, 'scripts', 'bundle.mjs')]);
+await run(process.execPath, [join(root, 'scripts', 'bundle.mjs')]);
 const filters = process.argv.slice(2);
 // Two test files at a time: much of the suite waits on child processes (registries, skopeo,
 // umoci, mounts), and node's default on 2 cores is one file at a time.
-run(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...(filters.length > 0 ? filters : ['dist/test/**/*.test.js'])]);
-rmSync(compileCache, { recursive: true, force: true });
+await run(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...(filters.length > 0 ? filters : ['dist/test/**/*.test.js'])]);
