@@ -36,10 +36,18 @@ export function contextIgnoreFiles(options: { readonly dockerfile: string; reado
   return [`${options.dockerfile}.dockerignore`, join(options.contextDir, '.dockerignore')];
 }
 
-/** The `.dockerignore` rules of the first of {@link contextIgnoreFiles} that exists; none when neither does. */
+/**
+ * The `.dockerignore` rules of the first of {@link contextIgnoreFiles} that exists; none when
+ * neither does. One that exists but cannot be read fails the build: going on without its rules
+ * would put what it leaves out (secrets, often) into the image.
+ */
 export async function readContextIgnore(options: { readonly dockerfile: string; readonly contextDir: string }): Promise<IgnoreMatcher> {
   for (const file of contextIgnoreFiles(options)) {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const text = await readFile(file, 'utf8').catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw new CaissonError({ code: 'ERR_BUILD_CONTEXT', message: `${file}: cannot read it (${code ?? String(error)})`, hint: 'Make it a readable file, or remove it; without its rules the files it leaves out would go into the image.', cause: error });
+    });
     if (text !== undefined) return new IgnoreMatcher({ patterns: parseIgnoreFile({ text, file }) });
   }
   return IgnoreMatcher.empty;

@@ -299,6 +299,12 @@ describe('caisson build: bad command lines', { concurrency: 1 }, () => {
     await fails({ argv: [empty], exit: EXIT_CODES.ERR_INPUT_NOT_FOUND, stderr: ['no-dockerfile/Dockerfile', '[ERR_INPUT_NOT_FOUND]'] });
   });
 
+  test('a .dockerignore that cannot be read (a directory): the build fails naming it, rather than copy what it leaves out', async () => {
+    const ignoring = writeSmallContext(join(work, 'unreadable-ignore'));
+    mkdirSync(join(ignoring, '.dockerignore'));
+    await fails({ argv: [ignoring], exit: EXIT_CODES.ERR_BUILD_CONTEXT, stderr: [`${join(ignoring, '.dockerignore')}: cannot read it (EISDIR)`, 'Make it a readable file, or remove it', '[ERR_BUILD_CONTEXT]'] });
+  });
+
   test('an unknown --target: the stage is named, with a did-you-mean', async () => {
     await fails({ argv: [context, '--target', 'biuld'], exit: EXIT_CODES.ERR_DOCKERFILE_STAGE, stderr: ['"biuld"', 'did you mean build?', '[ERR_DOCKERFILE_STAGE]'] });
   });
