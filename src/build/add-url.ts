@@ -20,6 +20,8 @@ import { unpackArchive } from './add-archive.js';
 import { makeParents, type DirectoryWrite, type WriteOptions } from './copy-files.js';
 
 const MAX_REDIRECTIONS = 10;
+/** Last-Modified's resolution is a second: one this close to the server's Date may hide a later write in the same second. */
+const RACY_LAST_MODIFIED_MS = 2000;
 const DIGEST_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 
 /** A `--checksum` for a URL: an OCI digest. */
@@ -86,7 +88,9 @@ function failure(options: { readonly source: string; readonly detail: string; re
  * undici's index (fetch, interceptors, the global dispatcher) is loaded only for an ADD of a URL.
  */
 async function requestUrl(source: string, method: 'GET' | 'HEAD'): Promise<Dispatcher.ResponseData> {
-  const { getGlobalDispatcher, interceptors, request } = await import('undici');
+  // Its module.exports, as `default`: node's import of a CommonJS module also names each export,
+  // the bundle's (esbuild) only the default.
+  const { getGlobalDispatcher, interceptors, request } = (await import('undici')).default;
   const url = new URL(source);
   const headers: Record<string, string> = { 'user-agent': 'caisson' };
   if (url.username !== '' || url.password !== '') {
@@ -102,7 +106,9 @@ async function requestUrl(source: string, method: 'GET' | 'HEAD'): Promise<Dispa
 /**
  * What identifies the URL's content for the build cache without downloading it: the server's
  * ETag, else its Last-Modified (from a HEAD request); undefined when it sends neither or the
- * request fails (the step then runs and reports the error itself).
+ * request fails (the step then runs and reports the error itself). Last-Modified counts whole
+ * seconds, so one less than two seconds before the server's Date cannot tell a write in the same
+ * second from the content it dates: undefined too (as file-stamp.ts distrusts a racy stat).
  */
 export async function urlValidator(source: string): Promise<string | undefined> {
   try {
@@ -112,7 +118,10 @@ export async function urlValidator(source: string): Promise<string | undefined> 
     const etag = response.headers['etag'];
     const modified = response.headers['last-modified'];
     if (typeof etag === 'string' && etag !== '') return `etag ${etag}`;
-    return typeof modified === 'string' && modified !== '' ? `last-modified ${modified}` : undefined;
+    if (typeof modified !== 'string' || modified === '') return undefined;
+    const now = Date.parse(response.headers['date'] as string | undefined ?? '');
+    if (!(Date.parse(modified) < (Number.isNaN(now) ? Date.now() : now) - RACY_LAST_MODIFIED_MS)) return undefined;
+    return `last-modified ${modified}`;
   } catch {
     return undefined;
   }

@@ -8,17 +8,19 @@
  * sha, subdirectory, --keep-git-dir, --checksum).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { decompressLayer, readTar, type TarHeader } from '../../src/fs/index.js';
 import { runCaisson, type CliResult } from '../support/cli.js';
+import { projectRoot } from '../support/paths.js';
 import { makeTar, type FixtureEntry } from '../support/tar.js';
 import { missingTool, runTool } from '../support/tools.js';
 
@@ -67,8 +69,9 @@ describe('caisson build: ADD', { skip, concurrency: 1 }, () => {
   let server: Server;
   let base: string;
   let count = 0;
+  let freshCount = 0;
 
-  async function build(options: { readonly dockerfile: string; readonly files?: Readonly<Record<string, string | Buffer>>; readonly args?: readonly string[] }): Promise<Built> {
+  async function build(options: { readonly dockerfile: string; readonly files?: Readonly<Record<string, string | Buffer>>; readonly args?: readonly string[]; readonly cache?: string }): Promise<Built> {
     count += 1;
     const dir = join(work, `build-${count}`);
     const context = join(dir, 'context');
@@ -79,7 +82,7 @@ describe('caisson build: ADD', { skip, concurrency: 1 }, () => {
     }
     writeFileSync(join(dir, 'Dockerfile'), options.dockerfile);
     const layout = join(dir, 'layout');
-    const cache = join(dir, 'cache');
+    const cache = options.cache ?? join(dir, 'cache');
     const argv = ['build', context, '-f', join(dir, 'Dockerfile'), '--no-push', '--oci-layout-path', layout, '--cache-dir', cache, ...(options.args ?? [])];
     const result = await runCaisson(argv, { cwd: dir, env: { HOME: dir } });
     const blob = (digest: string): Buffer => readFileSync(join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, '')));
@@ -136,6 +139,10 @@ describe('caisson build: ADD', { skip, concurrency: 1 }, () => {
       if (path === '/files/data.bin') {
         response.writeHead(200, { 'content-type': 'application/octet-stream', 'last-modified': new Date(MTIME * 1000).toUTCString() });
         response.end('downloaded\n');
+      } else if (path === '/fresh.txt') {
+        // Written this second: a second write in the same second would keep this Last-Modified.
+        response.writeHead(200, { 'last-modified': new Date().toUTCString(), date: new Date().toUTCString() });
+        response.end(request.method === 'HEAD' ? undefined : `fresh ${freshCount++}\n`);
       } else if (path === '/redirect') {
         response.writeHead(302, { location: '/files/data.bin' });
         response.end();
@@ -255,6 +262,27 @@ describe('caisson build: ADD', { skip, concurrency: 1 }, () => {
     const history = built.history().join('\n');
     assert.ok(!history.includes('s3cret') && !`${built.result.stdout}${built.result.stderr}`.includes('s3cret'), 'the password reaches neither history nor output');
     assert.ok(history.includes('ADD http://***@127.0.0.1:'), `history shows the redacted URL:\n${history}`);
+  });
+
+  test("a Last-Modified of the last two seconds is not trusted as the URL's identity: the ADD runs again, and its new content is in the image", async () => {
+    const dockerfile = 'FROM scratch\nARG URL\nADD ${URL}/fresh.txt /fresh.txt\n';
+    const first = await build({ args: ['--build-arg', `URL=${base}`], dockerfile });
+    ok(first);
+    const second = await build({ args: ['--build-arg', `URL=${base}`], dockerfile, cache: first.cache });
+    ok(second);
+    assert.match(second.result.stderr, /\] not cached: .*one of the last two seconds/, second.result.stderr);
+    assert.notEqual(readFileSync(join(second.rootfs(), 'fresh.txt'), 'utf8'), readFileSync(join(first.rootfs(), 'fresh.txt'), 'utf8'));
+  });
+
+  test('the caisson command (its bundle, not the compiled sources) downloads a URL too', async () => {
+    const context = join(work, 'bundled-url');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(join(context, 'Dockerfile'), `FROM scratch\nADD ${base}/files/data.bin /data.bin\n`);
+    const layout = join(work, 'bundled-url-image');
+    // Asynchronous: the server answering it runs in this process.
+    await promisify(execFile)(process.execPath, [join(projectRoot(), 'bin', 'caisson.js'), 'build', context, '--no-push', '--oci-layout-path', layout, '--cache-dir', join(work, 'bundled-url-cache'), '-v', 'warn']);
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    assert.equal(index.manifests.length, 1);
   });
 
   test('a --checksum mismatch fails naming the URL and both digests, and adds nothing', async () => {

@@ -61,7 +61,7 @@ async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly e
 export const addStep: Step<AddInstruction> = async (input) => {
   checkChecksum(input.instruction);
   const { extra, changed } = await addInputs(input);
-  return cachedStep(input, { extra, changed, uncacheable: 'a remote source with no --checksum (and, for a URL, no ETag or Last-Modified)', build: () => addFiles(input) });
+  return cachedStep(input, { extra, changed, uncacheable: 'a remote source with no --checksum (and, for a URL, no ETag, and no Last-Modified or one of the last two seconds)', build: () => addFiles(input) });
 };
 
 async function addFiles(input: StepInput<AddInstruction>): ReturnType<Step<AddInstruction>> {
