@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { parseChmod, type AddInstruction, type CopyInstruction } from '../../dockerfile/index.js';
 import { type SourceTree } from '../context-tree.js';
-import { copyEntry, makeParents, matchSources, settleDirectories, writeInline, type DirectoryWrite, type MatchedSource, type WriteOptions } from '../copy-files.js';
+import { copiedChildren, copyEntry, makeParents, matchSources, settleDirectories, writeInline, type DirectoryWrite, type MatchedSource, type WriteOptions } from '../copy-files.js';
 import { DirectorySink, TarSink } from '../layer-sink.js';
 import { hasGlob, IgnoreMatcher, toIgnorePatterns } from '../patterns/index.js';
 import type { ViewEntry } from '../layer-view.js';
@@ -101,12 +101,8 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
       } else if (isDirectory) {
         // A directory's contents go into the destination, which is made like any parent (0755).
         makeParents({ ...write, path: target, created });
-        for (const child of tree.readdir(match.path)) {
-          const source = join(match.path, child);
-          if (tree.excluded(source) && !tree.mayIncludeChildren(source)) continue;
-          if (exclude?.matches(child) === true) continue;
-          copyEntry({ ...copy, source, target: join(target, child), relative: child });
-        }
+        // What the key walks (copiedChildren): an excluded file stays out, even where a `!` rule may bring back paths below its name.
+        for (const child of copiedChildren({ tree, exclude, source: match.path, relative: '' })) copyEntry({ ...copy, source: child.source, target: join(target, child.name), relative: child.relative });
       } else {
         if (exclude?.matches(name) === true) continue;
         if (extras !== undefined && entry?.stats.isFile() === true && (await extras.unpack({ ...extra, source: match.matched, entry }))) continue;
