@@ -1,13 +1,17 @@
-// .dockerignore end to end, through `caisson build` (FROM scratch, an OCI layout): what it leaves
-// out is neither in the image nor in a step's key, also beside a `!` rule that may bring back paths
-// below an excluded name; so a change to an excluded file neither reaches the image nor misses.
+// .dockerignore end to end, through `caisson build` (an OCI layout): what it leaves out is neither
+// in the image nor in a step's key, also beside a `!` rule that may bring back paths below an
+// excluded name, nor seen by a RUN through a read-only bind mount of the context; so a change to
+// an excluded file neither reaches the image nor misses.
 import assert from 'node:assert/strict';
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decompressLayer, readTar } from '../../src/fs/index.js';
+import { BUSYBOX, writeBusyboxContext } from '../support/busybox.js';
 import { runCaisson } from '../support/cli.js';
+
+const runSkip = process.getuid?.() !== 0 ? 'needs uid 0: RUN runs in a namespace sandbox as root' : existsSync(BUSYBOX) ? undefined : 'needs busybox-static (/bin/busybox)';
 
 let work = '';
 before(() => {
@@ -16,21 +20,28 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Builds `context` into a new layout on the shared cache; the names in each layer, and the log. */
-async function build(context: string, name: string): Promise<{ readonly layers: string[][]; readonly stderr: string }> {
+async function build(context: string, name: string, extra: readonly string[] = []): Promise<{ readonly layers: string[][]; readonly files: Map<string, string>; readonly stderr: string }> {
   const layout = join(work, name);
-  const result = await runCaisson(['build', context, '--no-push', '--oci-layout-path', layout, '--cache-dir', join(work, 'cache')], { cwd: work, env: { HOME: work } });
+  const result = await runCaisson(['build', context, '--no-push', '--oci-layout-path', layout, '--cache-dir', join(work, 'cache'), ...extra], { cwd: work, env: { HOME: work } });
   assert.equal(result.code, 0, result.stderr);
   const blob = (digest: string): string => join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, ''));
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
   const manifest = JSON.parse(readFileSync(blob(index.manifests[0]?.digest ?? ''), 'utf8')) as { layers: { digest: string }[] };
   const layers: string[][] = [];
+  const files = new Map<string, string>();
   for (const layer of manifest.layers) {
     const { chunks } = await decompressLayer({ source: createReadStream(blob(layer.digest)), what: 'layer' });
     const names: string[] = [];
-    for await (const entry of readTar(chunks, 'layer')) names.push(entry.header.name.replace(/^\.?\//, '').replace(/\/$/, ''));
+    for await (const entry of readTar(chunks, 'layer')) {
+      const path = entry.header.name.replace(/^\.?\//, '').replace(/\/$/, '');
+      names.push(path);
+      const parts: Buffer[] = [];
+      for await (const part of entry.content()) parts.push(part);
+      files.set(path, Buffer.concat(parts).toString('utf8'));
+    }
     layers.push(names.sort());
   }
-  return { layers, stderr: result.stderr };
+  return { layers, files, stderr: result.stderr };
 }
 
 describe('caisson build: .dockerignore', () => {
@@ -53,5 +64,23 @@ describe('caisson build: .dockerignore', () => {
     assert.match(second.stderr, /\[stage-0 2\/3\] cached \(local\)/);
     assert.match(second.stderr, /\[stage-0 3\/3\] cached \(local\)/);
     assert.deepEqual(second.layers, expected);
+  });
+
+  test('a RUN with a read-only bind mount of the context sees no excluded file, so its change does not miss', { skip: runSkip }, async () => {
+    const base = join(work, 'busybox');
+    writeBusyboxContext(base);
+    const context = join(work, 'bind-context');
+    mkdirSync(join(context, 'conf'), { recursive: true });
+    writeFileSync(join(context, 'conf', 'app.conf'), 'port=80\n');
+    writeFileSync(join(context, 'conf', 'secret.key'), 'one\n');
+    writeFileSync(join(context, '.dockerignore'), '**/*.key\n');
+    writeFileSync(join(context, 'Dockerfile'), 'FROM bb\nRUN --mount=type=bind,source=conf,target=/conf ls /conf > /seen\n');
+    const first = await build(context, 'bind-first', ['--build-context', `bb=${join(base, 'rootfs')}`]);
+    assert.equal(first.files.get('seen'), 'app.conf\n', 'the RUN saw the bound directory without the excluded key');
+    const seen = await build(context, 'bind-seen', ['--build-context', `bb=${join(base, 'rootfs')}`]);
+    assert.match(seen.stderr, /\[stage-0 2\/2\] cached \(local\)/);
+    writeFileSync(join(context, 'conf', 'secret.key'), 'two\n');
+    const second = await build(context, 'bind-second', ['--build-context', `bb=${join(base, 'rootfs')}`]);
+    assert.match(second.stderr, /\[stage-0 2\/2\] cached \(local\)/);
   });
 });

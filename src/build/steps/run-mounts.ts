@@ -20,6 +20,8 @@ import { SECRET_ENV_NAME, type SandboxMount } from '../../exec/index.js';
 import { acquireFileLock, tryFileLock, type HeldLock } from '../../fs/index.js';
 import { DirectorySink } from '../layer-sink.js';
 import { copyEntry } from '../copy-files.js';
+import type { SourceTree } from '../context-tree.js';
+import type { ViewEntry } from '../layer-view.js';
 import { sourceInputs } from '../source-digest.js';
 import type { StepInput } from './step.js';
 
@@ -125,14 +127,26 @@ function secretMount(input: MountInput, mount: RunMount, index: number, env: Map
   return { kind: 'bind', source: file, target: target(input, mount, `/run/secrets/${id}`), readOnly: true };
 }
 
+/** Whether .dockerignore leaves out anything under the directory `source`, which binding it as it is would show. */
+function holdsExcluded(tree: SourceTree, source: string, entry: ViewEntry): boolean {
+  if (!entry.stats.isDirectory()) return false;
+  return tree.readdir(source).some((name) => {
+    const path = source === '' ? name : `${source}/${name}`;
+    const child = tree.lstat(path);
+    return tree.excluded(path) || (child !== undefined && holdsExcluded(tree, path, child));
+  });
+}
+
 async function bindMount(input: MountInput, mount: RunMount, index: number): Promise<SandboxMount> {
   const path = target(input, mount);
   const tree = await input.sourceTree(mount.from === '' ? undefined : mount.from);
   const source = tree.resolve({ path: mount.source ?? '', followFinal: true });
-  const entry = tree.lstat(source);
+  const found = tree.lstat(source);
+  // Left out by .dockerignore, unless a directory a `!` rule brings paths back into.
+  const entry = tree.excluded(source) && !(found?.stats.isDirectory() === true && tree.mayIncludeChildren(source)) ? undefined : found;
   if (entry === undefined) throw refuse(input, mount, `source "${mount.source ?? '/'}" not found in the ${tree.what}`, 'Check source= (relative to the context root, or a path in the from= stage).');
-  if (tree.what === 'build context' && mount.readOnly) return { kind: 'bind', source: entry.hostPath, target: path, readOnly: true };
-  // Writable binds and stage/image paths get a private copy, dropped after the step.
+  if (tree.what === 'build context' && mount.readOnly && !holdsExcluded(tree, source, entry)) return { kind: 'bind', source: entry.hostPath, target: path, readOnly: true };
+  // Writable binds, context paths holding what .dockerignore leaves out, and stage/image paths get a private copy, dropped after the step.
   const copy = join(input.scratch, `bind-${index}`);
   copyEntry({ sink: new DirectorySink(copy), view: undefined, owner: undefined, chmod: undefined, now: input.session.now, tree, exclude: undefined, created: [], times: new Map(), source, target: '', relative: '' });
   return { kind: 'bind', source: copy, target: path, readOnly: mount.readOnly };
