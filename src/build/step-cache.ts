@@ -27,6 +27,12 @@ export interface CachedStepOptions {
   readonly changed?: () => readonly FileChange[];
   /** Runs the step (a miss). */
   readonly build: () => Promise<StepResult>;
+  /**
+   * `extra`'s context part read again once the step ran (a miss): a context file changed between
+   * its hashing and the step's reading of it makes them differ, and the layer, made of other
+   * content than the key says, is then not stored.
+   */
+  readonly recheck?: () => Promise<CacheInputs>;
 }
 
 /** The instruction as a key input: its kind and expanded fields, without its text and location. */
@@ -121,9 +127,7 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
     const why = off ? `--cache-${kind === 'run' ? 'run' : 'copy'}-layers=false` : (options.uncacheable ?? 'its inputs cannot be keyed');
     logger.info(`${input.label} not cached: ${why}`);
     const result = await options.build();
-    const layer = result.layer === undefined || result.layer === 'empty' ? 'empty' : result.layer.diffId;
-    // What follows is keyed by what this step made.
-    state.cacheKey = sha256(`${state.cacheKey}\n${instructionText(input.instruction)}\n${layer}`);
+    state.cacheKey = layerKey(state.cacheKey, input.instruction, result);
     return result;
   }
   const inputs = stepInputs(input, options.extra);
@@ -135,7 +139,18 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
   }
   if (session.cache.settings.explain) await explainMiss({ input, key, inputs, changed: options.changed?.() ?? [] });
   const result = await options.build();
+  if (options.recheck !== undefined && JSON.stringify(await options.recheck()) !== JSON.stringify(options.extra)) {
+    logger.warn(`${input.label} not cached: a context file it read changed while it ran; build again once the context is still`);
+    state.cacheKey = layerKey(state.cacheKey, input.instruction, result);
+    return result;
+  }
   await store(input, { key, inputs, result });
   state.cacheKey = key;
   return result;
+}
+
+/** The key of what follows a step that cannot be keyed by its inputs: by what it made. */
+function layerKey(parent: string, instruction: StageInstruction, result: StepResult): string {
+  const layer = result.layer === undefined || result.layer === 'empty' ? 'empty' : result.layer.diffId;
+  return sha256(`${parent}\n${instructionText(instruction)}\n${layer}`);
 }

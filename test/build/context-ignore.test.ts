@@ -1,7 +1,8 @@
-// .dockerignore end to end, through `caisson build` (an OCI layout): what it leaves out is neither
-// in the image nor in a step's key, also beside a `!` rule that may bring back paths below an
-// excluded name, nor seen by a RUN through a read-only bind mount of the context; so a change to
-// an excluded file neither reaches the image nor misses.
+// The context as a step's key sees it and as the step reads it, through `caisson build` (an OCI
+// layout): what .dockerignore leaves out is neither in the image nor in a step's key, also beside a
+// `!` rule that may bring back paths below an excluded name, nor seen by a RUN through a read-only
+// bind mount of the context, so a change to an excluded file neither reaches the image nor misses;
+// and a file changed between its hashing and the copy leaves no cache entry behind.
 import assert from 'node:assert/strict';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decompressLayer, readTar } from '../../src/fs/index.js';
 import { BUSYBOX, writeBusyboxContext } from '../support/busybox.js';
+import { runCli } from '../../src/cli/index.js';
 import { runCaisson } from '../support/cli.js';
 
 const runSkip = process.getuid?.() !== 0 ? 'needs uid 0: RUN runs in a namespace sandbox as root' : existsSync(BUSYBOX) ? undefined : 'needs busybox-static (/bin/busybox)';
@@ -82,5 +84,33 @@ describe('caisson build: .dockerignore', () => {
     writeFileSync(join(context, 'conf', 'secret.key'), 'two\n');
     const second = await build(context, 'bind-second', ['--build-context', `bb=${join(base, 'rootfs')}`]);
     assert.match(second.stderr, /\[stage-0 2\/2\] cached \(local\)/);
+  });
+
+  test('a context file changed after its hashing, before the copy read it: the layer is used, not cached, and the next build copies the file anew', async () => {
+    const context = join(work, 'racing');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(join(context, 'a.txt'), 'one\n');
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY a.txt /a.txt\n');
+    const layout = join(work, 'racing-image');
+    const cacheDir = join(work, 'racing-cache');
+    let stderr = '';
+    // --cache-explain prints the miss after hashing and before the copy: the file changes there.
+    const code = await runCli(['build', context, '--no-push', '--oci-layout-path', layout, '--cache-dir', cacheDir, '--cache-explain'], {
+      stdout: () => undefined,
+      stderr: (text) => {
+        if (text.includes('cache miss') && !stderr.includes('cache miss')) writeFileSync(join(context, 'a.txt'), 'two\n');
+        stderr += text;
+      },
+      env: { HOME: work },
+      cwd: work,
+      readStdin: async () => '',
+      readStdinBytes: async () => Buffer.alloc(0),
+    });
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /\[stage-0 2\/2\] not cached: a context file it read changed while it ran/);
+    writeFileSync(join(context, 'a.txt'), 'one\n');
+    const again = await runCaisson(['build', context, '--no-push', '--oci-layout-path', layout, '--cache-dir', cacheDir], { cwd: work, env: { HOME: work } });
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /cached \(local\)/, 'no entry keyed by "one" holds "two"');
   });
 });

@@ -46,22 +46,25 @@ function isRemote(source: string): boolean {
  * ETag or Last-Modified; a git source by --checksum (its commit). Undefined (not cacheable) when a
  * remote source has none of these.
  */
-async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly extra: { sources: string[] } | undefined; readonly changed: () => readonly FileChange[] }> {
+async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly extra: { sources: string[] } | undefined; readonly changed: () => readonly FileChange[]; readonly recheck: () => Promise<{ sources: string[] }> }> {
   const { instruction, session } = input;
   const local = instruction.sources.filter((source) => !isRemote(source));
-  const { inputs: sources, changed } = await sourceInputs({ identity: await input.sourceIdentity(undefined), sources: local, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });
+  const read = async () => sourceInputs({ identity: await input.sourceIdentity(undefined), sources: local, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });
+  const { inputs: sources, changed } = await read();
+  const remote: string[] = [];
   for (const source of instruction.sources.filter(isRemote)) {
     const validator = instruction.checksum ?? (parseGitSource(source) === undefined ? await urlValidator(source) : undefined);
-    if (validator === undefined) return { extra: undefined, changed };
-    sources.push(`${source} ${validator}`);
+    if (validator === undefined) return { extra: undefined, changed, recheck: async () => ({ sources: [] }) };
+    remote.push(`${source} ${validator}`);
   }
-  return { extra: { sources }, changed };
+  // The remote sources' part stays as it was: only the context can be seen to change.
+  return { extra: { sources: [...sources, ...remote] }, changed, recheck: async () => ({ sources: [...(await read()).inputs, ...remote] }) };
 }
 
 export const addStep: Step<AddInstruction> = async (input) => {
   checkChecksum(input.instruction);
-  const { extra, changed } = await addInputs(input);
-  return cachedStep(input, { extra, changed, uncacheable: 'a remote source with no --checksum (and, for a URL, no ETag, and no Last-Modified or one of the last two seconds)', build: () => addFiles(input) });
+  const { extra, changed, recheck } = await addInputs(input);
+  return cachedStep(input, { extra, changed, recheck, uncacheable: 'a remote source with no --checksum (and, for a URL, no ETag, and no Last-Modified or one of the last two seconds)', build: () => addFiles(input) });
 };
 
 async function addFiles(input: StepInput<AddInstruction>): ReturnType<Step<AddInstruction>> {

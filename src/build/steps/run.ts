@@ -52,7 +52,7 @@ function createdBy(state: StageState, argv: readonly string[]): string {
 
 export const runStep: Step<RunInstruction> = async (input) => {
   const { inputs: mounts, changed } = await mountInputs(input);
-  return cachedStep(input, { extra: { mounts }, changed, build: () => runCommand(input) });
+  return cachedStep(input, { extra: { mounts }, changed, build: () => runCommand(input), ...(mounts.length === 0 ? {} : { recheck: async () => ({ mounts: (await mountInputs(input)).inputs }) }) });
 };
 
 /** How a command ended and what its changes become (sealed only when it succeeded). */
