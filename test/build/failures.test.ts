@@ -305,6 +305,12 @@ describe('caisson build: bad command lines', { concurrency: 1 }, () => {
     await fails({ argv: [ignoring], exit: EXIT_CODES.ERR_BUILD_CONTEXT, stderr: [`${join(ignoring, '.dockerignore')}: cannot read it (EISDIR)`, 'Make it a readable file, or remove it', '[ERR_BUILD_CONTEXT]'] });
   });
 
+  test('COPY --link --chown by name: refused as BuildKit refuses it (a linked layer has no /etc/passwd), naming the line, with numeric ids as the hint', async () => {
+    const linked = writeSmallContext(join(work, 'link-chown'));
+    writeFileSync(join(linked, 'Dockerfile'), 'FROM scratch\nCOPY --link --chown=app:staff hello.txt /hello.txt\n');
+    await fails({ argv: [linked], exit: EXIT_CODES.ERR_DOCKERFILE_INSTRUCTION, stderr: ['Dockerfile:2', 'COPY --link --chown=app:staff: a user or group by name cannot be looked up in a linked layer', 'Give numeric ids (--chown=1000:1000), or drop --link.'] });
+  });
+
   test('an unknown --target: the stage is named, with a did-you-mean', async () => {
     await fails({ argv: [context, '--target', 'biuld'], exit: EXIT_CODES.ERR_DOCKERFILE_STAGE, stderr: ['"biuld"', 'did you mean build?', '[ERR_DOCKERFILE_STAGE]'] });
   });

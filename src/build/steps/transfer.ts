@@ -5,6 +5,7 @@
  * written into a fresh layer directory (archives and downloads need one), then sealed.
  */
 import { posix } from 'node:path';
+import { CaissonError } from '../../errors.js';
 import { parseChmod, type AddInstruction, type CopyInstruction } from '../../dockerfile/index.js';
 import { type SourceTree } from '../context-tree.js';
 import { copiedChildren, copyEntry, makeParents, matchSources, settleDirectories, writeInline, type DirectoryWrite, type MatchedSource, type WriteOptions } from '../copy-files.js';
@@ -77,6 +78,10 @@ export async function transferFiles(input: TransferInput): Promise<StepResult> {
   const intoDirectory = trailing || count > 1 || wildcard || input.parents || relative === '' || view?.isDirectory(relative) === true;
   const target = view === undefined ? relative : view.resolve({ path: relative, followFinal: intoDirectory });
 
+  if (instruction.link && instruction.chown !== undefined && instruction.chown.split(':').some((part) => !/^\d*$/.test(part))) {
+    // As BuildKit (moby/buildkit#7134): --link copies onto an empty layer, with no /etc/passwd to look a name up in.
+    throw new CaissonError({ code: 'ERR_DOCKERFILE_INSTRUCTION', message: `${instruction.keyword.toUpperCase()} --link --chown=${instruction.chown}: a user or group by name cannot be looked up in a linked layer`, location, hint: 'Give numeric ids (--chown=1000:1000), or drop --link.' });
+  }
   const owner = instruction.chown === undefined ? undefined : chownOwner({ spec: instruction.chown, view, location });
   const chmod = instruction.chmod === undefined ? undefined : parseChmod(instruction.chmod);
   const exclude = excludeMatcher(instruction);
