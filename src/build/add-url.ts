@@ -119,8 +119,10 @@ export async function urlValidator(source: string): Promise<string | undefined> 
     const modified = response.headers['last-modified'];
     if (typeof etag === 'string' && etag !== '') return `etag ${etag}`;
     if (typeof modified !== 'string' || modified === '') return undefined;
-    const now = Date.parse(response.headers['date'] as string | undefined ?? '');
-    if (!(Date.parse(modified) < (Number.isNaN(now) ? Date.now() : now) - RACY_LAST_MODIFIED_MS)) return undefined;
+    const modifiedMs = Date.parse(modified);
+    const dateMs = Date.parse(response.headers['date'] as string | undefined ?? '');
+    // An unreadable Last-Modified vouches for nothing either.
+    if (Number.isNaN(modifiedMs) || modifiedMs >= (Number.isNaN(dateMs) ? Date.now() : dateMs) - RACY_LAST_MODIFIED_MS) return undefined;
     return `last-modified ${modified}`;
   } catch {
     return undefined;

@@ -135,16 +135,23 @@ function mode(options: TreeCopy, original: number, isDirectory: boolean): number
 }
 
 /**
- * The children of a directory `source` that a copy brings: .dockerignore'd ones left out (unless
- * a `!` pattern may bring back something below an excluded directory), and --exclude applied to
- * their path relative to the copied source.
+ * Whether .dockerignore leaves `source` out of the tree: it matches, and it is not a directory a
+ * `!` pattern may bring back something below.
+ */
+export function leftOut(tree: SourceTree, source: string): boolean {
+  return tree.excluded(source) && !(tree.lstat(source)?.stats.isDirectory() === true && tree.mayIncludeChildren(source));
+}
+
+/**
+ * The children of a directory `source` that a copy brings: those .dockerignore leaves out
+ * ({@link leftOut}) are not, and --exclude applies to their path relative to the copied source.
  */
 export function copiedChildren(options: { readonly tree: SourceTree; readonly exclude: IgnoreMatcher | undefined; readonly source: string; readonly relative: string }): { readonly name: string; readonly source: string; readonly relative: string }[] {
   const { tree } = options;
   return tree.readdir(options.source).flatMap((name) => {
     const source = options.source === '' ? name : `${options.source}/${name}`;
     const relative = options.relative === '' ? name : `${options.relative}/${name}`;
-    if (tree.excluded(source) && !(tree.lstat(source)?.stats.isDirectory() === true && tree.mayIncludeChildren(source))) return [];
+    if (leftOut(tree, source)) return [];
     return options.exclude?.matches(relative) === true ? [] : [{ name, source, relative }];
   });
 }

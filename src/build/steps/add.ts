@@ -46,7 +46,7 @@ function isRemote(source: string): boolean {
  * ETag or Last-Modified; a git source by --checksum (its commit). Undefined (not cacheable) when a
  * remote source has none of these.
  */
-async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly extra: { sources: string[] } | undefined; readonly changed: () => readonly FileChange[]; readonly recheck: () => Promise<{ sources: string[] }> }> {
+async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly extra: { sources: string[] } | undefined; readonly changed: () => readonly FileChange[]; readonly recheck?: () => Promise<{ sources: string[] }> }> {
   const { instruction, session } = input;
   const local = instruction.sources.filter((source) => !isRemote(source));
   const read = async () => sourceInputs({ identity: await input.sourceIdentity(undefined), sources: local, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });
@@ -54,7 +54,7 @@ async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly e
   const remote: string[] = [];
   for (const source of instruction.sources.filter(isRemote)) {
     const validator = instruction.checksum ?? (parseGitSource(source) === undefined ? await urlValidator(source) : undefined);
-    if (validator === undefined) return { extra: undefined, changed, recheck: async () => ({ sources: [] }) };
+    if (validator === undefined) return { extra: undefined, changed };
     remote.push(`${source} ${validator}`);
   }
   // The remote sources' part stays as it was: only the context can be seen to change.

@@ -19,7 +19,7 @@ import type { RunInstruction, RunMount } from '../../dockerfile/index.js';
 import { SECRET_ENV_NAME, type SandboxMount } from '../../exec/index.js';
 import { acquireFileLock, tryFileLock, type HeldLock } from '../../fs/index.js';
 import { DirectorySink } from '../layer-sink.js';
-import { copyEntry } from '../copy-files.js';
+import { copyEntry, leftOut } from '../copy-files.js';
 import type { SourceTree } from '../context-tree.js';
 import type { ViewEntry } from '../layer-view.js';
 import { sourceInputs } from '../source-digest.js';
@@ -141,9 +141,7 @@ async function bindMount(input: MountInput, mount: RunMount, index: number): Pro
   const path = target(input, mount);
   const tree = await input.sourceTree(mount.from === '' ? undefined : mount.from);
   const source = tree.resolve({ path: mount.source ?? '', followFinal: true });
-  const found = tree.lstat(source);
-  // Left out by .dockerignore, unless a directory a `!` rule brings paths back into.
-  const entry = tree.excluded(source) && !(found?.stats.isDirectory() === true && tree.mayIncludeChildren(source)) ? undefined : found;
+  const entry = leftOut(tree, source) ? undefined : tree.lstat(source);
   if (entry === undefined) throw refuse(input, mount, `source "${mount.source ?? '/'}" not found in the ${tree.what}`, 'Check source= (relative to the context root, or a path in the from= stage).');
   if (tree.what === 'build context' && mount.readOnly && !holdsExcluded(tree, source, entry)) return { kind: 'bind', source: entry.hostPath, target: path, readOnly: true };
   // Writable binds, context paths holding what .dockerignore leaves out, and stage/image paths get a private copy, dropped after the step.
