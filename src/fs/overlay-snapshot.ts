@@ -27,9 +27,20 @@ export interface OverlayDirectories {
   readonly work: string;
 }
 
+/**
+ * A stack's lower directories (bottom first) with each only once, where it is topmost. A stack can
+ * hold one layer twice (`COPY a`, `RUN rm a`, `COPY a` again makes the first layer anew), and
+ * overlayfs refuses a directory given twice; the lower copy changes nothing, as everything it
+ * holds the upper one holds too (entries, whiteouts and opaque directories alike), above all that
+ * lies between them.
+ */
+export function distinctLowers(lowers: readonly string[]): string[] {
+  return [...new Set([...lowers].reverse())].reverse();
+}
+
 /** The `-o` data for `mount -t overlay`. overlayfs lists lowers topmost first. */
 export function overlayMountData(directories: OverlayDirectories): string {
-  const lowers = [...directories.lowers].reverse();
+  const lowers = distinctLowers(directories.lowers).reverse();
   for (const path of [...lowers, directories.upper, directories.work]) {
     // overlayfs splits its options at commas and lowers at colons, and has no escaping that mount(8) passes through.
     if (/[,:\\]/.test(path)) throw new Error(`overlay directory ${JSON.stringify(path)} contains a comma, colon or backslash`);

@@ -8,7 +8,7 @@ import { chmodSync, createReadStream, linkSync, mkdirSync, mkdtempSync, readdirS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chooseSnapshotter, commitUpper, commitWalk, LayerStore, overlayMountData, readTreeXattrs, scanTree, treeEntries, writeLayer, writeTar, type SnapshotMode, type WrittenLayer } from '../../src/fs/index.js';
+import { chooseSnapshotter, commitUpper, commitWalk, distinctLowers, LayerStore, overlayMountData, readTreeXattrs, scanTree, treeEntries, writeLayer, writeTar, type SnapshotMode, type WrittenLayer } from '../../src/fs/index.js';
 import { OciLayout } from '../../src/image/index.js';
 import { makeImage, writeImage } from '../support/images.js';
 import { missingTool, runTool } from '../support/tools.js';
@@ -126,6 +126,11 @@ const compareOptions = { mtimes: true, directoryMtimes: false, owners: root, xat
 const SEEDS = [1, 2, 3, 4];
 /** `full` only adds content hashes to the same comparison: fewer, different seeds. */
 const SEEDS_BY_MODE: Readonly<Record<SnapshotMode, readonly number[]>> = { redo: SEEDS, full: [5, 6], time: [] };
+
+test('a layer a stack holds twice is given to overlayfs once, where it is topmost', () => {
+  assert.deepEqual(distinctLowers(['base', 'copied', 'removed', 'copied', 'run']), ['base', 'removed', 'copied', 'run']);
+  assert.match(overlayMountData({ lowers: ['a', 'b', 'a'], upper: 'u', work: 'w' }), /^lowerdir=a:b,upperdir=u,/);
+});
 
 describe('walk snapshots', { skip: needsTools }, () => {
   for (const mode of ['redo', 'full'] as const satisfies readonly SnapshotMode[]) {

@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { CaissonError, formatLocation } from '../../errors.js';
 import type { CommandLine, RunInstruction } from '../../dockerfile/index.js';
 import { runInSandbox, type SandboxUser } from '../../exec/index.js';
-import { initialNamespaceRoot, type StoredLayer } from '../../fs/index.js';
+import { distinctLowers, initialNamespaceRoot, type StoredLayer } from '../../fs/index.js';
 import { LayerView } from '../layer-view.js';
 import { DEFAULT_PATH, type StageLayer, type StageState } from '../stage-state.js';
 import { stageUser } from './identity.js';
@@ -79,7 +79,7 @@ async function runOnOverlay(input: StepInput<RunInstruction>, command: RunComman
     const scratch = await session.scratch('run');
     const { mounts, secretEnv, release } = await runMounts({ ...input, scratch });
     const result = await session.withRunSlot(() => runInSandbox({
-      rootfs: { kind: 'overlay', lowers: lowers.map((layer) => layer.root), upper: directories.upper, work: directories.work },
+      rootfs: { kind: 'overlay', lowers: distinctLowers(lowers.map((layer) => layer.root)), upper: directories.upper, work: directories.work },
       argv: command.argv,
       env: command.env,
       ...(secretEnv.size === 0 ? {} : { secretEnv }),
