@@ -26,17 +26,26 @@ export interface CopyResult {
   readonly blobs: { readonly exists: number; readonly mounted: number; readonly written: number; readonly bytesWritten: number };
 }
 
-/** Runs `work` over `items` with at most `limit` in flight; rejects with the first failure. */
+/**
+ * Runs `work` over `items` with at most `limit` in flight; rejects with the first failure, once
+ * the work in flight has ended (each cleans up after itself: no temporary file outlives the
+ * call), and starts nothing after it.
+ */
 export async function forEachConcurrently<T>(options: { readonly items: readonly T[]; readonly limit: number; readonly work: (item: T) => Promise<void> }): Promise<void> {
   let next = 0;
+  let failure: { readonly error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < options.items.length) {
+    while (failure === undefined && next < options.items.length) {
       const item = options.items[next++] as T;
-      await options.work(item);
+      try {
+        await options.work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
-  const workers = Array.from({ length: Math.max(1, Math.min(options.limit, options.items.length)) }, worker);
-  await Promise.all(workers);
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.limit, options.items.length)) }, worker));
+  if (failure !== undefined) throw failure.error;
 }
 
 /** Blobs from this size on start the buffer reclaimer (see buffer-reclaimer.ts). */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CaissonError } from '../../src/errors.js';
-import { blobPath, copyImage, DockerArchiveReader, DockerArchiveWriter, OciLayout, validateImage } from '../../src/image/index.js';
+import { blobPath, copyImage, DockerArchiveReader, DockerArchiveWriter, forEachConcurrently, OciLayout, validateImage } from '../../src/image/index.js';
 import { makeImage, makeIndex, makeLayer, writeImage, type TestImage } from '../support/images.js';
 import { missingTool, runTool } from '../support/tools.js';
 
@@ -86,6 +86,20 @@ describe('OCI layout', () => {
     const left = readdirSync(join(dir, 'corrupt-copy', 'blobs', 'sha256'));
     assert.ok(!left.includes(layer.descriptor.digest.slice(7)), 'the corrupt blob is not stored');
     assert.ok(!left.some((name) => name.includes('.tmp-')), 'no temporary files are left');
+  });
+
+  test('a failed blob copy rejects once the copies in flight have ended, and starts no other', async () => {
+    const ended: string[] = [];
+    const started: string[] = [];
+    const work = async (item: string): Promise<void> => {
+      started.push(item);
+      if (item === 'bad') throw new Error('bad blob');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      ended.push(item);
+    };
+    await assert.rejects(forEachConcurrently({ items: ['slow', 'bad', 'next'], limit: 2, work }), /bad blob/);
+    assert.deepEqual(ended, ['slow'], 'the copy in flight ended (and cleaned up) before the failure was reported');
+    assert.deepEqual(started, ['slow', 'bad'], 'nothing started after the failure');
   });
 
   test('a directory that is not a layout is a clear error', async () => {
