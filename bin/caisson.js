@@ -22,7 +22,7 @@ if (major < 22 || process.getBuiltinModule === undefined) {
 
 // Reuse V8's compiled bytecode across runs (node's on-disk compile cache; a no-op where the
 // cache directory cannot be written). It lives in caisson's default cache directory (the rule of
-// --cache-dir's default, src/fs defaultCacheDirectory), never in /tmp: with no home for it there
+// --cache-dir's default, src/cli/cache-directory.ts defaultCacheDirectory), never in /tmp: with no home for it there
 // is none; NODE_COMPILE_CACHE wins. `cache du` counts it and `cache gc` removes its unused entries
 // (src/cli/compile-cache.ts, which names the directory too).
 const env = process.env;
@@ -58,12 +58,12 @@ try {
   }
   throw error;
 }
-// caisson build whose --sandbox is rootless (a regular user's auto, or asked for): run it again in a
-// user namespace where the caller is root (util-linux unshare), so that layers can hold root-owned
-// files. Without user namespaces, say so. CAISSON_USERNS=1 marks the re-run (never a second one).
-const args = process.argv.slice(2);
-if (process.env.CAISSON_USERNS !== '1' && (await cli.buildNeedsUserNamespace(args))) {
-  const child = module.createRequire(import.meta.url)('node:child_process').spawn('unshare', ['--user', '--map-root-user', '--', ...nodeCommand(), fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
+// caisson build whose --sandbox is rootless (a regular user's auto, or asked for) has itself run
+// again in a user namespace where the caller is root (util-linux unshare), so that layers can hold
+// root-owned files; this exits with the re-run's status. Without user namespaces, say so.
+// CAISSON_USERNS=1 marks the re-run (never a second one).
+function reexecInUserNamespace() {
+  const child = module.createRequire(import.meta.url)('node:child_process').spawn('unshare', ['--user', '--map-root-user', '--', ...nodeCommand(), fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
   for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => child.kill(name));
   child.on('error', (error) => {
     console.error(`error: caisson build as uid ${process.getuid()} (--sandbox rootless) needs a user namespace, and util-linux unshare could not make one: ${error.message}`);
@@ -71,7 +71,7 @@ if (process.env.CAISSON_USERNS !== '1' && (await cli.buildNeedsUserNamespace(arg
     process.exit(2);
   });
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGINT' ? 2 : 15)));
-  await new Promise(() => {});
+  return new Promise(() => {});
 }
 
 // SIGINT/SIGTERM: the command stops its work (RUN's process tree is killed, temporary
@@ -104,6 +104,7 @@ const code = await cli.runCli(process.argv.slice(2), {
   stderr: (text) => write(process.stderr, text),
   env: process.env,
   cwd: process.cwd(),
+  ...(process.env.CAISSON_USERNS === '1' ? {} : { reexecInUserNamespace }),
   // In a Tekton step: caisson build writes its results there (--results-dir overrides).
   ...(existsSync('/tekton/results') ? { tektonResultsDir: '/tekton/results' } : {}),
   readStdin: async () => {

@@ -20,6 +20,8 @@ import { StoreFirstSource, storedManifest } from './store-image.js';
 export interface BaseImage {
   /** The reference as given, normalized (`registry/repository:tag` or `@digest`); `manifest` is the platform's. */
   readonly name: string;
+  /** The digest the reference resolved to: the image's manifest, or the index it was picked from. */
+  readonly root: string;
   readonly manifest: Descriptor;
   readonly config: ImageConfig;
   readonly layers: readonly StageLayer[];
@@ -78,7 +80,7 @@ export async function readImage(options: ReadImageOptions): Promise<BaseImage> {
     throw new CaissonError({ code: 'ERR_IMAGE_INVALID', message: `${options.name}: the manifest has ${manifest.layers.length} layers but the config ${diffIds.length} diff_ids` });
   }
   const layers = manifest.layers.map((layer, i): StageLayer => ({ descriptor: layer, diffId: diffIds[i] as StageLayer['diffId'], blob: { kind: 'source', source } }));
-  return { name: options.name, manifest: descriptor, config, layers };
+  return { name: options.name, root: options.root.digest, manifest: descriptor, config, layers };
 }
 
 /**

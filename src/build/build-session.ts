@@ -63,6 +63,16 @@ export class BuildSession {
     if (image === undefined) {
       image = pullBaseImage({ registry: this.options.registry, store: this.store, repairs: this.repairs, ...options });
       this.#images.set(key, image);
+      // A tag may move; a build record checks it again (a digest cannot).
+      const { journal } = this.options;
+      if (journal !== undefined) {
+        image.then(
+          (base) => {
+            if (!base.name.includes('@')) journal.image(options.reference, base.root);
+          },
+          () => undefined,
+        );
+      }
     }
     return image;
   }

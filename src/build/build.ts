@@ -179,7 +179,8 @@ async function buildOnce(options: BuildOptions, repairs: CacheRepairs): Promise<
   const dockerfile = loadDockerfile({ text: options.dockerfile.text, file: options.dockerfile.name ?? options.dockerfile.path });
   if (options.platforms.length === 0) throw new CaissonError({ code: 'ERR_INTERNAL', message: 'a build needs at least one platform' });
   const plans = options.platforms.map((platform) => planBuild({ dockerfile, buildArgs: options.buildArgs, targetPlatform: platform, targets: options.targets, namedContexts: new Set(options.namedContexts.keys()) }));
-  const context = new ContextTree({ root: options.contextDir, ignore: await readContextIgnore({ dockerfile: options.dockerfile.path, contextDir: options.contextDir }) });
+  const journal = options.journal === undefined ? {} : { journal: options.journal };
+  const context = new ContextTree({ root: options.contextDir, ignore: await readContextIgnore({ dockerfile: options.dockerfile.path, contextDir: options.contextDir, ...journal }), ...journal });
   const session = new BuildSession({ build: options, context, repairs });
   const logger = options.logger;
   try {

@@ -6,6 +6,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BuildJournal } from '../cache/index.js';
 import { CaissonError } from '../errors.js';
 import { compareBytes } from '../fs/index.js';
 import type { LayerView, ViewEntry } from './layer-view.js';
@@ -41,13 +42,14 @@ export function contextIgnoreFiles(options: { readonly dockerfile: string; reado
  * neither does. One that exists but cannot be read fails the build: going on without its rules
  * would put what it leaves out (secrets, often) into the image.
  */
-export async function readContextIgnore(options: { readonly dockerfile: string; readonly contextDir: string }): Promise<IgnoreMatcher> {
+export async function readContextIgnore(options: { readonly dockerfile: string; readonly contextDir: string; readonly journal?: BuildJournal }): Promise<IgnoreMatcher> {
   for (const file of contextIgnoreFiles(options)) {
     const text = await readFile(file, 'utf8').catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw new CaissonError({ code: 'ERR_BUILD_CONTEXT', message: `${file}: cannot read it (${code ?? String(error)})`, hint: 'Make it a readable file, or remove it; without its rules the files it leaves out would go into the image.', cause: error });
     });
+    options.journal?.file(file, text);
     if (text !== undefined) return new IgnoreMatcher({ patterns: parseIgnoreFile({ text, file }) });
   }
   return IgnoreMatcher.empty;
@@ -66,10 +68,13 @@ export class ContextTree implements SourceTree {
   readonly keepsOwners = false;
   readonly root: string;
   readonly #ignore: IgnoreMatcher;
+  /** Told of every host path read: an entry's stat (and through it its content or link), a directory's listing. */
+  readonly #journal: BuildJournal | undefined;
 
-  constructor(options: { readonly root: string; readonly ignore: IgnoreMatcher; readonly name?: string }) {
+  constructor(options: { readonly root: string; readonly ignore: IgnoreMatcher; readonly name?: string; readonly journal?: BuildJournal }) {
     this.root = options.root;
     this.#ignore = options.ignore;
+    this.#journal = options.journal;
     this.what = options.name === undefined ? 'build context' : `build context "${options.name}"`;
   }
 
@@ -82,14 +87,17 @@ export class ContextTree implements SourceTree {
   }
 
   lstat(path: string): ViewEntry | undefined {
-    if (path === '') return { stats: lstatSync(this.root), hostPath: this.root };
-    const hostPath = `${this.root}/${path}`;
+    const hostPath = path === '' ? this.root : `${this.root}/${path}`;
+    this.#journal?.read(hostPath);
+    if (path === '') return { stats: lstatSync(this.root), hostPath };
     const stats = lstatSync(hostPath, { throwIfNoEntry: false });
     return stats === undefined ? undefined : { stats, hostPath };
   }
 
   readdir(path: string): string[] {
-    return readdirSync(path === '' ? this.root : join(this.root, path)).sort(compareBytes);
+    const hostPath = path === '' ? this.root : join(this.root, path);
+    this.#journal?.read(hostPath);
+    return readdirSync(hostPath).sort(compareBytes);
   }
 
   resolve(options: { readonly path: string; readonly followFinal: boolean }): string {

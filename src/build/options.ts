@@ -2,6 +2,7 @@
  * What one build is asked to do, resolved once by the CLI (flags, environment, files) and passed
  * down as one object. Nothing below reads argv or the environment.
  */
+import type { BuildJournal } from '../cache/index.js';
 import type { SandboxMode } from '../exec/index.js';
 import type { SnapshotMode } from '../fs/index.js';
 import type { Compression, Digest, Platform } from '../image/index.js';
@@ -96,6 +97,8 @@ export interface BuildOptions {
   readonly binfmtDir?: string;
   /** Digest the whole context as the build sees it (.dockerignore applied), for provenance. */
   readonly digestContext?: boolean;
+  /** Told what the build reads (context paths, resolved tags) and what a build record could not vouch for (cache/build-record.ts). */
+  readonly journal?: BuildJournal;
 }
 
 /** An image the build read (a FROM base, `COPY --from`/`--mount from=` an image), by manifest digest. */

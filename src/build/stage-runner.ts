@@ -144,7 +144,10 @@ function resolveFrom(options: StageRunOptions, platform: StageState['platform'])
   return async (from) => {
     if (from === undefined) return { kind: 'context', tree: session.context };
     const named = session.options.namedContexts.get(from);
-    if (named?.kind === 'directory') return { kind: 'context', tree: new ContextTree({ root: named.dir, ignore: IgnoreMatcher.empty, name: from }) };
+    if (named?.kind === 'directory') {
+      const journal = session.options.journal;
+      return { kind: 'context', tree: new ContextTree({ root: named.dir, ignore: IgnoreMatcher.empty, name: from, ...(journal === undefined ? {} : { journal }) }) };
+    }
     if (named?.kind === 'image') return image(named.reference, (name) => `build context "${from}" (${name})`);
     const byIndex = /^\d+$/.test(from) ? plan.stages[Number(from)] : undefined;
     const planned = byIndex ?? plan.stages.find((candidate) => candidate.stage.name === from.toLowerCase());

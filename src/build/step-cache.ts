@@ -126,6 +126,7 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
   if (options.extra === undefined || off) {
     const why = off ? `--cache-${kind === 'run' ? 'run' : 'copy'}-layers=false` : (options.uncacheable ?? 'its inputs cannot be keyed');
     logger.info(`${input.label} not cached: ${why}`);
+    session.options.journal?.unrecordable(`${input.label} is not cached (${why})`);
     const result = await options.build();
     state.cacheKey = layerKey(state.cacheKey, input.instruction, result);
     return result;
@@ -141,6 +142,7 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
   const result = await options.build();
   if (options.recheck !== undefined && JSON.stringify(await options.recheck()) !== JSON.stringify(options.extra)) {
     logger.warn(`${input.label} not cached: a context file it read changed while it ran; build again once the context is still`);
+    session.options.journal?.unrecordable(`a context file ${input.label} read changed while it ran`);
     state.cacheKey = layerKey(state.cacheKey, input.instruction, result);
     return result;
   }

@@ -9,9 +9,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { matchesStamp, takeStamp, type FileStamp } from './file-stamp.js';
+import { collectJsonFiles, jsonFilesUsage } from './json-files.js';
 
 const READ_CHUNK = 1 << 20;
 
@@ -19,34 +20,14 @@ function recordsDirectory(root: string): string {
   return join(root, 'cache', 'files');
 }
 
-/** The records under the cache directory `root`, with their stat. */
-async function records(root: string): Promise<{ readonly path: string; readonly bytes: number; readonly mtimeMs: number }[]> {
-  const directory = recordsDirectory(root);
-  const found = [];
-  for (const name of await readdir(directory).catch(() => [] as string[])) {
-    if (!name.endsWith('.json')) continue;
-    const stats = await stat(join(directory, name)).catch(() => undefined);
-    if (stats?.isFile() === true) found.push({ path: join(directory, name), bytes: stats.size, mtimeMs: stats.mtimeMs });
-  }
-  return found;
-}
-
 /** How many context directories' digests the cache directory `root` remembers, and their bytes. */
-export async function fileDigestsUsage(root: string): Promise<{ readonly count: number; readonly bytes: number }> {
-  const found = await records(root);
-  return { count: found.length, bytes: found.reduce((total, record) => total + record.bytes, 0) };
+export function fileDigestsUsage(root: string): Promise<{ readonly count: number; readonly bytes: number }> {
+  return jsonFilesUsage(recordsDirectory(root));
 }
 
 /** Removes the records no build read for `maxAgeMs`. Returns how many. */
-export async function collectFileDigests(options: { readonly root: string; readonly maxAgeMs: number; readonly now?: number }): Promise<number> {
-  const now = options.now ?? Date.now();
-  let removed = 0;
-  for (const record of await records(options.root)) {
-    if (now - record.mtimeMs < options.maxAgeMs) continue;
-    await rm(record.path, { force: true });
-    removed += 1;
-  }
-  return removed;
+export function collectFileDigests(options: { readonly root: string; readonly maxAgeMs: number; readonly now?: number }): Promise<number> {
+  return collectJsonFiles({ directory: recordsDirectory(options.root), maxAgeMs: options.maxAgeMs, now: options.now ?? Date.now() });
 }
 
 interface Remembered extends FileStamp {

@@ -56,7 +56,7 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   { name: 'force', type: 'boolean', describe: "with --sandbox container: build even where caisson does not recognize a container (kaniko's --force); it overwrites this machine's root filesystem" },
   { name: 'skip-unused-stages', type: 'boolean', default: 'true', describe: 'build only the stages the target needs (always on)' },
   { name: 'cache-dir', type: 'string', placeholder: 'DIR', describe: 'the layer store and local build cache (default $CAISSON_CACHE_DIR, $XDG_CACHE_HOME/caisson or ~/.cache/caisson)' },
-  { name: 'no-cache', type: 'boolean', describe: 'run every step: look up no cache entry (what is built is still cached)' },
+  { name: 'no-cache', type: 'boolean', describe: 'run every step: look up no cache entry and no build record (what is built is still cached)' },
   { name: 'cache', type: 'boolean', describe: 'also keep the build cache in a cache repository (--cache-repo), shared by every machine and pod' },
   { name: 'cache-repo', type: 'string', placeholder: 'REF|oci:DIR', describe: 'the cache repository for --cache (default: <first destination repository>/cache)' },
   { name: 'cache-ttl', type: 'string', placeholder: 'DURATION', default: '336h', describe: 'cache entries stored longer ago than this are not used (e.g. 336h, 14d)' },

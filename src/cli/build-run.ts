@@ -1,32 +1,32 @@
 /**
- * `caisson build [context]`: kaniko's executor. Resolves the flags once into BuildOptions (the
- * only place that reads the environment and files named by flags), runs the build, writes the
- * digest files, and prints `ref@digest` of the image on stdout.
+ * `caisson build [context]` when it builds (commands/build.ts decides): kaniko's executor. Resolves
+ * the flags once into BuildOptions (the only place that reads the environment and files named by
+ * flags), runs the build, writes the digest files, and prints `ref@digest` of the image on stdout.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
-import { buildImage, openContextArtifact, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext, type PreparedContext } from '../../build/index.js';
-import { CaissonError } from '../../errors.js';
-import { checkCompressionLevel, type SnapshotMode } from '../../fs/index.js';
-import type { SandboxMode } from '../../exec/index.js';
-import { formatPlatform, formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../../image/index.js';
-import { RegistrySession } from '../../registry/index.js';
-import { parseBuildArgs } from '../build-args.js';
-import { keyValueFlags } from '../key-value-flags.js';
-import type { ProvenanceFacts } from '../build-provenance.js';
-import type { SignedBuild } from '../build-signing.js';
-import type { Statement } from '../../supplychain/index.js';
-import { checkResultsFit, tektonResults, worstCaseResults, writeTektonResults, type PushedImage } from '../../tekton/index.js';
-import type { CommandContext } from '../context.js';
-import { dockerfileLocation, isDockerfileUrl, readDockerfile } from '../input.js';
-import { cacheDirectory } from '../cache-directory.js';
-import { resolveRegistryOptions } from '../registry-settings.js';
-import { containerKeepPaths } from '../container-keep.js';
-import { sandboxDecision } from '../sandbox.js';
-import { formatSize, parseDuration } from '../units.js';
-import type { ParsedArgs } from '../spec.js';
+import { buildImage, openContextArtifact, parseGitOptions, prepareContext, type BuildOutput, type CacheSettings, type CachedStepKind, type NamedContext, type PreparedContext } from '../build/index.js';
+import { CaissonError } from '../errors.js';
+import { checkCompressionLevel, type SnapshotMode } from '../fs/index.js';
+import type { SandboxMode } from '../exec/index.js';
+import { formatPlatform, formatReference, hostPlatform, parsePlatform, parseReference, type Compression, type Digest, type Platform } from '../image/index.js';
+import { RegistrySession } from '../registry/index.js';
+import { parseBuildArgs } from './build-args.js';
+import { resultsTarget, writeDigestOutputs } from './build-outputs.js';
+import type { BuildRecorder } from './build-record.js';
+import { keyValueFlags } from './key-value-flags.js';
+import type { ProvenanceFacts } from './build-provenance.js';
+import type { SignedBuild } from './build-signing.js';
+import type { Statement } from '../supplychain/index.js';
+import type { CommandContext } from './context.js';
+import { dockerfileLocation, isDockerfileUrl, readDockerfile } from './input.js';
+import { cacheDirectory } from './cache-directory.js';
+import { resolveRegistryOptions } from './registry-settings.js';
+import { containerKeepPaths } from './container-keep.js';
+import { formatSize, parseDuration } from './units.js';
+import type { ParsedArgs } from './spec.js';
 
 function usage(message: string, hint: string): CaissonError {
   return new CaissonError({ code: 'ERR_USAGE', message, hint });
@@ -232,39 +232,37 @@ function outputs(args: ParsedArgs, context: CommandContext, destinations: readon
   return list;
 }
 
-/**
- * Where the Tekton results go (--results-dir, else Tekton's own directory when caisson runs in a
- * Tekton step), checked before the build: results that could outgrow the termination message are
- * refused now, not after the push.
- */
-function resultsTarget(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly pushed: readonly string[]; readonly sign: boolean; readonly attest: boolean; readonly provenance: boolean }): { readonly dir: string; readonly pushed: readonly PushedImage[] } | undefined {
-  const given = options.args.string('results-dir') ?? options.context.tektonResultsDir;
-  if (given === undefined) return undefined;
-  const pushed = options.pushed.map((url) => ({ url, repository: formatReference({ ...parseReference(url), tag: undefined }) }));
-  checkResultsFit(worstCaseResults({ pushed, sign: options.sign, attest: options.attest, provenance: options.provenance }));
-  return { dir: resolve(options.context.cwd, given), pushed };
-}
-
 /** The build's provenance statement and its bytes (the supply-chain modules load only here). */
 async function provenanceOf(facts: ProvenanceFacts, pushed: readonly string[]): Promise<{ readonly statement: Statement; readonly bytes: Buffer }> {
-  const [{ provenanceInput, provenanceStatement }, { serializeStatement }] = await Promise.all([import('../build-provenance.js'), import('../../supplychain/index.js')]);
+  const [{ provenanceInput, provenanceStatement }, { serializeStatement }] = await Promise.all([import('./build-provenance.js'), import('../supplychain/index.js')]);
   const statement = provenanceStatement({ input: provenanceInput(facts), pushed, digest: facts.result.digest as Digest });
   return { statement, bytes: serializeStatement(statement) };
 }
 
-export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
-  const sandbox = sandboxDecision(args);
-  context.logger.info(`sandbox: ${sandbox.mode} (${sandbox.reason})`);
-  await withContext(args, context, (prepared) => buildIn({ args, context, prepared, sandbox: sandbox.mode }));
+/** Runs the build `args` ask for in `sandbox`, telling `recorder` (when there is one) what it reads, and filing its record once it succeeded. */
+export async function runBuild(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly sandbox: SandboxMode; readonly recorder?: BuildRecorder }): Promise<void> {
+  const { args, context, recorder } = options;
+  await withContext(args, context, (prepared) => {
+    // Unpacked or cloned anew each time: its paths tell nothing of the next build's.
+    if (prepared.temporary) recorder?.journal.unrecordable(`the context ${prepared.description} is made anew for each build`);
+    return buildIn({ ...options, prepared });
+  });
 }
 
-async function buildIn(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly prepared: PreparedContext; readonly sandbox: SandboxMode }): Promise<void> {
-  const { args, context, prepared, sandbox } = options;
+async function buildIn(options: { readonly args: ParsedArgs; readonly context: CommandContext; readonly prepared: PreparedContext; readonly sandbox: SandboxMode; readonly recorder?: BuildRecorder }): Promise<void> {
+  const { args, context, prepared, sandbox, recorder } = options;
+  const journal = recorder?.journal;
   const contextDir = prepared.dir;
-  const absolute = dockerfileLocation({ flag: args.string('dockerfile'), cwd: context.cwd, contextDir });
+  const flag = args.string('dockerfile');
+  const absolute = dockerfileLocation({ flag, cwd: context.cwd, contextDir });
   const remote = isDockerfileUrl(absolute);
   const shown = absolute === '-' || remote ? absolute : relative(context.cwd, absolute);
   const dockerfile = await readDockerfile(context, shown.startsWith('..') ? absolute : shown);
+  if (journal !== undefined && absolute !== '-' && !remote) {
+    journal.file(absolute, dockerfile.text);
+    // -f found in the context: because there is none of that name in the working directory.
+    if (flag !== undefined && absolute !== resolve(context.cwd, flag)) journal.read(resolve(context.cwd, flag));
+  }
   const destinations = args.strings('destination').map((text) => formatReference(parseReference(text)));
   const compression = args.string('compression') as Compression;
   const levelText = args.string('compression-level');
@@ -283,9 +281,9 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
   const dockerfileAt = dockerfile.file === '<stdin>' || remote ? resolve(contextDir, 'Dockerfile') : resolve(context.cwd, dockerfile.file);
   const pushed = args.bool('no-push') ? [] : destinations;
   // The supply-chain modules load only for builds that sign or attest: a plain build starts faster.
-  const signingModule = args.bool('sign') || args.bool('provenance') ? await import('../build-signing.js') : undefined;
+  const signingModule = args.bool('sign') || args.bool('provenance') ? await import('./build-signing.js') : undefined;
   const signing = await signingModule?.buildSigning({ args, context, pushed });
-  const results = resultsTarget({ args, context, pushed, sign: signing?.sign ?? false, attest: signing?.attest ?? false, provenance: wantsProvenance });
+  const results = await resultsTarget({ args, context, pushed, sign: signing?.sign ?? false, attest: signing?.attest ?? false, provenance: wantsProvenance });
   const startedOn = new Date();
   const started = startedOn.getTime();
   try {
@@ -316,6 +314,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
       logger: context.logger,
       ...(context.signal === undefined ? {} : { signal: context.signal }),
       ...(wantsProvenance ? { digestContext: true } : {}),
+      ...(journal === undefined ? {} : { journal }),
     });
     let provenance: Awaited<ReturnType<typeof provenanceOf>> | undefined;
     if (wantsProvenance) {
@@ -326,27 +325,8 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
     if (signing !== undefined && signingModule !== undefined) {
       signed = await signingModule.signBuild({ setup: signing, registry, pushed, image: { digest: result.digest as Digest, mediaType: result.mediaType, size: result.size }, statement: provenance?.statement, logger: context.logger });
     }
-    const digestFile = args.string('digest-file');
-    if (digestFile !== undefined) await writeFile(resolve(context.cwd, digestFile), result.digest);
-    const withDigest = args.string('image-name-with-digest-file');
-    if (withDigest !== undefined) {
-      await writeFile(resolve(context.cwd, withDigest), pushed.map((name) => `${formatReference({ ...parseReference(name), tag: undefined })}@${result.digest}\n`).join(''));
-    }
-    if (results !== undefined) {
-      await writeTektonResults({
-        dir: results.dir,
-        results: tektonResults({
-          digest: result.digest,
-          pushed: results.pushed,
-          signatures: signed.signatures.map((artifact) => artifact.reference),
-          attestations: signed.attestations.map((artifact) => artifact.reference),
-          ...(provenance === undefined ? {} : { provenance: provenance.bytes }),
-        }),
-      });
-      context.logger.info(`Tekton results written to ${results.dir}`);
-    }
-    const tagWithDigest = args.string('image-name-tag-with-digest-file');
-    if (tagWithDigest !== undefined) await writeFile(resolve(context.cwd, tagWithDigest), pushed.map((name) => `${name}@${result.digest}\n`).join(''));
+    await writeDigestOutputs({ args, context, pushed, digest: result.digest, results, signed, ...(provenance === undefined ? {} : { provenance: provenance.bytes }) });
+    await recorder?.save(result.digest);
     const what = result.platforms.length === 1 ? '' : `an index of ${result.platforms.length} images (${result.platforms.map((built) => `${formatPlatform(built.platform)} ${built.digest}`).join(', ')}), `;
     context.logger.info(
       `built ${result.digest}: ${what}${result.layers} layer(s), ${formatSize(result.imageBytes)}, in ${((Date.now() - started) / 1000).toFixed(2)} s (stages ${result.phases.build.toFixed(2)} s, outputs ${result.phases.write.toFixed(2)} s)`,

@@ -5,9 +5,8 @@
  * is a usage error naming it at once, not an ENOTDIR from deep inside the command.
  */
 import { statSync, type Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CaissonError } from '../errors.js';
-import { defaultCacheDirectory } from '../fs/index.js';
 import type { CommandContext } from './context.js';
 import type { ParsedArgs } from './spec.js';
 
@@ -19,6 +18,17 @@ function statOf(path: string): Stats | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw error;
   }
+}
+
+/**
+ * The default cache directory: $CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else
+ * ~/.cache/caisson (bin/caisson.js puts node's compile cache under it by the same rule).
+ */
+export function defaultCacheDirectory(env: Readonly<Record<string, string | undefined>>): string {
+  if (env['CAISSON_CACHE_DIR'] !== undefined && env['CAISSON_CACHE_DIR'] !== '') return env['CAISSON_CACHE_DIR'];
+  if (env['XDG_CACHE_HOME'] !== undefined && env['XDG_CACHE_HOME'] !== '') return join(env['XDG_CACHE_HOME'], 'caisson');
+  if (env['HOME'] === undefined || env['HOME'] === '') throw new CaissonError({ code: 'ERR_USAGE', message: 'no cache directory: HOME, XDG_CACHE_HOME and CAISSON_CACHE_DIR are all unset', hint: 'Pass --cache-dir DIR.' });
+  return join(env['HOME'], '.cache', 'caisson');
 }
 
 export function cacheDirectory(args: ParsedArgs, context: CommandContext): string {

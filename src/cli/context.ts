@@ -20,6 +20,13 @@ export interface CliIo {
   readonly tektonResultsDir?: string;
   /** Aborted on SIGINT/SIGTERM: long commands stop, clean up and fail. */
   readonly signal?: AbortSignal;
+  /**
+   * Runs this caisson command again in a new user namespace where the caller is root (bin/caisson.js,
+   * with util-linux unshare), for a build whose --sandbox resolves to rootless outside one; the
+   * process then exits with the re-run's status, so this never resolves. Absent in the re-run, and
+   * where commands run in-process.
+   */
+  readonly reexecInUserNamespace?: () => Promise<never>;
 }
 
 export interface CommandContext extends CliIo {

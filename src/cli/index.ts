@@ -23,22 +23,6 @@ export type { CliIo } from './context.js';
 
 export { COMMANDS } from './command-specs.js';
 
-/**
- * Whether `argv` is a `caisson build` that must be re-run in a user namespace (its --sandbox
- * resolves to rootless outside one); bin/caisson.js does that. False for everything else, also
- * for command lines that fail to parse or a --sandbox that cannot be had: runCli reports those.
- */
-export async function buildNeedsUserNamespace(argv: readonly string[]): Promise<boolean> {
-  try {
-    const invocation = parseCommandLine({ argv, commands: COMMANDS, global: GLOBAL_OPTIONS });
-    if (invocation.kind !== 'run' || invocation.command.name !== 'build') return false;
-    const { sandboxDecision } = await import('./sandbox.js');
-    return sandboxDecision(invocation.args).reexec;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs caisson with `argv` (without node and script); resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const sources = new Map<string, string>();

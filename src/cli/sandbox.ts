@@ -1,9 +1,9 @@
 /**
  * `caisson build --sandbox`: the facts about this process (uid, user namespace, capabilities,
  * whether user namespaces can be made, whether this is a container, where caisson is installed)
- * given to exec/sandbox-mode.ts's resolution. bin/caisson.js asks first (through
- * `buildNeedsUserNamespace`) whether to re-run the build in a user namespace; the build asks again
- * and logs the answer.
+ * given to exec/sandbox-mode.ts's resolution. The build asks once it knows it builds (not for a
+ * rebuild answered from its build record), logs the answer, and when it says so has itself re-run
+ * in a user namespace (`reexecInUserNamespace`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -94,4 +94,9 @@ export class ParsedArgs {
   bool(name: string): boolean {
     return this.#values.get(name) === true;
   }
+
+  /** Every option given (or defaulted) and its value, sorted by name. */
+  entries(): [string, string | boolean | string[]][] {
+    return [...this.#values].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
 }

@@ -7,7 +7,6 @@
 import { hostname } from 'node:os';
 import { mkdir, open, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A lock not refreshed for this long belongs to a dead build. */
 export const STALE_LOCK_MS = 60_000;
@@ -56,7 +55,8 @@ export async function acquireFileLock(path: string, signal?: AbortSignal): Promi
     const lock = await tryFileLock(path);
     if (lock !== undefined) return lock;
     signal?.throwIfAborted();
-    await sleep(wait);
+    // The global timer: node:timers/promises would be loaded by every command that reaches this folder.
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 

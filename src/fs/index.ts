@@ -21,7 +21,7 @@ export { decodeHeader, encodeHeader, type EntryKind, type TarHeader } from './ta
 export { readTar, type TarEntry } from './tar-reader.js';
 export { writeTar, type TarInput } from './tar-writer.js';
 export { deviceNumbers, fileContent, headerFor, kindOf, treeEntries, type TreeOptions } from './tree.js';
-export { defaultCacheDirectory, LayerStore, type CollectOptions, type StoredLayer, type LayerStoreOptions, type StoreEntry, type StoreUsage, type UnpackOptions } from './layer-store.js';
+export { LayerStore, type CollectOptions, type StoredLayer, type LayerStoreOptions, type StoreEntry, type StoreUsage, type UnpackOptions } from './layer-store.js';
 export { chooseSnapshotter, commitUpper, distinctLowers, overlayMountData, type CommittedLayer, type CommitUpperOptions, type OverlayDirectories, type SnapshotterChoice } from './overlay-snapshot.js';
 export { commitWalk, compareTreePaths, diffIndexes, scanTree, walkDiffEntries, type CommittedWalk, type CommitWalkOptions, type IndexDiff, type SnapshotMode, type StatIndex } from './walk-snapshot.js';
 export { readTreeXattrs, readXattrs, writeXattrs, type XattrAssignment, type Xattrs } from './xattrs.js';

@@ -17,7 +17,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CaissonError } from '../errors.js';
 import { digestHex, isDigest, type Digest } from '../image/index.js';
 import { extractLayer } from './extract.js';
 import { tryFileLock, withFileLock } from './file-lock.js';
@@ -351,12 +350,4 @@ export class LayerStore {
     }
     return true;
   }
-}
-
-/** The default cache directory: CAISSON_CACHE_DIR, else $XDG_CACHE_HOME/caisson, else ~/.cache/caisson. */
-export function defaultCacheDirectory(env: Readonly<Record<string, string | undefined>>): string {
-  if (env.CAISSON_CACHE_DIR !== undefined && env.CAISSON_CACHE_DIR !== '') return env.CAISSON_CACHE_DIR;
-  if (env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== '') return join(env.XDG_CACHE_HOME, 'caisson');
-  if (env.HOME === undefined || env.HOME === '') throw new CaissonError({ code: 'ERR_USAGE', message: 'no cache directory: HOME, XDG_CACHE_HOME and CAISSON_CACHE_DIR are all unset', hint: 'Pass --cache-dir DIR.' });
-  return join(env.HOME, '.cache', 'caisson');
 }

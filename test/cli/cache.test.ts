@@ -109,6 +109,27 @@ describe('caisson cache', () => {
     assert.deepEqual(readdirSync(records), [record('/context/used')]);
   });
 
+  test('du counts the build records; gc removes those written longer than --max-age ago', async () => {
+    const root = join(dir, 'builds');
+    const records = join(root, 'cache', 'builds');
+    mkdirSync(records, { recursive: true });
+    const recent = `${'a'.repeat(64)}.json`;
+    const old = `${'b'.repeat(64)}.json`;
+    writeFileSync(join(records, recent), '{"new":1}');
+    writeFileSync(join(records, old), '{}');
+    const monthAgo = new Date(Date.now() - 30 * 24 * 3600_000);
+    utimesSync(join(records, old), monthAgo, monthAgo);
+    const json = await cli(['cache', 'du', '--cache-dir', root, '--json']);
+    const usage = JSON.parse(json.stdout) as { builds: { count: number; bytes: number }; bytes: number };
+    assert.deepEqual({ builds: usage.builds, bytes: usage.bytes }, { builds: { count: 2, bytes: 11 }, bytes: 11 }, 'the total counts them');
+    const text = await cli(['cache', 'du', '--cache-dir', root]);
+    assert.match(text.stdout, /builds +2 +11 B in build records/);
+    const collected = await cli(['cache', 'gc', '--cache-dir', root]);
+    assert.equal(collected.code, 0, collected.stderr);
+    assert.match(collected.stderr, /removed 1 build record written over 336h ago/);
+    assert.deepEqual(readdirSync(records), [recent]);
+  });
+
   test("du counts node's compiled caisson code; gc removes entries unused for --max-age, and a version directory it empties", async () => {
     const root = join(dir, 'code');
     const compiled = join(root, 'node-compile-cache');

@@ -53,6 +53,8 @@ async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly e
   const { inputs: sources, changed } = await read();
   const remote: string[] = [];
   for (const source of instruction.sources.filter(isRemote)) {
+    // Without --checksum the server is asked again by every build: no build record can answer for it.
+    if (instruction.checksum === undefined) session.options.journal?.unrecordable(`${input.label} reads ${isHttpSource(source) ? redactUrl(source) : redactGitSource(source)} without --checksum`);
     const validator = instruction.checksum ?? (parseGitSource(source) === undefined ? await urlValidator(source) : undefined);
     if (validator === undefined) return { extra: undefined, changed };
     remote.push(`${source} ${validator}`);

@@ -1,0 +1,219 @@
+/**
+ * Build records end to end, against a real docker-registry: a rebuild with nothing changed is
+ * answered from the record (the same image, its digest files written again, nothing written to
+ * the registry, skopeo reading the same digest); every input the record names makes the next
+ * build run instead (a context file, the Dockerfile, a .dockerignore that appears, the base tag
+ * or the destination tag moving); and what leaves no record or is not used (a context written
+ * within the racy window, ADD of a URL without --checksum, --no-cache, a corrupt or expired record).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { pushBusyboxBase } from '../support/busybox.js';
+import { runCaisson, type CliResult } from '../support/cli.js';
+import { answeredRequests, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { missingTool, runTool } from '../support/tools.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs uid 0: RUN runs in a namespace sandbox as root' : (missingTool('docker-registry', 'docker-registry') ?? missingTool('skopeo', 'skopeo'));
+
+/** Longer than file-stamp.ts's racy window: files written before it are stamped by the next build. */
+const PAST_RACY_WINDOW_MS = 250;
+
+const replayed = (result: CliResult): boolean => /no change since the build of /.test(result.stderr);
+
+function assertReplayed(result: CliResult): void {
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(replayed(result), `answered from the record:\n${result.stderr}`);
+  assert.doesNotMatch(result.stderr, /^\[stage-/m, 'no step is planned');
+}
+
+function assertBuilt(result: CliResult): void {
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(!replayed(result), `built, not answered from the record:\n${result.stderr}`);
+  assert.match(result.stderr, /^\[stage-0 \d+\/\d+\] COPY/m);
+}
+
+describe('build records', { skip, concurrency: 1 }, () => {
+  let registry: RunningRegistry;
+  let work: string;
+  let base: string;
+
+  before(async () => {
+    registry = await startRegistry({ setup: 'plain', accessLog: true });
+    work = mkdtempSync(join(tmpdir(), 'caisson-record-test-'));
+    base = `${registry.host}/base/busybox:1`;
+    await pushBusyboxBase({ dir: join(work, 'base'), reference: base, cacheDir: join(work, 'base-cache') });
+  });
+
+  after(async () => {
+    await registry?.stop();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  /** A context COPYing src/ into an image FROM `from`, written long enough ago to be stamped. */
+  async function writeContext(name: string, from: string): Promise<string> {
+    const context = join(work, name);
+    mkdirSync(join(context, 'src'), { recursive: true });
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${from}\nCOPY src/ /src/\nRUN cat /src/a.txt > /copied.txt\n`);
+    writeFileSync(join(context, 'src', 'a.txt'), 'a\n');
+    writeFileSync(join(context, 'src', 'b.txt'), 'b\n');
+    await sleep(PAST_RACY_WINDOW_MS);
+    return context;
+  }
+
+  const build = (options: { readonly context: string; readonly cacheDir: string; readonly destination: string; readonly flags?: readonly string[] }): Promise<CliResult> =>
+    runCaisson(['build', options.context, '-d', options.destination, '--cache-dir', options.cacheDir, ...(options.flags ?? [])], { cwd: work });
+
+  const digestOf = (reference: string): string => (JSON.parse(runTool('skopeo', ['inspect', '--tls-verify=false', `docker://${reference}`])) as { Digest: string }).Digest;
+  const records = (cacheDir: string): string[] => readdirSync(join(cacheDir, 'cache', 'builds')).filter((name) => name.endsWith('.json'));
+
+  test('a rebuild with nothing changed is answered from the record: the same image, its digest files, nothing written', async () => {
+    const context = await writeContext('same', base);
+    const cacheDir = join(work, 'same-cache');
+    const destination = `${registry.host}/record/same:1`;
+    const digestFile = join(work, 'same.digest');
+    const named = join(work, 'same.names');
+    const flags = ['--digest-file', digestFile, '--image-name-with-digest-file', named];
+    const first = await build({ context, cacheDir, destination, flags });
+    assertBuilt(first);
+    assert.equal(records(cacheDir).length, 1, 'the build filed its record');
+    const digest = readFileSync(digestFile, 'utf8');
+    rmSync(digestFile);
+    rmSync(named);
+
+    const before = (await answeredRequests(registry)).length;
+    const again = await build({ context, cacheDir, destination, flags });
+    await (await fetch(`${registry.url}/v2/?after=again`)).arrayBuffer();
+    assertReplayed(again);
+    assert.equal(again.stdout, first.stdout, 'the same image, printed the same way');
+    assert.equal(readFileSync(digestFile, 'utf8'), digest, '--digest-file written again');
+    assert.equal(readFileSync(named, 'utf8'), `${registry.host}/record/same@${digest}\n`);
+    const asked = (await answeredRequests(registry, 'GET /v2/?after=again')).slice(before, -1);
+    assert.ok(asked.includes('GET /v2/record/same/manifests/1'), `the destination is asked what it holds: ${asked.join(', ')}`);
+    assert.ok(asked.includes('GET /v2/base/busybox/manifests/1'), `the base tag is resolved again: ${asked.join(', ')}`);
+    assert.deepEqual(asked.filter((request) => !request.startsWith('GET ') && !request.startsWith('HEAD ')), [], `nothing written: ${asked.join(', ')}`);
+    assert.equal(digestOf(destination), digest, 'skopeo reads the image the record names');
+
+    // Only the log's look differs: the same request.
+    const quiet = await build({ context, cacheDir, destination, flags: [...flags, '-v', 'warn', '--log-format', 'json'] });
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stdout, first.stdout);
+    assert.doesNotMatch(quiet.stderr, /\[stage-/);
+    assert.equal(records(cacheDir).length, 1, 'no second record for another verbosity');
+  });
+
+  test('each input the record names makes the next build run: a context file, the Dockerfile, .dockerignore, the base tag, the destination tag', async () => {
+    const movingBase = `${registry.host}/base/busybox:moving`;
+    runTool('skopeo', ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${base}`, `docker://${movingBase}`]);
+    const context = await writeContext('inputs', movingBase);
+    const cacheDir = join(work, 'inputs-cache');
+    const destination = `${registry.host}/record/inputs:1`;
+    const go = (): Promise<CliResult> => build({ context, cacheDir, destination });
+    assertBuilt(await go());
+    assertReplayed(await go());
+
+    // A context file: the build runs (COPY misses), and files a record the next build uses.
+    writeFileSync(join(context, 'src', 'a.txt'), 'a changed\n');
+    await sleep(PAST_RACY_WINDOW_MS);
+    const changed = await go();
+    assertBuilt(changed);
+    assert.doesNotMatch(changed.stderr, /\[stage-0 2\/3\] cached/, 'the COPY of the changed file ran');
+    assertReplayed(await go());
+
+    // The Dockerfile, rewritten just now: it is read whole, so the build's record holds at once.
+    writeFileSync(join(context, 'Dockerfile'), `${readFileSync(join(context, 'Dockerfile'), 'utf8')}LABEL edited=yes\n`);
+    assertBuilt(await go());
+    assertReplayed(await go());
+
+    // A .dockerignore where there was none.
+    writeFileSync(join(context, '.dockerignore'), 'src/b.txt\n');
+    await sleep(PAST_RACY_WINDOW_MS);
+    const ignored = await go();
+    assertBuilt(ignored);
+    assertReplayed(await go());
+
+    // The base tag moves (to the image built above, a busybox too): every key changes.
+    const previous = digestOf(destination);
+    runTool('skopeo', ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${destination}`, `docker://${movingBase}`]);
+    const rebased = await go();
+    assertBuilt(rebased);
+    assert.notEqual(digestOf(destination), previous, 'a new image on the new base');
+    assertReplayed(await go());
+
+    // Someone else's image on the destination tag: the build runs (every step from the cache) and pushes ours back.
+    const ours = digestOf(destination);
+    runTool('skopeo', ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${base}`, `docker://${destination}`]);
+    assert.notEqual(digestOf(destination), ours);
+    const overwritten = await go();
+    assertBuilt(overwritten);
+    assert.match(overwritten.stderr, /\[stage-0 2\/4\] cached/);
+    assert.equal(digestOf(destination), ours, 'the tag holds our image again');
+  });
+
+  test('no record is filed or used for a context changed within the racy window, ADD of a URL without --checksum, --no-cache', async () => {
+    const context = join(work, 'fresh');
+    mkdirSync(join(context, 'src'), { recursive: true });
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${base}\nCOPY src/ /src/\n`);
+    writeFileSync(join(context, 'src', 'a.txt'), 'just written\n');
+    const cacheDir = join(work, 'fresh-cache');
+    const destination = `${registry.host}/record/fresh:1`;
+    assertBuilt(await build({ context, cacheDir, destination }));
+    assert.ok(!existsSync(join(cacheDir, 'cache', 'builds')) || records(cacheDir).length === 0, 'a file changed just before the build: no record');
+    await sleep(PAST_RACY_WINDOW_MS);
+    assertBuilt(await build({ context, cacheDir, destination }));
+    assertReplayed(await build({ context, cacheDir, destination }));
+    const forced = await build({ context, cacheDir, destination, flags: ['--no-cache'] });
+    assertBuilt(forced);
+
+    const server: Server = createServer((request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain', etag: '"v1"' });
+      response.end(request.method === 'HEAD' ? undefined : 'served\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const remote = join(work, 'remote');
+      mkdirSync(join(remote, 'src'), { recursive: true });
+      writeFileSync(join(remote, 'Dockerfile'), `FROM ${base}\nCOPY src/ /src/\nADD http://127.0.0.1:${port}/file.txt /file.txt\n`);
+      writeFileSync(join(remote, 'src', 'a.txt'), 'a\n');
+      await sleep(PAST_RACY_WINDOW_MS);
+      const remoteCache = join(work, 'remote-cache');
+      const go = (): Promise<CliResult> => build({ context: remote, cacheDir: remoteCache, destination: `${registry.host}/record/remote:1`, flags: ['-v', 'debug'] });
+      const first = await go();
+      assertBuilt(first);
+      assert.match(first.stderr, /no build record: \[stage-0 3\/3\] reads http:\/\/127\.0\.0\.1:\d+\/file\.txt without --checksum/);
+      const second = await go();
+      assertBuilt(second);
+      assert.match(second.stderr, /\[stage-0 3\/3\] cached/, 'the step cache still answers, by the ETag');
+      assert.ok(!existsSync(join(remoteCache, 'cache', 'builds')) || records(remoteCache).length === 0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('a corrupt record is removed with a warning and the build runs; an expired one is not used', async () => {
+    const context = await writeContext('corrupt', base);
+    const cacheDir = join(work, 'corrupt-cache');
+    const destination = `${registry.host}/record/corrupt:1`;
+    const go = (flags: readonly string[] = []): Promise<CliResult> => build({ context, cacheDir, destination, flags });
+    assertBuilt(await go());
+    const [name] = records(cacheDir);
+    const file = join(cacheDir, 'cache', 'builds', name as string);
+    const record = readFileSync(file, 'utf8');
+    writeFileSync(file, record.slice(0, record.length / 2));
+    const repaired = await go();
+    assertBuilt(repaired);
+    assert.match(repaired.stderr, new RegExp(`warn: build record ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is corrupt; removed, the build runs`));
+    assertReplayed(await go());
+
+    // Written a month ago: older than --cache-ttl's 336h.
+    const expired = JSON.parse(readFileSync(file, 'utf8')) as { created: string };
+    writeFileSync(file, JSON.stringify({ ...expired, created: new Date(Date.now() - 30 * 24 * 3600_000).toISOString() }));
+    assertBuilt(await go());
+    assertReplayed(await go());
+  });
+});
