@@ -175,11 +175,13 @@ steal_percent() {
 }
 
 # cache_hits LOG: "HITS/STEPS" from caisson's per-step lines ("[stage-0 2/6] RUN ...", then
-# "[stage-0 2/6] cached (local): layer ..." on a hit), or nothing when no step says "cached".
+# "[stage-0 2/6] cached (local): layer ..." on a hit), "record" for a build answered from its
+# build record ("no change since the build of ..."), or nothing when no step says "cached".
 cache_hits() {
-  awk '/^\[[^]]+ [0-9]+\/[0-9]+\] / { id = substr($0, 1, index($0, "]")); steps[id] = 1
+  awk '/^no change since the build of / { record = 1 }
+       /^\[[^]]+ [0-9]+\/[0-9]+\] / { id = substr($0, 1, index($0, "]")); steps[id] = 1
          if (substr($0, length(id) + 2, 6) == "cached") hits[id] = 1 }
-       END { for (id in steps) n++; for (id in hits) h++; if (h) print h "/" n }' "$1"
+       END { for (id in steps) n++; for (id in hits) h++; if (record) print "record"; else if (h) print h "/" n }' "$1"
 }
 
 for round in $(seq "$RUNS"); do
@@ -219,7 +221,8 @@ node bench/cache.mjs summary "$RESULTS" "$RATIO_LIMIT" "$WARM_LIMIT_S" "${WORKLO
 echo "(wall s, CPU s: medians of the rounds, build + push; RSS: peak of caisson's largest process, highest"
 echo " of the rounds; steal: the machine's CPU time its hypervisor took during the build, highest of the"
 echo " rounds (it inflates wall and CPU time); /cold: wall time over the cold build's; hits: steps logged as"
-echo " cache hits / steps; GETs, uploaded, mounted: count / bytes the registry served, received,"
+echo " cache hits / steps, or record: answered from the build record; GETs, uploaded, mounted: count /"
+echo " bytes the registry served, received,"
 echo " cross-mounted during the build, highest of the rounds (a config is a blob some manifest names as its"
 echo " config; every other blob GET counts as a layer); push w/m/t: caisson's own count of blobs written /"
 echo " mounted / already there)"

@@ -41,18 +41,23 @@ function instructionText(instruction: StageInstruction): string {
   return JSON.stringify(fields);
 }
 
-/** Every input of the step's key. */
+/**
+ * Every input of the step's key. Only RUN sees the variables (ENV and ARGs) and the shell, and
+ * runs as USER; WORKDIR makes its directory as USER; COPY and ADD see none of them (what they
+ * expand is in the instruction), so an ARG or ENV they do not use leaves their entries valid, as
+ * in BuildKit.
+ */
 export function stepInputs(input: StepInput<StageInstruction>, extra: CacheInputs): CacheInputs {
   const { state, session, instruction } = input;
   const build = session.options;
+  const run = instruction.kind === 'run';
   return {
     parent: state.cacheKey,
     platform: formatPlatform(state.platform),
     instruction: instructionText(instruction),
-    variables: [...state.scope.variables].map(([name, value]) => `${name}=${value}`).sort(),
-    user: state.config.User ?? '',
+    ...(run ? { variables: [...state.scope.variables].map(([name, value]) => `${name}=${value}`).sort(), shell: JSON.stringify(state.shell) } : {}),
+    ...(run || instruction.kind === 'workdir' ? { user: state.config.User ?? '' } : {}),
     workdir: state.config.WorkingDir ?? '/',
-    shell: JSON.stringify(state.shell),
     layers: `compression=${build.compression} level=${build.compressionLevel ?? 'default'} clamp=${build.clampTime ?? 'none'} ignore=${JSON.stringify(build.ignorePaths ?? [])}`,
     ...extra,
   };
