@@ -140,6 +140,7 @@ export async function cachedStep(input: StepInput<StageInstruction>, options: Ca
   const key = cacheKey(inputs);
   const hit = await lookup(input, key);
   if (hit !== undefined) {
+    session.options.journal?.cached(hit.entry.stored);
     state.cacheKey = key;
     return hitResult({ hit, store: session.store, repairs: session.repairs });
   }

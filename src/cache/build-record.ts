@@ -44,8 +44,15 @@ export interface BuildRecord {
   readonly format: typeof RECORD_FORMAT;
   /** When the build that wrote it started (RFC 3339). */
   readonly created: string;
+  /**
+   * When the oldest cache entry the image is made of was stored (RFC 3339): the record answers no
+   * longer than --cache-ttl after it, as those entries would then miss and their steps run again.
+   */
+  readonly oldest: string;
   /** The digest of the image (or index) the build wrote. */
   readonly digest: string;
+  /** For an index, the digests of its images: each must still be at the destination. */
+  readonly manifests: readonly string[];
   readonly files: readonly RecordedFile[];
   /** Every host path the build read, in the order `stamps` covers them. */
   readonly paths: readonly string[];
@@ -65,10 +72,12 @@ export class BuildJournal {
   readonly #paths = new Set<string>();
   readonly #files = new Map<string, string | null>();
   readonly #images = new Map<string, string>();
+  #oldest: number;
   #unrecordable: string | undefined;
 
   constructor(options: { readonly since: number }) {
     this.since = options.since;
+    this.#oldest = options.since;
   }
 
   /** The build read `path` (a file's content, a directory's listing, or that nothing is there). */
@@ -79,6 +88,14 @@ export class BuildJournal {
   /** The build read the file `path` whole, and it held `content` (undefined: there was no such file). */
   file(path: string, content: string | undefined): void {
     this.#files.set(path, content === undefined ? null : contentDigest(content));
+  }
+
+  /** A step came from a cache entry stored at `stored` (RFC 3339). */
+  cached(stored: string): void {
+    const time = Date.parse(stored);
+    // An entry whose time cannot be read is one no record can date.
+    if (Number.isNaN(time)) this.unrecordable(`a cache entry's stored time ${JSON.stringify(stored)} cannot be read`);
+    else this.#oldest = Math.min(this.#oldest, time);
   }
 
   /** The build resolved the tag `reference` to `digest`. */
@@ -93,6 +110,11 @@ export class BuildJournal {
 
   get reason(): string | undefined {
     return this.#unrecordable;
+  }
+
+  /** When the oldest cache entry a step came from was stored, or the build started (ms). */
+  get oldest(): number {
+    return this.#oldest;
   }
 
   get paths(): readonly string[] {
@@ -184,7 +206,8 @@ function isRecord(value: unknown): value is BuildRecord {
   const record = value as Partial<BuildRecord> | null;
   return (
     typeof record === 'object' && record !== null && record.format === RECORD_FORMAT &&
-    typeof record.created === 'string' && typeof record.digest === 'string' && typeof record.stamps === 'string' &&
+    typeof record.created === 'string' && typeof record.oldest === 'string' && typeof record.digest === 'string' && typeof record.stamps === 'string' &&
+    Array.isArray(record.manifests) && record.manifests.every((digest) => typeof digest === 'string') &&
     Array.isArray(record.files) && record.files.every((file: Partial<RecordedFile> | null) => typeof file?.path === 'string' && (typeof file.sha256 === 'string' || file.sha256 === null)) &&
     Array.isArray(record.paths) && record.paths.every((path) => typeof path === 'string') &&
     Array.isArray(record.images) && record.images.every((image: Partial<RecordedImage> | null) => typeof image?.reference === 'string' && typeof image.digest === 'string')
@@ -192,8 +215,8 @@ function isRecord(value: unknown): value is BuildRecord {
 }
 
 /**
- * The record of `request`, when there is one younger than `ttlMs` (--cache-ttl); one that cannot
- * be read as a record is removed, with a warning.
+ * The record of `request`, unless its oldest cache entry was stored longer than `ttlMs`
+ * (--cache-ttl) ago; one that cannot be read as a record is removed, with a warning.
  */
 export async function readBuildRecord(options: { readonly cacheDir: string; readonly request: string; readonly ttlMs: number; readonly now: number; readonly logger: Logger }): Promise<BuildRecord | undefined> {
   const path = recordPath(options);
@@ -210,8 +233,8 @@ export async function readBuildRecord(options: { readonly cacheDir: string; read
     await rm(path, { force: true });
     return undefined;
   }
-  const created = Date.parse(value.created);
-  return Number.isNaN(created) || options.now - created > options.ttlMs ? undefined : value;
+  const oldest = Date.parse(value.oldest);
+  return Number.isNaN(oldest) || options.now - oldest > options.ttlMs ? undefined : value;
 }
 
 /** Writes the record of `request` aside and renames it into place. */

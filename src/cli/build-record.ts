@@ -92,7 +92,7 @@ export class BuildRecorder {
     const pushed = this.#destinations;
     const results = await resultsTarget({ args, context: this.#context, pushed, sign: false, attest: false, provenance: false });
     await writeDigestOutputs({ args, context: this.#context, pushed, digest: record.digest, results });
-    const images = record.images.length === 1 ? 'the image tag' : `the ${record.images.length} image tags`;
+    const images = record.images.length === 0 ? 'no image tag' : record.images.length === 1 ? 'the image tag' : `the ${record.images.length} image tags`;
     logger.info(`no change since the build of ${record.created} (build record ${this.#request.slice(0, 12)}): the ${record.files.length + record.paths.length} files and paths it read, ${images} and the destination are as it left them; nothing built or pushed (--no-cache builds anyway)`);
     this.#context.stdout(pushed.map((name) => `${name}@${record.digest}\n`).join(''));
     return true;
@@ -111,8 +111,12 @@ export class BuildRecorder {
         }),
         ...this.#destinations.map(async (name) => {
           const reference = parseReference(name);
-          const { digest } = await registry.repository(reference).resolve(referenceIdentifier(reference));
-          return digest === record.digest ? undefined : `${name} is now ${digest}`;
+          const repository = registry.repository(reference);
+          const { digest } = await repository.resolve(referenceIdentifier(reference));
+          if (digest !== record.digest) return `${name} is now ${digest}`;
+          // An index's images: one deleted from the repository makes the index unpullable there.
+          for (const manifest of record.manifests) await repository.resolve(manifest);
+          return undefined;
         }),
       ]).catch((error: unknown) => `a registry could not tell (${error instanceof Error ? error.message : String(error)})`);
       const file = changedFile(record.files);
@@ -124,8 +128,11 @@ export class BuildRecorder {
     }
   }
 
-  /** Files the record of the build that made `digest`, unless the journal says it cannot vouch for it. */
-  async save(digest: string): Promise<void> {
+  /**
+   * Files the record of the build that made `digest` (for an index, of the images `manifests`),
+   * unless the journal says it cannot vouch for it.
+   */
+  async save(options: { readonly digest: string; readonly manifests: readonly string[] }): Promise<void> {
     const { logger } = this.#context;
     const { journal } = this;
     if (journal.reason !== undefined) {
@@ -138,7 +145,7 @@ export class BuildRecorder {
       logger.info('no build record: a file the build read changed while it ran (or just before); the next build makes one');
       return;
     }
-    const record = { created: new Date(journal.since).toISOString(), digest, files: journal.files, paths, stamps, images: journal.images };
+    const record = { created: new Date(journal.since).toISOString(), oldest: new Date(journal.oldest).toISOString(), digest: options.digest, manifests: options.manifests, files: journal.files, paths, stamps, images: journal.images };
     await writeBuildRecord({ cacheDir: this.#cacheDir, request: this.#request, record }).catch((error: unknown) => {
       logger.warn(`cannot write the build record in ${this.#cacheDir} (${error instanceof Error ? error.message : String(error)}); the next build runs in full`);
     });

@@ -326,7 +326,7 @@ async function buildIn(options: { readonly args: ParsedArgs; readonly context: C
       signed = await signingModule.signBuild({ setup: signing, registry, pushed, image: { digest: result.digest as Digest, mediaType: result.mediaType, size: result.size }, statement: provenance?.statement, logger: context.logger });
     }
     await writeDigestOutputs({ args, context, pushed, digest: result.digest, results, signed, ...(provenance === undefined ? {} : { provenance: provenance.bytes }) });
-    await recorder?.save(result.digest);
+    await recorder?.save({ digest: result.digest, manifests: result.platforms.length === 1 ? [] : result.platforms.map((built) => built.digest) });
     const what = result.platforms.length === 1 ? '' : `an index of ${result.platforms.length} images (${result.platforms.map((built) => `${formatPlatform(built.platform)} ${built.digest}`).join(', ')}), `;
     context.logger.info(
       `built ${result.digest}: ${what}${result.layers} layer(s), ${formatSize(result.imageBytes)}, in ${((Date.now() - started) / 1000).toFixed(2)} s (stages ${result.phases.build.toFixed(2)} s, outputs ${result.phases.write.toFixed(2)} s)`,

@@ -4,10 +4,11 @@
  * the registry, skopeo reading the same digest); every input the record names makes the next
  * build run instead (a context file, the Dockerfile, a .dockerignore that appears, the base tag
  * or the destination tag moving); and what leaves no record or is not used (a context written
- * within the racy window, ADD of a URL without --checksum, --no-cache, a corrupt or expired record).
+ * within the racy window, ADD of a URL without --checksum, --no-cache, a corrupt or expired record,
+ * a record whose cache entries are past --cache-ttl, an index one of whose images was deleted).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,6 +196,60 @@ describe('build records', { skip, concurrency: 1 }, () => {
     }
   });
 
+  test('a record answers no longer than --cache-ttl after the oldest cache entry its image is made of', async () => {
+    const context = await writeContext('aging', base);
+    const cacheDir = join(work, 'aging-cache');
+    const go = (): Promise<CliResult> => build({ context, cacheDir, destination: `${registry.host}/record/aging:1` });
+    assertBuilt(await go());
+    const hours = 3_600_000;
+    const entries = join(cacheDir, 'cache', 'entries');
+    const older = (file: string, fields: readonly string[], ms: number): void => {
+      const value = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+      for (const field of fields) value[field] = new Date(Date.parse(value[field] as string) - ms).toISOString();
+      writeFileSync(file, JSON.stringify(value));
+    };
+    const ageEntries = (ms: number): void => {
+      for (const name of readdirSync(entries).filter((entry) => entry.endsWith('.json'))) older(join(entries, name), ['stored'], ms);
+    };
+    // Entries 300 hours old, within the default 336h: a build whose record no longer holds (a
+    // context file touched, its content the same) takes every step from them, and files a new record.
+    ageEntries(300 * hours);
+    utimesSync(join(context, 'src', 'a.txt'), new Date(), new Date());
+    await sleep(PAST_RACY_WINDOW_MS);
+    const again = await go();
+    assertBuilt(again);
+    assert.match(again.stderr, /\[stage-0 3\/3\] cached \(local\)/, again.stderr);
+    assertReplayed(await go());
+    // 40 hours on (every time moved back, the record's too): its entries are past the TTL, so a
+    // build would run the steps again, and the record, itself 40 hours old, must not answer.
+    ageEntries(40 * hours);
+    for (const name of records(cacheDir)) older(join(cacheDir, 'cache', 'builds', name), ['created', 'oldest'], 40 * hours);
+    const later = await go();
+    assertBuilt(later);
+    assert.doesNotMatch(later.stderr, /\[stage-0 3\/3\] cached/, 'the RUN ran again');
+  });
+
+  test('an index whose image was deleted from the destination is pushed again, not answered from the record', async () => {
+    const context = join(work, 'index');
+    mkdirSync(join(context, 'src'), { recursive: true });
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY src/ /src/\n');
+    writeFileSync(join(context, 'src', 'a.txt'), 'a\n');
+    await sleep(PAST_RACY_WINDOW_MS);
+    const destination = `${registry.host}/record/index:1`;
+    const go = (): Promise<CliResult> => build({ context, cacheDir: join(work, 'index-cache'), destination, flags: ['--platform', 'linux/amd64,linux/arm64'] });
+    const first = await go();
+    assert.equal(first.code, 0, first.stderr);
+    assertReplayed(await go());
+    const index = JSON.parse(runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${destination}`])) as { manifests: { digest: string }[] };
+    const child = `${registry.url}/v2/record/index/manifests/${index.manifests[1]?.digest ?? ''}`;
+    assert.equal((await fetch(child, { method: 'DELETE' })).status, 202);
+    assert.equal((await fetch(child, { method: 'HEAD' })).status, 404);
+    const again = await go();
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(!replayed(again), `built, not answered from the record:\n${again.stderr}`);
+    assert.equal((await fetch(child, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status, 200, 'the image is back');
+  });
+
   test('a corrupt record is removed with a warning and the build runs; an expired one is not used', async () => {
     const context = await writeContext('corrupt', base);
     const cacheDir = join(work, 'corrupt-cache');
@@ -211,8 +266,9 @@ describe('build records', { skip, concurrency: 1 }, () => {
     assertReplayed(await go());
 
     // Written a month ago: older than --cache-ttl's 336h.
-    const expired = JSON.parse(readFileSync(file, 'utf8')) as { created: string };
-    writeFileSync(file, JSON.stringify({ ...expired, created: new Date(Date.now() - 30 * 24 * 3600_000).toISOString() }));
+    const expired = JSON.parse(readFileSync(file, 'utf8')) as { created: string; oldest: string };
+    const monthAgo = new Date(Date.now() - 30 * 24 * 3600_000).toISOString();
+    writeFileSync(file, JSON.stringify({ ...expired, created: monthAgo, oldest: monthAgo }));
     assertBuilt(await go());
     assertReplayed(await go());
   });

@@ -68,6 +68,10 @@ describe('build records', () => {
     writeFileSync(join(dir, '.dockerignore'), '*.log\n');
     assert.equal(changedFile(journal.files), join(dir, '.dockerignore'), 'a file that was not there');
     assert.equal(journal.reason, undefined);
+    assert.equal(journal.oldest, 0, 'the build started at 0');
+    journal.cached(new Date(-5_000).toISOString());
+    journal.cached(new Date(-1_000).toISOString());
+    assert.equal(journal.oldest, -5_000, 'the oldest cache entry a step came from');
     journal.unrecordable('first');
     journal.unrecordable('second');
     assert.equal(journal.reason, 'first');
@@ -76,11 +80,12 @@ describe('build records', () => {
   test('a record reads back; a corrupt one is removed with a warning; an expired one is not used', async () => {
     const cacheDir = join(dir, 'cache');
     const request = 'c'.repeat(64);
-    const record = { created: new Date().toISOString(), digest: `sha256:${'d'.repeat(64)}`, files: [], paths: ['/x'], stamps: 'e'.repeat(64), images: [{ reference: 'r.example/a:1', digest: `sha256:${'f'.repeat(64)}` }] };
+    const now = Date.now();
+    const record = { created: new Date(now).toISOString(), oldest: new Date(now - 30_000).toISOString(), digest: `sha256:${'d'.repeat(64)}`, manifests: [], files: [], paths: ['/x'], stamps: 'e'.repeat(64), images: [{ reference: 'r.example/a:1', digest: `sha256:${'f'.repeat(64)}` }] };
     await writeBuildRecord({ cacheDir, request, record });
-    const read = await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now: Date.now(), logger: quiet });
+    const read = await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now, logger: quiet });
     assert.deepEqual(read, { format: 'caisson-build-record-v1', ...record });
-    assert.equal(await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now: Date.now() + 120_000, logger: quiet }), undefined, 'older than the TTL');
+    assert.equal(await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now: now + 40_000, logger: quiet }), undefined, 'its oldest cache entry is older than the TTL, though the record itself is not');
     const file = join(cacheDir, 'cache', 'builds', `${request}.json`);
     writeFileSync(file, JSON.stringify({ ...record, format: 'caisson-build-record-v1', paths: [1] }));
     const warnings: string[] = [];
