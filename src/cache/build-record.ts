@@ -243,7 +243,8 @@ export async function writeBuildRecord(options: { readonly cacheDir: string; rea
   await mkdir(directory, { recursive: true });
   const staging = join(directory, `.${options.request}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFile(staging, `${JSON.stringify({ format: RECORD_FORMAT, ...options.record })}\n`);
+    // Its owner's alone: it names every context path the build looked at, excluded ones too.
+    await writeFile(staging, `${JSON.stringify({ format: RECORD_FORMAT, ...options.record })}\n`, { mode: 0o600 });
     await rename(staging, recordPath(options));
   } catch (error) {
     await rm(staging, { force: true });

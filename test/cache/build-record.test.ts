@@ -4,7 +4,7 @@
  * read back, refused when corrupt or older than the TTL. End to end: test/build/build-record.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -85,6 +85,7 @@ describe('build records', () => {
     await writeBuildRecord({ cacheDir, request, record });
     const read = await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now, logger: quiet });
     assert.deepEqual(read, { format: 'caisson-build-record-v1', ...record });
+    assert.equal(statSync(join(cacheDir, 'cache', 'builds', `${request}.json`)).mode & 0o777, 0o600, 'readable by its owner alone');
     assert.equal(await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now: now + 40_000, logger: quiet }), undefined, 'its oldest cache entry is older than the TTL, though the record itself is not');
     const file = join(cacheDir, 'cache', 'builds', `${request}.json`);
     writeFileSync(file, JSON.stringify({ ...record, format: 'caisson-build-record-v1', paths: [1] }));
