@@ -3,9 +3,10 @@
  * digest of caisson's version, the machine's architecture, the working directory, every option and
  * argument but the log's, and the environment variables the build reads (SOURCE_DATE_EPOCH, those
  * a bare --build-arg NAME takes). Not the uid: a rootless build re-runs itself as uid 0 of a user
- * namespace, and its record must answer the next build before that. A rebuild of the same request whose record shows nothing changed
- * (every path it read stamps the same, every tag resolves to the same digest, every destination
- * holds the image) is answered from the record: the digest files and results are written, the
+ * namespace, and its record must answer the next build before that. A rebuild of the same request
+ * whose record shows nothing changed (every file it read whole hashes the same, every other path
+ * stamps the same, every tag resolves to the same digest, every destination holds the image and
+ * an index's images) is answered from the record: the digest files and results are written, the
  * image is printed, and nothing is planned, keyed or pushed. Otherwise the build runs, tells the
  * record's journal what it reads, and files a new record when it succeeds.
  *
