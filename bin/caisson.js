@@ -64,7 +64,11 @@ try {
 // CAISSON_USERNS=1 marks the re-run (never a second one).
 function reexecInUserNamespace() {
   const child = module.createRequire(import.meta.url)('node:child_process').spawn('unshare', ['--user', '--map-root-user', '--', ...nodeCommand(), fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, CAISSON_USERNS: '1' } });
-  for (const name of ['SIGINT', 'SIGTERM']) process.on(name, () => child.kill(name));
+  // From now on this process only forwards signals and waits: the re-run stops and cleans up itself.
+  for (const name of ['SIGINT', 'SIGTERM']) {
+    process.removeAllListeners(name);
+    process.on(name, () => child.kill(name));
+  }
   child.on('error', (error) => {
     console.error(`error: caisson build as uid ${process.getuid()} (--sandbox rootless) needs a user namespace, and util-linux unshare could not make one: ${error.message}`);
     console.error('hint: install util-linux, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), or run as root with --sandbox namespaces');
