@@ -94,7 +94,8 @@ export class BuildRecorder {
     const results = await resultsTarget({ args, context: this.#context, pushed, sign: false, attest: false, provenance: false });
     await writeDigestOutputs({ args, context: this.#context, pushed, digest: record.digest, results });
     const images = record.images.length === 0 ? 'no image tag' : record.images.length === 1 ? 'the image tag' : `the ${record.images.length} image tags`;
-    logger.info(`no change since the build of ${record.created} (build record ${this.#request.slice(0, 12)}): the ${record.files.length + record.paths.length} files and paths it read, ${images} and the destination are as it left them; nothing built or pushed (--no-cache builds anyway)`);
+    const where = pushed.length === 1 ? 'the destination' : `the ${pushed.length} destinations`;
+    logger.info(`no change since the build of ${record.created} (build record ${this.#request.slice(0, 12)}): the ${record.files.length + record.paths.length} files and paths it read, ${images} and ${where} are as it left them; nothing built or pushed (--no-cache builds anyway)`);
     this.#context.stdout(pushed.map((name) => `${name}@${record.digest}\n`).join(''));
     return true;
   }
