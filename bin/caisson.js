@@ -22,8 +22,8 @@ if (major < 22 || process.getBuiltinModule === undefined) {
 
 // Reuse V8's compiled bytecode across runs (node's on-disk compile cache; a no-op where the
 // cache directory cannot be written). It lives in caisson's default cache directory (the rule of
-// --cache-dir's default, src/cli/cache-directory.ts defaultCacheDirectory), never in /tmp: with no home for it there
-// is none; NODE_COMPILE_CACHE wins. `cache du` counts it and `cache gc` removes its unused entries
+// --cache-dir's default, src/cli/cache-directory.ts defaultCacheDirectory), never in /tmp: with
+// no home for it there is none; NODE_COMPILE_CACHE wins. `cache du` counts it and `cache gc` removes its unused entries
 // (src/cli/compile-cache.ts, which names the directory too).
 const env = process.env;
 const cacheHome = env.CAISSON_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, 'caisson') : env.HOME ? join(env.HOME, '.cache', 'caisson') : undefined);

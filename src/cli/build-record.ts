@@ -33,6 +33,11 @@ const REFUSING_VALUES = ['provenance-file', 'oci-layout-path', 'tar-path'];
 /** Options that change only what the log looks like. */
 const LOG_OPTIONS = ['verbosity', 'log-format'];
 
+/** `--cache-ttl` in ms: how long cache entries are used, and so the records resting on them. */
+export function cacheTtlMs(args: ParsedArgs): number {
+  return parseDuration({ flag: '--cache-ttl', text: args.string('cache-ttl') ?? '336h' });
+}
+
 /** The digest a build of `args` is filed under. */
 function buildRequest(args: ParsedArgs, context: CommandContext): string {
   const bareArgs = [...args.strings('build-arg'), ...args.rest].filter((word) => !word.includes('='));
@@ -82,8 +87,7 @@ export class BuildRecorder {
   async replay(): Promise<boolean> {
     const args = this.#args;
     const { logger } = this.#context;
-    const ttlMs = parseDuration({ flag: '--cache-ttl', text: args.string('cache-ttl') ?? '336h' });
-    const record = await readBuildRecord({ cacheDir: this.#cacheDir, request: this.#request, ttlMs, now: Date.now(), logger });
+    const record = await readBuildRecord({ cacheDir: this.#cacheDir, request: this.#request, ttlMs: cacheTtlMs(args), now: Date.now(), logger });
     if (record === undefined) return false;
     const changed = await this.#changed(record);
     if (changed !== undefined) {

@@ -15,7 +15,7 @@ import { formatPlatform, formatReference, hostPlatform, parsePlatform, parseRefe
 import { RegistrySession } from '../registry/index.js';
 import { parseBuildArgs } from './build-args.js';
 import { resultsTarget, writeDigestOutputs } from './build-outputs.js';
-import type { BuildRecorder } from './build-record.js';
+import { cacheTtlMs, type BuildRecorder } from './build-record.js';
 import { keyValueFlags } from './key-value-flags.js';
 import type { ProvenanceFacts } from './build-provenance.js';
 import type { SignedBuild } from './build-signing.js';
@@ -25,7 +25,7 @@ import { dockerfileLocation, isDockerfileUrl, readDockerfile } from './input.js'
 import { cacheDirectory } from './cache-directory.js';
 import { resolveRegistryOptions } from './registry-settings.js';
 import { containerKeepPaths } from './container-keep.js';
-import { formatSize, parseDuration } from './units.js';
+import { formatSize } from './units.js';
 import type { ParsedArgs } from './spec.js';
 
 function usage(message: string, hint: string): CaissonError {
@@ -201,9 +201,8 @@ function cacheRepository(args: ParsedArgs, context: CommandContext, destinations
 }
 
 function cacheSettings(args: ParsedArgs, context: CommandContext, destinations: readonly string[]): CacheSettings {
-  const ttlMs = parseDuration({ flag: '--cache-ttl', text: args.string('cache-ttl') ?? '336h' });
   const kinds = new Set<CachedStepKind>([...(args.bool('cache-run-layers') ? ['run' as const] : []), ...(args.bool('cache-copy-layers') ? ['copy' as const, 'add' as const] : [])]);
-  const settings: CacheSettings = { lookup: !args.bool('no-cache'), ttlMs, explain: args.bool('cache-explain'), kinds };
+  const settings: CacheSettings = { lookup: !args.bool('no-cache'), ttlMs: cacheTtlMs(args), explain: args.bool('cache-explain'), kinds };
   const reference = cacheRepository(args, context, destinations);
   if (reference === undefined) {
     if (args.string('cache-repo') !== undefined) context.logger.warn('--cache-repo is ignored without --cache (as in kaniko): only the local cache is used');
