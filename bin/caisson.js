@@ -46,18 +46,19 @@ function modified(relative) {
 }
 const bundled = modified('../dist/bundle/cli/index.js');
 const compiled = modified('../dist/src/cli/index.js');
-const entry = bundled !== undefined && (compiled === undefined || bundled >= compiled) ? '../dist/bundle/cli/index.js' : '../dist/src/cli/index.js';
-
-let cli;
-try {
-  cli = await import(entry);
-} catch (error) {
-  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('/cli/index.js')) {
-    console.error('caisson is not built yet: run "npm ci" (or "npm run build") in the caisson checkout.');
-    process.exit(2);
+const useBundle = bundled !== undefined && (compiled === undefined || bundled >= compiled);
+async function load(module) {
+  try {
+    return await import(useBundle ? `../dist/bundle/${module}` : `../dist/src/${module}`);
+  } catch (error) {
+    if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes(`/${module}`)) {
+      console.error('caisson is not built yet: run "npm ci" (or "npm run build") in the caisson checkout.');
+      process.exit(2);
+    }
+    throw error;
   }
-  throw error;
 }
+
 // caisson build whose --sandbox is rootless (a regular user's auto, or asked for) has itself run
 // again in a user namespace where the caller is root (util-linux unshare), so that layers can hold
 // root-owned files; this exits with the re-run's status. Without user namespaces, say so.
@@ -102,7 +103,7 @@ for (const stream of [process.stdout, process.stderr]) {
 const write = (stream, text) => {
   if (!gone.has(stream)) stream.write(text);
 };
-const code = await cli.runCli(process.argv.slice(2), {
+const io = {
   signal: interrupt.signal,
   stdout: (text) => write(process.stdout, text),
   stderr: (text) => write(process.stderr, text),
@@ -121,7 +122,17 @@ const code = await cli.runCli(process.argv.slice(2), {
     for await (const chunk of process.stdin) chunks.push(chunk);
     return Buffer.concat(chunks);
   },
-});
-// A command the signal stopped exits as shells report a process killed by it (128 + the signal's
-// number: 130 for SIGINT, 143 for SIGTERM, 141 for SIGPIPE), whichever error the interruption surfaced as.
-process.exitCode = received !== undefined && code !== 0 ? signals[received] : code;
+};
+const argv = process.argv.slice(2);
+
+// caisson build first asks its build record, loading only what that needs (src/cli/replay.ts):
+// a no-change rebuild is answered before the CLI is loaded. Not in the user-namespace re-run,
+// whose caller asked it already.
+const outcome = argv.includes('build') && process.env.CAISSON_USERNS !== '1' ? await (await load(useBundle ? 'replay/replay.js' : 'cli/replay.js')).replayBuild(argv, io) : 'unchecked';
+if (outcome !== 'answered') {
+  const cli = await load('cli/index.js');
+  const code = await cli.runCli(argv, { ...io, buildRecordChecked: outcome === 'checked' });
+  // A command the signal stopped exits as shells report a process killed by it (128 + the signal's
+  // number: 130 for SIGINT, 143 for SIGTERM, 141 for SIGPIPE), whichever error the interruption surfaced as.
+  process.exitCode = received !== undefined && code !== 0 ? signals[received] : code;
+}

@@ -2,7 +2,8 @@
  * What a command needs from the outside world, injected so commands can run in-process in
  * tests: output streams, environment, working directory, and the exit code it sets.
  */
-import type { Logger } from '../log.js';
+import { createLogger, type LogFormat, type LogLevel, type Logger } from '../log.js';
+import type { ParsedArgs } from './spec.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -27,6 +28,11 @@ export interface CliIo {
    * where commands run in-process.
    */
   readonly reexecInUserNamespace?: () => Promise<never>;
+  /**
+   * The build record of this command line was read already and does not answer it (bin/caisson.js
+   * asks it first, replay.ts): `caisson build` does not read it again.
+   */
+  readonly buildRecordChecked?: boolean;
 }
 
 export interface CommandContext extends CliIo {
@@ -34,4 +40,11 @@ export interface CommandContext extends CliIo {
   /** Source texts read by the command, by file name, for error excerpts. */
   readonly sources: Map<string, string>;
   exitCode: number;
+}
+
+/** The context of a command run with `io`, logging as the global options `global` say. */
+export function commandContext(options: { readonly io: CliIo; readonly global: ParsedArgs; readonly sources: Map<string, string> }): CommandContext {
+  const { io, global } = options;
+  const logger = createLogger({ write: io.stderr, format: global.string('log-format') as LogFormat, level: global.string('verbosity') as LogLevel });
+  return { ...io, logger, sources: options.sources, exitCode: 0 };
 }

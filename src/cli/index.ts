@@ -8,10 +8,9 @@
  * May import every other folder.
  */
 import { CaissonError, EXIT_CODES } from '../errors.js';
-import { createLogger, type LogFormat, type LogLevel } from '../log.js';
 import { parseCommandLine } from './argv.js';
 import { COMMANDS } from './command-specs.js';
-import type { CliIo, CommandContext } from './context.js';
+import { commandContext, type CliIo } from './context.js';
 import { GLOBAL_OPTIONS } from './global-options.js';
 import { renderHelp } from './help.js';
 import { renderError } from './render-error.js';
@@ -36,16 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout(`${caissonVersion()}\n`);
         return 0;
       case 'run': {
-        const context: CommandContext = {
-          ...io,
-          logger: createLogger({
-            write: io.stderr,
-            format: invocation.global.string('log-format') as LogFormat,
-            level: invocation.global.string('verbosity') as LogLevel,
-          }),
-          sources,
-          exitCode: 0,
-        };
+        const context = commandContext({ io, global: invocation.global, sources });
         const command = await invocation.command.load();
         await command.run(invocation.args, context);
         return context.exitCode;

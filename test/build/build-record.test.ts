@@ -5,17 +5,21 @@
  * build run instead (a context file, the Dockerfile, a .dockerignore that appears, the base tag
  * or the destination tag moving); and what leaves no record or is not used (a context written
  * within the racy window, ADD of a URL without --checksum, --no-cache, a corrupt or expired record,
- * a record whose cache entries are past --cache-ttl, an index one of whose images was deleted).
+ * a record whose cache entries are past --cache-ttl, an index one of whose images was deleted);
+ * build's front door (src/cli/replay.ts), in-process and as bin/caisson.js runs it.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { replayBuild } from '../../src/cli/replay.js';
 import { pushBusyboxBase } from '../support/busybox.js';
 import { runCaisson, type CliResult } from '../support/cli.js';
+import { projectRoot } from '../support/paths.js';
 import { answeredRequests, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { missingTool, runTool } from '../support/tools.js';
 
@@ -271,5 +275,58 @@ describe('build records', { skip, concurrency: 1 }, () => {
     writeFileSync(file, JSON.stringify({ ...expired, created: monthAgo, oldest: monthAgo }));
     assertBuilt(await go());
     assertReplayed(await go());
+  });
+
+  test('the front door (replayBuild) answers a no-change rebuild, checks a changed one, and leaves the rest to runCli', async () => {
+    const context = await writeContext('front-door', base);
+    const cacheDir = join(work, 'front-door-cache');
+    const destination = `${registry.host}/record/front-door:1`;
+    const argv = ['build', context, '-d', destination, '--cache-dir', cacheDir];
+    const ask = async (words: readonly string[]): Promise<{ outcome: string; stdout: string; stderr: string }> => {
+      let stdout = '';
+      let stderr = '';
+      const io = { stdout: (text: string) => (stdout += text), stderr: (text: string) => (stderr += text), env: {}, cwd: work, readStdin: async () => '' };
+      return { outcome: await replayBuild(words, io), stdout, stderr };
+    };
+    assert.deepEqual(await ask(argv), { outcome: 'checked', stdout: '', stderr: '' }, 'no record yet: checked, the build runs');
+    const first = await runCaisson(argv, { cwd: work });
+    assertBuilt(first);
+    const answered = await ask(argv);
+    assert.equal(answered.outcome, 'answered');
+    assert.equal(answered.stdout, first.stdout, 'the image, printed as the build printed it');
+    assert.match(answered.stderr, /^no change since the build of /);
+    // What runCli reports or runs in full, the front door leaves alone, saying nothing.
+    for (const words of [['lint', join(context, 'Dockerfile')], ['build', '--no-such-flag'], ['build', '--help'], [...argv, '--no-push'], [...argv, '--no-cache']]) {
+      assert.deepEqual(await ask(words), { outcome: 'unchecked', stdout: '', stderr: '' }, words.join(' '));
+    }
+    writeFileSync(join(context, 'src', 'a.txt'), 'changed\n');
+    await sleep(PAST_RACY_WINDOW_MS);
+    const changed = await ask([...argv, '-v', 'debug']);
+    assert.equal(changed.outcome, 'checked');
+    assert.match(changed.stderr, /^debug: build record [0-9a-f]{12}: .* changed; the build runs$/m);
+  });
+
+  test('bin/caisson.js: a no-change rebuild is answered at the front door; a changed one reads its record once, then builds', async () => {
+    const context = await writeContext('bin', base);
+    const cacheDir = join(work, 'bin-cache');
+    const destination = `${registry.host}/record/bin:1`;
+    const bin = (flags: readonly string[] = []): CliResult => {
+      const result = spawnSync(process.execPath, [join(projectRoot(), 'bin', 'caisson.js'), 'build', context, '-d', destination, '--cache-dir', cacheDir, ...flags], { encoding: 'utf8', cwd: work });
+      return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+    };
+    const first = bin();
+    assertBuilt(first);
+    const again = bin();
+    assertReplayed(again);
+    assert.equal(again.stdout, first.stdout);
+    writeFileSync(join(context, 'src', 'a.txt'), 'changed\n');
+    await sleep(PAST_RACY_WINDOW_MS);
+    const changed = bin(['-v', 'debug']);
+    assertBuilt(changed);
+    assert.equal(changed.stderr.match(/^debug: build record [0-9a-f]{12}: .*$/gm)?.length, 1, `the record is read once:\n${changed.stderr}`);
+    assert.notEqual(changed.stdout, first.stdout, 'a new image');
+    const last = bin();
+    assertReplayed(last);
+    assert.equal(last.stdout, changed.stdout);
   });
 });

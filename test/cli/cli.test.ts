@@ -262,6 +262,16 @@ describe('bin/caisson.js as a process', () => {
     assert.equal(result.stderr, "error: <stdin>:2: ENV must have two arguments [ERR_DOCKERFILE_SYNTAX]\n 2 | ENV name\nhint: write ENV name=<value>\n");
   });
 
+  test("a build's usage error is reported once, past build's front door (src/cli/replay.ts)", () => {
+    const result = run(['build', '--no-such-flag']);
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, 'error: unknown option --no-such-flag for caisson build [ERR_USAGE]\nhint: see caisson build --help for the options\nRun "caisson build --help" for usage.\n');
+    const help = run(['build', '--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: caisson build \[context\] \[options\]/);
+  });
+
   test('no command is a usage error', () => {
     const result = run([]);
     assert.equal(result.status, 2);

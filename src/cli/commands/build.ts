@@ -1,7 +1,8 @@
 /**
  * `caisson build [context]`: kaniko's executor. A rebuild whose build record shows that nothing
  * it read changed is answered from the record (build-record.ts), before anything else is asked:
- * it runs nothing, so needs no sandbox. Any other build decides its sandbox (re-running itself in
+ * it runs nothing, so needs no sandbox. bin/caisson.js asks the record first, before it loads the
+ * CLI (replay.ts); what it found not to answer, this does not ask again. Any other build decides its sandbox (re-running itself in
  * a user namespace when that is rootless outside one), runs (build-run.ts, which loads the build
  * engine only then), and files a record of what it read.
  */
@@ -11,7 +12,7 @@ import type { ParsedArgs } from '../spec.js';
 
 export async function run(args: ParsedArgs, context: CommandContext): Promise<void> {
   const recorder = BuildRecorder.open({ args, context });
-  if (recorder !== undefined && (await recorder.replay())) return;
+  if (recorder !== undefined && context.buildRecordChecked !== true && (await recorder.replay())) return;
   const { sandboxDecision } = await import('../sandbox.js');
   const sandbox = sandboxDecision(args);
   if (sandbox.reexec && context.reexecInUserNamespace !== undefined) await context.reexecInUserNamespace();
