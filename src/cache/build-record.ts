@@ -20,7 +20,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { takeStamp } from './file-stamp.js';
@@ -220,8 +220,14 @@ function isRecord(value: unknown): value is BuildRecord {
  */
 export async function readBuildRecord(options: { readonly cacheDir: string; readonly request: string; readonly ttlMs: number; readonly now: number; readonly logger: Logger }): Promise<BuildRecord | undefined> {
   const path = recordPath(options);
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
+  // Read at once, before anything else is under way: the thread pool's round trip (and, in the
+  // front door's bundle, loading node:fs/promises) would cost more than the read.
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

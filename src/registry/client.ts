@@ -197,11 +197,11 @@ export class RegistryClient {
   }
 
   async #authorization(scopes: readonly string[], refresh: boolean): Promise<string | undefined> {
-    const credential = await this.#getCredential();
     const auth = this.#auth;
+    // A registry that asks for no authentication needs no credential: the Docker config is not read.
+    if (auth.kind === 'none') return undefined;
+    const credential = await this.#getCredential();
     switch (auth.kind) {
-      case 'none':
-        return undefined;
       case 'basic':
         return basicAuthorization(credential);
       case 'bearer': {

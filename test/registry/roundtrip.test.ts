@@ -189,6 +189,26 @@ for (const setup of ['plain', 'tls-basic', 'token'] as RegistrySetup[]) {
       }
     });
 
+    test(setup === 'plain' ? 'a registry that asks for no authentication: no credential is looked up (the Docker config is not read)' : 'a registry that asks for authentication: the credential is looked up once per session', async () => {
+      const asked: string[] = [];
+      const given = registry.username === undefined ? undefined : { kind: 'basic' as const, username: registry.username, password: registry.password ?? '' };
+      const counting = sessionFor(registry, {
+        credentials: {
+          get: async (host: string) => {
+            asked.push(host);
+            return given ?? { kind: 'anonymous' as const };
+          },
+        },
+      });
+      try {
+        const pulled = await counting.pull({ reference: ref('app/one:v1') });
+        assert.equal(pulled.root.digest, image.manifest.digest);
+        assert.deepEqual(asked, setup === 'plain' ? [] : [registry.host]);
+      } finally {
+        await counting.close();
+      }
+    });
+
     if (setup !== 'plain') {
       test('wrong credentials are refused with a hint and without the password', async () => {
         const wrong = sessionFor(registry, {}, { kind: 'basic', username: registry.username ?? '', password: 'not-the-password-4242' });
