@@ -15,12 +15,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // `const { … } = process.getBuiltinModule('node:fs')`: importing a built-in module builds an ES
 // namespace of all its exports, which runs their lazy getters. node:fs's ReadStream getter loads
 // fs streams, node:util's TextDecoder getter worker_threads: 13 modules a warm build never used,
-// some 4 ms at every start. node:fs/promises, whose loading costs 1 ms, is only taken when a
-// function of it is first called: its names become functions that call it (a build answered from
-// its record calls none). Only the bundle is rewritten; dist/src stays tsc's output. A line this
+// some 4 ms at every start. node:crypto (2-3 ms to load) and node:fs/promises (1 ms) are only
+// taken when a function of theirs is first called: their names become functions that call it (a
+// build answered from its record calls none). Only the bundle is rewritten; dist/src stays tsc's output. A line this
 // rule does not fit (a default import) stays an import, which costs only the time.
 const sources = `${root}dist/src/`;
-const lazyBuiltins = { 'node:fs/promises': process.getBuiltinModule('node:fs/promises') };
+const lazyBuiltins = { 'node:crypto': process.getBuiltinModule('node:crypto'), 'node:fs/promises': process.getBuiltinModule('node:fs/promises') };
 function bindBuiltin(line, names, id) {
   if (/\bdefault\b/.test(names)) return line;
   const bindings = names.split(',').map((name) => name.trim()).filter((name) => name !== '').map((name) => name.split(/\s+as\s+/));

@@ -1,14 +1,17 @@
 /**
  * Build records: what a whole build read and what it made, so that a rebuild with nothing changed
- * is known as one without planning, keying or pushing anything. A record is filed under the
- * digest of the build's request (its command line, working directory, the environment it read,
- * caisson's version: cli/build-record.ts) in `<cache-dir>/cache/builds/`. It holds the digest of
- * each file the build read whole (the Dockerfile, .dockerignore); every other host path it read
- * (each context entry COPY, ADD and RUN bind mounts looked at, and where nothing was) with one
- * digest over their stamps (file-stamp.ts: inode, size, mtime, ctime, and the device); the image
- * tags it resolved and their digests; and the digest of the image it wrote. A rebuild of the same
- * request whose files hash the same, whose paths stamp the same, whose tags still resolve to those
- * digests and whose destinations still hold that image is that build again.
+ * is known as one without planning, keying or pushing anything. A record is filed under a name
+ * made from the build's request (its command line, working directory, the environment it read,
+ * caisson's version: cli/build-record.ts) in `<cache-dir>/cache/builds/`, and holds that request
+ * (a record of another request under the same name is not used). It holds the digest of each
+ * file the build read whole (the Dockerfile, .dockerignore) and, when it was last changed before
+ * the build, its stamp; every other host path it read (each context entry COPY, ADD and RUN bind
+ * mounts looked at, and where nothing was) with their stamps (file-stamp.ts: inode, size, mtime,
+ * ctime, and the device); the image tags it resolved and their digests; and the digest of the
+ * image it wrote. A rebuild of the same request whose files stamp or hash the same, whose paths
+ * stamp the same, whose tags still resolve to those digests and whose destinations still hold
+ * that image is that build again. Checking that hashes nothing where the stamps hold: a build
+ * answered from its record need not load node:crypto (2-3 ms of a 60 ms rebuild).
  *
  * A record is written only when it can vouch for that: every stamped path was last changed longer
  * ago than a clock tick before the build started (a change during the build leaves no record),
@@ -19,19 +22,21 @@
  * build runs.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { takeStamp } from './file-stamp.js';
+import { isStamp, matchesStamp, takeStamp, type FileStamp } from './file-stamp.js';
 import { collectJsonFiles, jsonFilesUsage } from './json-files.js';
 
-const RECORD_FORMAT = 'caisson-build-record-v1';
+const RECORD_FORMAT = 'caisson-build-record-v2';
 
 /** A file the build read whole, and the sha256 of what it read (null: there was none). */
 export interface RecordedFile {
   readonly path: string;
   readonly sha256: string | null;
+  /** Its stamp when it was last changed before the build started: while it holds, so does the content. */
+  readonly stamp?: FileStamp;
 }
 
 /** An image tag the build resolved, and the digest it named then. */
@@ -42,6 +47,8 @@ export interface RecordedImage {
 
 export interface BuildRecord {
   readonly format: typeof RECORD_FORMAT;
+  /** The request it answers (its file name is made from it, and may be another's too). */
+  readonly request: string;
   /** When the build that wrote it started (RFC 3339). */
   readonly created: string;
   /**
@@ -56,7 +63,7 @@ export interface BuildRecord {
   readonly files: readonly RecordedFile[];
   /** Every host path the build read, in the order `stamps` covers them. */
   readonly paths: readonly string[];
-  /** sha256 over the paths' stamps (see `stampPaths`). */
+  /** The paths' stamps (see `stampPaths`). */
   readonly stamps: string;
   readonly images: readonly RecordedImage[];
 }
@@ -134,9 +141,33 @@ function contentDigest(content: string): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
-/** The first of `files` that no longer holds what the build read, or undefined. */
+/** stat of `path` (following links, as reading it does), or undefined when it cannot be had. */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `files` as the record keeps them: each with its stamp when it was last changed a clock tick or
+ * more before `since` (the build's start), so that the content the build hashed is the content the
+ * stamp saw.
+ */
+export function stampFiles(options: { readonly files: readonly RecordedFile[]; readonly since: number }): RecordedFile[] {
+  return options.files.map((file) => {
+    const stats = file.sha256 === null ? undefined : statOf(file.path);
+    const stamp = stats === undefined ? undefined : takeStamp(stats, options.since);
+    return stamp === undefined ? file : { ...file, stamp };
+  });
+}
+
+/** The first of `files` that no longer holds what the build read, or undefined. A file whose stamp still holds is not read. */
 export function changedFile(files: readonly RecordedFile[]): string | undefined {
   for (const file of files) {
+    const stats = file.stamp === undefined ? undefined : statOf(file.path);
+    if (stats !== undefined && matchesStamp(file.stamp, stats)) continue;
     let content: string | undefined;
     try {
       content = readFileSync(file.path, 'utf8');
@@ -155,20 +186,20 @@ const ABSENT = -1;
 const STAMP_BATCH = 256;
 
 /**
- * One digest over the stamps of `paths` (device, inode, size, mtime, ctime of each, as lstat
- * gives them; a missing path has its own marker). With `since`: undefined when a path changed
+ * The stamps of `paths`, as base64 of their numbers (device, inode, size, mtime, ctime of each, as
+ * lstat gives them, 40 bytes a path; a missing path has its own marker): compared whole, not
+ * hashed, as hashing would load node:crypto. With `since`: undefined when a path changed
  * within a clock tick of `since` or later, as its stamp then cannot vouch for what was read. The
  * lstat calls are synchronous (the thread pool's would cost more than they take) in batches, with
  * a turn of the event loop between them, so that requests in flight go on meanwhile.
  */
 export async function stampPaths(options: { readonly paths: readonly string[]; readonly since?: number }): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  const values = new Float64Array(STAMP_BATCH * FIELDS);
   const { paths, since } = options;
+  const values = new Float64Array(paths.length * FIELDS);
+  let filled = 0;
   for (let start = 0; start < paths.length; start += STAMP_BATCH) {
     if (start > 0) await new Promise((resolve) => setImmediate(resolve));
     const end = Math.min(start + STAMP_BATCH, paths.length);
-    let filled = 0;
     for (let i = start; i < end; i += 1) {
       let stats;
       try {
@@ -189,26 +220,40 @@ export async function stampPaths(options: { readonly paths: readonly string[]; r
       }
       filled += FIELDS;
     }
-    hash.update(values.subarray(0, filled));
   }
-  return hash.digest('hex');
+  return Buffer.from(values.buffer).toString('base64');
 }
 
 function recordsDirectory(cacheDir: string): string {
   return join(cacheDir, 'cache', 'builds');
 }
 
+/**
+ * The name of the record of `request`: 64 bits of FNV-1a (two 32-bit lanes), in hex. Not a digest
+ * to trust: the record holds its request, and one filed for another request is not used.
+ */
+export function buildRecordName(request: string): string {
+  let low = 0x811c9dc5;
+  let high = 0xcbf29ce4;
+  for (let i = 0; i < request.length; i += 1) {
+    const code = request.charCodeAt(i);
+    low = Math.imul(low ^ code, 0x01000193);
+    high = Math.imul(high ^ code, 0x01000193);
+  }
+  return [high, low].map((lane) => (lane >>> 0).toString(16).padStart(8, '0')).join('');
+}
+
 function recordPath(options: { readonly cacheDir: string; readonly request: string }): string {
-  return join(recordsDirectory(options.cacheDir), `${options.request}.json`);
+  return join(recordsDirectory(options.cacheDir), `${buildRecordName(options.request)}.json`);
 }
 
 function isRecord(value: unknown): value is BuildRecord {
   const record = value as Partial<BuildRecord> | null;
   return (
-    typeof record === 'object' && record !== null && record.format === RECORD_FORMAT &&
+    typeof record === 'object' && record !== null && record.format === RECORD_FORMAT && typeof record.request === 'string' &&
     typeof record.created === 'string' && typeof record.oldest === 'string' && typeof record.digest === 'string' && typeof record.stamps === 'string' &&
     Array.isArray(record.manifests) && record.manifests.every((digest) => typeof digest === 'string') &&
-    Array.isArray(record.files) && record.files.every((file: Partial<RecordedFile> | null) => typeof file?.path === 'string' && (typeof file.sha256 === 'string' || file.sha256 === null)) &&
+    Array.isArray(record.files) && record.files.every((file: Partial<RecordedFile> | null) => typeof file?.path === 'string' && (typeof file.sha256 === 'string' || file.sha256 === null) && (file.stamp === undefined || isStamp(file.stamp))) &&
     Array.isArray(record.paths) && record.paths.every((path) => typeof path === 'string') &&
     Array.isArray(record.images) && record.images.every((image: Partial<RecordedImage> | null) => typeof image?.reference === 'string' && typeof image.digest === 'string')
   );
@@ -239,18 +284,20 @@ export async function readBuildRecord(options: { readonly cacheDir: string; read
     await rm(path, { force: true });
     return undefined;
   }
+  // Another request's record under the same name: the build runs, and files its own.
+  if (value.request !== options.request) return undefined;
   const oldest = Date.parse(value.oldest);
   return Number.isNaN(oldest) || options.now - oldest > options.ttlMs ? undefined : value;
 }
 
 /** Writes the record of `request` aside and renames it into place. */
-export async function writeBuildRecord(options: { readonly cacheDir: string; readonly request: string; readonly record: Omit<BuildRecord, 'format'> }): Promise<void> {
+export async function writeBuildRecord(options: { readonly cacheDir: string; readonly request: string; readonly record: Omit<BuildRecord, 'format' | 'request'> }): Promise<void> {
   const directory = recordsDirectory(options.cacheDir);
   await mkdir(directory, { recursive: true });
-  const staging = join(directory, `.${options.request}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const staging = join(directory, `.${buildRecordName(options.request)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
     // Its owner's alone: it names every context path the build looked at, excluded ones too.
-    await writeFile(staging, `${JSON.stringify({ format: RECORD_FORMAT, ...options.record })}\n`, { mode: 0o600 });
+    await writeFile(staging, `${JSON.stringify({ format: RECORD_FORMAT, request: options.request, ...options.record })}\n`, { mode: 0o600 });
     await rename(staging, recordPath(options));
   } catch (error) {
     await rm(staging, { force: true });

@@ -1,12 +1,12 @@
 /**
- * `caisson build`'s build record (cache/build-record.ts). A build is filed under its request: a
- * digest of caisson's version, the machine's architecture, the working directory, every option and
+ * `caisson build`'s build record (cache/build-record.ts). A build is filed under its request:
+ * caisson's version, the machine's architecture, the working directory, every option and
  * argument but the log's, and the environment variables the build reads (SOURCE_DATE_EPOCH, those
  * a bare --build-arg NAME takes). Not the uid: a rootless build re-runs itself as uid 0 of a user
  * namespace, and its record must answer the next build before that. A rebuild of the same request
- * whose record shows nothing changed (every file it read whole hashes the same, every other path
- * stamps the same, every tag resolves to the same digest, every destination holds the image and
- * an index's images) is answered from the record: the digest files and results are written, the
+ * whose record shows nothing changed (every file it read whole stamps or hashes the same, every
+ * other path stamps the same, every tag resolves to the same digest, every destination holds the
+ * image and an index's images: HEADs) is answered from the record: the digest files and results are written, the
  * image is printed, and nothing is planned, keyed or pushed. Otherwise the build runs, tells the
  * record's journal what it reads, and files a new record when it succeeds.
  *
@@ -14,8 +14,7 @@
  * --no-push, --sign, --provenance, a local output (--oci-layout-path, --tar-path), a Dockerfile
  * from standard input or a URL, or no --destination.
  */
-import { createHash } from 'node:crypto';
-import { BuildJournal, changedFile, readBuildRecord, stampPaths, writeBuildRecord, type BuildRecord } from '../cache/index.js';
+import { BuildJournal, buildRecordName, changedFile, readBuildRecord, stampFiles, stampPaths, writeBuildRecord, type BuildRecord } from '../cache/index.js';
 import { formatReference, parseReference, referenceIdentifier } from '../image/index.js';
 import { RegistrySession } from '../registry/index.js';
 import { resultsTarget, writeDigestOutputs } from './build-outputs.js';
@@ -38,12 +37,12 @@ export function cacheTtlMs(args: ParsedArgs): number {
   return parseDuration({ flag: '--cache-ttl', text: args.string('cache-ttl') ?? '336h' });
 }
 
-/** The digest a build of `args` is filed under. */
+/** What a build of `args` is filed under (JSON). */
 function buildRequest(args: ParsedArgs, context: CommandContext): string {
   const bareArgs = [...args.strings('build-arg'), ...args.rest].filter((word) => !word.includes('='));
   const env = Object.fromEntries(['SOURCE_DATE_EPOCH', ...bareArgs].map((name) => [name, context.env[name] ?? null]));
   const request = { version: caissonVersion(), arch: process.arch, cwd: context.cwd, options: args.entries().filter(([name]) => !LOG_OPTIONS.includes(name)), positionals: args.positionals, rest: args.rest, env };
-  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  return JSON.stringify(request);
 }
 
 export class BuildRecorder {
@@ -53,6 +52,8 @@ export class BuildRecorder {
   readonly #context: CommandContext;
   readonly #cacheDir: string;
   readonly #request: string;
+  /** The record's name, for the log. */
+  readonly #name: string;
   /** The destinations, as the build names them. */
   readonly #destinations: readonly string[];
 
@@ -63,6 +64,7 @@ export class BuildRecorder {
     this.#destinations = options.destinations;
     this.#cacheDir = cacheDirectory(options.args, options.context);
     this.#request = buildRequest(options.args, options.context);
+    this.#name = buildRecordName(this.#request);
   }
 
   /** The recorder of a build of `args`; undefined when the flags ask for what a record cannot give (or cannot be read: the build says why). */
@@ -91,7 +93,7 @@ export class BuildRecorder {
     if (record === undefined) return false;
     const changed = await this.#changed(record);
     if (changed !== undefined) {
-      logger.debug(`build record ${this.#request.slice(0, 12)}: ${changed}; the build runs`);
+      logger.debug(`build record ${this.#name}: ${changed}; the build runs`);
       return false;
     }
     const pushed = this.#destinations;
@@ -99,7 +101,7 @@ export class BuildRecorder {
     await writeDigestOutputs({ args, context: this.#context, pushed, digest: record.digest, results });
     const images = record.images.length === 0 ? 'no image tag' : record.images.length === 1 ? 'the image tag' : `the ${record.images.length} image tags`;
     const where = pushed.length === 1 ? 'the destination' : `the ${pushed.length} destinations`;
-    logger.info(`no change since the build of ${record.created} (build record ${this.#request.slice(0, 12)}): the ${record.files.length + record.paths.length} files and paths it read, ${images} and ${where} are as it left them; nothing built or pushed (--no-cache builds anyway)`);
+    logger.info(`no change since the build of ${record.created} (build record ${this.#name}): the ${record.files.length + record.paths.length} files and paths it read, ${images} and ${where} are as it left them; nothing built or pushed (--no-cache builds anyway)`);
     this.#context.stdout(pushed.map((name) => `${name}@${record.digest}\n`).join(''));
     return true;
   }
@@ -109,19 +111,19 @@ export class BuildRecorder {
     const pushHosts = this.#destinations.map((name) => parseReference(name).registry);
     const registry = new RegistrySession(resolveRegistryOptions({ args: this.#args, context: this.#context, roles: { pushHosts, pullHosts: [] } }));
     try {
-      // The registries answer while the paths are stamped.
+      // The registries answer (manifest HEADs: the digests, not the manifests) while the paths are stamped.
       const asked = Promise.all([
         ...record.images.map(async (image) => {
-          const { root } = await registry.pull({ reference: parseReference(image.reference) });
-          return root.digest === image.digest ? undefined : `${image.reference} is now ${root.digest}`;
+          const root = await registry.head({ reference: parseReference(image.reference) });
+          return root?.digest === image.digest ? undefined : `${image.reference} is now ${root?.digest ?? 'gone'}`;
         }),
         ...this.#destinations.map(async (name) => {
           const reference = parseReference(name);
           const repository = registry.repository(reference);
-          const { digest } = await repository.resolve(referenceIdentifier(reference));
-          if (digest !== record.digest) return `${name} is now ${digest}`;
+          const root = await repository.head(referenceIdentifier(reference));
+          if (root?.digest !== record.digest) return `${name} is now ${root?.digest ?? 'gone'}`;
           // An index's images: one deleted from the repository makes the index unpullable there.
-          for (const manifest of record.manifests) await repository.resolve(manifest);
+          for (const manifest of record.manifests) if ((await repository.head(manifest)) === undefined) return `${name}'s image ${manifest} is gone`;
           return undefined;
         }),
       ]).catch((error: unknown) => `a registry could not tell (${error instanceof Error ? error.message : String(error)})`);
@@ -151,7 +153,7 @@ export class BuildRecorder {
       logger.info('no build record: a file the build read changed while it ran (or just before); the next build makes one');
       return;
     }
-    const record = { created: new Date(journal.since).toISOString(), oldest: new Date(journal.oldest).toISOString(), digest: options.digest, manifests: options.manifests, files: journal.files, paths, stamps, images: journal.images };
+    const record = { created: new Date(journal.since).toISOString(), oldest: new Date(journal.oldest).toISOString(), digest: options.digest, manifests: options.manifests, files: stampFiles({ files: journal.files, since: journal.since }), paths, stamps, images: journal.images };
     await writeBuildRecord({ cacheDir: this.#cacheDir, request: this.#request, record }).catch((error: unknown) => {
       logger.warn(`cannot write the build record in ${this.#cacheDir} (${error instanceof Error ? error.message : String(error)}); the next build runs in full`);
     });

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { isDigest, repositoryName, type Descriptor, type Digest, type ImageSource, type ImageTarget, type ParsedManifest, type Reference, type WriteBlobOptions, type WriteManifestOptions } from '../image/index.js';
 import { uploadBlob, openBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
-import { getManifest, putManifest } from './manifests.js';
+import { getManifest, headManifest, putManifest } from './manifests.js';
 import { addToFallbackIndex, listReferrers } from './referrers.js';
 
 export interface RegistryRepositoryOptions {
@@ -42,6 +42,11 @@ export class RegistryRepository implements ImageSource, ImageTarget {
     const { descriptor, parsed } = await getManifest({ ...this.#target, reference: reference ?? 'latest' });
     this.#manifests.set(descriptor.digest, parsed);
     return descriptor;
+  }
+
+  /** The descriptor `reference` names here (HEAD), or undefined when the repository has no such manifest. */
+  head(reference: string): Promise<Descriptor | undefined> {
+    return headManifest({ ...this.#target, reference });
   }
 
   async readManifest(descriptor: Descriptor): Promise<ParsedManifest> {

@@ -60,14 +60,38 @@ export class RegistrySession {
   }
 
   /** Resolves `reference` for a pull, through mirrors first; the last failure is thrown. */
-  async pull(options: { readonly reference: Reference; readonly onMirrorFailure?: (mirror: string, error: unknown) => void }): Promise<PullSource> {
-    const candidates = this.pullCandidates(options.reference);
+  pull(options: { readonly reference: Reference; readonly onMirrorFailure?: (mirror: string, error: unknown) => void }): Promise<PullSource> {
+    return this.#throughCandidates({ ...options, ask: async (repository, identifier) => ({ repository, root: await repository.resolve(identifier) }) });
+  }
+
+  /**
+   * The descriptor `reference` names now, asked as a pull would (mirrors first) but with a HEAD
+   * (a GET only where the registry does not send the digest): whether a tag moved, without reading
+   * the manifest. Undefined when the registry itself holds no such manifest.
+   */
+  async head(options: { readonly reference: Reference }): Promise<Descriptor | undefined> {
+    const found = await this.#throughCandidates({
+      ...options,
+      ask: async (repository, identifier, mirror) => {
+        const root = await repository.head(identifier);
+        if (root === undefined && mirror !== undefined) throw new CaissonError({ code: 'ERR_MANIFEST_UNKNOWN', message: `${mirror}: mirror holds no ${formatReference(options.reference)}` });
+        return { root };
+      },
+    });
+    return found.root;
+  }
+
+  /** `ask` of each place a pull of `reference` may come from, in order, until one answers; the last failure is thrown. */
+  async #throughCandidates<T extends object>(options: {
+    readonly reference: Reference;
+    readonly onMirrorFailure?: (mirror: string, error: unknown) => void;
+    readonly ask: (repository: RegistryRepository, identifier: string, mirror: string | undefined) => Promise<T>;
+  }): Promise<T & { readonly mirror?: string }> {
     let lastError: unknown;
-    for (const candidate of candidates) {
-      const repository = this.repository(candidate);
+    for (const candidate of this.pullCandidates(options.reference)) {
       try {
-        const root = await repository.resolve(referenceIdentifier(options.reference));
-        return { repository, root, ...(candidate.mirror === undefined ? {} : { mirror: candidate.mirror }) };
+        const answer = await options.ask(this.repository(candidate), referenceIdentifier(options.reference), candidate.mirror);
+        return { ...answer, ...(candidate.mirror === undefined ? {} : { mirror: candidate.mirror }) };
       } catch (error) {
         if (candidate.mirror === undefined) throw error;
         options.onMirrorFailure?.(candidate.mirror, error);

@@ -98,8 +98,9 @@ describe('build records', { skip, concurrency: 1 }, () => {
     assert.equal(readFileSync(digestFile, 'utf8'), digest, '--digest-file written again');
     assert.equal(readFileSync(named, 'utf8'), `${registry.host}/record/same@${digest}\n`);
     const asked = (await answeredRequests(registry, 'GET /v2/?after=again')).slice(before, -1);
-    assert.ok(asked.includes('GET /v2/record/same/manifests/1'), `the destination is asked what it holds: ${asked.join(', ')}`);
-    assert.ok(asked.includes('GET /v2/base/busybox/manifests/1'), `the base tag is resolved again: ${asked.join(', ')}`);
+    assert.ok(asked.includes('HEAD /v2/record/same/manifests/1'), `the destination is asked what it holds: ${asked.join(', ')}`);
+    assert.ok(asked.includes('HEAD /v2/base/busybox/manifests/1'), `the base tag is resolved again: ${asked.join(', ')}`);
+    assert.deepEqual(asked.filter((request) => request.startsWith('GET /v2/') && request !== 'GET /v2/'), [], `no manifest or blob is read: ${asked.join(', ')}`);
     assert.deepEqual(asked.filter((request) => !request.startsWith('GET ') && !request.startsWith('HEAD ')), [], `nothing written: ${asked.join(', ')}`);
     assert.equal(digestOf(destination), digest, 'skopeo reads the image the record names');
 
@@ -303,7 +304,7 @@ describe('build records', { skip, concurrency: 1 }, () => {
     await sleep(PAST_RACY_WINDOW_MS);
     const changed = await ask([...argv, '-v', 'debug']);
     assert.equal(changed.outcome, 'checked');
-    assert.match(changed.stderr, /^debug: build record [0-9a-f]{12}: .* changed; the build runs$/m);
+    assert.match(changed.stderr, /^debug: build record [0-9a-f]{16}: .* changed; the build runs$/m);
   });
 
   test('bin/caisson.js: a no-change rebuild is answered at the front door; a changed one reads its record once, then builds', async () => {
@@ -323,7 +324,7 @@ describe('build records', { skip, concurrency: 1 }, () => {
     await sleep(PAST_RACY_WINDOW_MS);
     const changed = bin(['-v', 'debug']);
     assertBuilt(changed);
-    assert.equal(changed.stderr.match(/^debug: build record [0-9a-f]{12}: .*$/gm)?.length, 1, `the record is read once:\n${changed.stderr}`);
+    assert.equal(changed.stderr.match(/^debug: build record [0-9a-f]{16}: .*$/gm)?.length, 1, `the record is read once:\n${changed.stderr}`);
     assert.notEqual(changed.stdout, first.stdout, 'a new image');
     const last = bin();
     assertReplayed(last);

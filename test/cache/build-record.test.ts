@@ -1,14 +1,15 @@
 /**
  * Build records without builds (cache/build-record.ts): what the stamps of a path list answer to
- * (a rewrite, a new file, one removed; not a read), the racy window, files read whole, and a record
- * read back, refused when corrupt or older than the TTL. End to end: test/build/build-record.test.ts.
+ * (a rewrite, a new file, one removed; not a read), the racy window, files read whole (by stamp,
+ * else by content), and a record read back, refused when corrupt, older than the TTL or filed
+ * for another request under the same name. End to end: test/build/build-record.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BuildJournal, changedFile, readBuildRecord, stampPaths, writeBuildRecord } from '../../src/cache/index.js';
+import { BuildJournal, buildRecordName, changedFile, readBuildRecord, stampFiles, stampPaths, writeBuildRecord } from '../../src/cache/index.js';
 import { createLogger } from '../../src/log.js';
 
 describe('build records', () => {
@@ -22,7 +23,7 @@ describe('build records', () => {
     writeFileSync(file, 'a\n');
     const paths = [dir, file, absent];
     const first = await stampPaths({ paths });
-    assert.match(first ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(Buffer.from(first ?? '', 'base64').length, 3 * 5 * 8, 'five numbers a path');
     readFileSync(file);
     assert.equal(await stampPaths({ paths }), first, 'reading changes nothing');
     writeFileSync(file, 'b\n');
@@ -43,7 +44,7 @@ describe('build records', () => {
     assert.equal(await stampPaths({ paths: [file], since: Date.now() - 60_000 }), undefined, 'changed after the build started');
     // utimes sets ctime to now: only a later `since` tells a settled file.
     utimesSync(file, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
-    assert.match((await stampPaths({ paths: [file], since: Date.now() + 1_000 })) ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(await stampPaths({ paths: [file], since: Date.now() + 1_000 }), await stampPaths({ paths: [file] }));
     assert.equal(await stampPaths({ paths: [join(dir, 'missing')], since: Date.now() }), await stampPaths({ paths: [join(dir, 'missing')] }), 'nothing there is no race');
   });
 
@@ -77,18 +78,54 @@ describe('build records', () => {
     assert.equal(journal.reason, 'first');
   });
 
+  test('a file read whole that was settled before the build keeps its stamp: while it holds, the file is not read', () => {
+    const dockerfile = join(dir, 'Dockerfile.stamped');
+    writeFileSync(dockerfile, 'FROM scratch\n');
+    const journal = new BuildJournal({ since: Date.now() });
+    journal.file(dockerfile, 'FROM scratch\n');
+    journal.file(join(dir, 'absent.dockerignore'), undefined);
+    assert.deepEqual(stampFiles({ files: journal.files, since: journal.since }).map((file) => file.stamp), [undefined, undefined], 'written within the racy window: no stamp');
+    const [stamped, absent] = stampFiles({ files: journal.files, since: Date.now() + 1_000 });
+    assert.equal(stamped?.stamp?.size, 'FROM scratch\n'.length);
+    assert.equal(absent?.stamp, undefined, 'nothing to stamp');
+    // A digest that matches nothing: only a file that was not read can pass.
+    const trusted = { ...(stamped as NonNullable<typeof stamped>), sha256: 'not read' };
+    assert.equal(changedFile([trusted, absent as NonNullable<typeof absent>]), undefined, 'the stamp holds: not read');
+    writeFileSync(dockerfile, 'FROM scratch\n');
+    assert.equal(changedFile([trusted]), dockerfile, 'rewritten: the stamp no longer holds, and the content is read');
+    assert.equal(changedFile([{ ...(stamped as NonNullable<typeof stamped>) }]), undefined, 'read: the same text');
+  });
+
+  test('record names: 16 hex digits from the request, which the record holds', async () => {
+    assert.match(buildRecordName('{"a":1}'), /^[0-9a-f]{16}$/);
+    assert.equal(buildRecordName('{"a":1}'), buildRecordName('{"a":1}'));
+    assert.notEqual(buildRecordName('{"a":1}'), buildRecordName('{"a":2}'));
+    const cacheDir = join(dir, 'names');
+    const now = Date.now();
+    const record = { created: new Date(now).toISOString(), oldest: new Date(now).toISOString(), digest: `sha256:${'d'.repeat(64)}`, manifests: [], files: [], paths: [], stamps: '', images: [] };
+    await writeBuildRecord({ cacheDir, request: 'one', record });
+    // Another request whose name is the same (filed there by hand): not used, no warning.
+    const builds = join(cacheDir, 'cache', 'builds');
+    writeFileSync(join(builds, `${buildRecordName('two')}.json`), readFileSync(join(builds, `${buildRecordName('one')}.json`)));
+    const warnings: string[] = [];
+    const logger = createLogger({ write: (text) => warnings.push(text), format: 'text', level: 'warn' });
+    assert.equal((await readBuildRecord({ cacheDir, request: 'one', ttlMs: 60_000, now, logger }))?.request, 'one');
+    assert.equal(await readBuildRecord({ cacheDir, request: 'two', ttlMs: 60_000, now, logger }), undefined);
+    assert.deepEqual(warnings, []);
+  });
+
   test('a record reads back; a corrupt one is removed with a warning; an expired one is not used', async () => {
     const cacheDir = join(dir, 'cache');
-    const request = 'c'.repeat(64);
+    const request = '{"request":"c"}';
     const now = Date.now();
     const record = { created: new Date(now).toISOString(), oldest: new Date(now - 30_000).toISOString(), digest: `sha256:${'d'.repeat(64)}`, manifests: [], files: [], paths: ['/x'], stamps: 'e'.repeat(64), images: [{ reference: 'r.example/a:1', digest: `sha256:${'f'.repeat(64)}` }] };
     await writeBuildRecord({ cacheDir, request, record });
     const read = await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now, logger: quiet });
-    assert.deepEqual(read, { format: 'caisson-build-record-v1', ...record });
-    assert.equal(statSync(join(cacheDir, 'cache', 'builds', `${request}.json`)).mode & 0o777, 0o600, 'readable by its owner alone');
+    assert.deepEqual(read, { format: 'caisson-build-record-v2', request, ...record });
+    assert.equal(statSync(join(cacheDir, 'cache', 'builds', `${buildRecordName(request)}.json`)).mode & 0o777, 0o600, 'readable by its owner alone');
     assert.equal(await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now: now + 40_000, logger: quiet }), undefined, 'its oldest cache entry is older than the TTL, though the record itself is not');
-    const file = join(cacheDir, 'cache', 'builds', `${request}.json`);
-    writeFileSync(file, JSON.stringify({ ...record, format: 'caisson-build-record-v1', paths: [1] }));
+    const file = join(cacheDir, 'cache', 'builds', `${buildRecordName(request)}.json`);
+    writeFileSync(file, JSON.stringify({ ...record, format: 'caisson-build-record-v2', request, paths: [1] }));
     const warnings: string[] = [];
     const logger = createLogger({ write: (text) => warnings.push(text), format: 'text', level: 'warn' });
     assert.equal(await readBuildRecord({ cacheDir, request, ttlMs: 60_000, now: Date.now(), logger }), undefined);

@@ -94,6 +94,22 @@ for (const setup of ['plain', 'tls-basic', 'token'] as RegistrySetup[]) {
       assert.equal((await skopeoLayout.resolve('v1')).digest, image.manifest.digest);
     });
 
+    test('head: the digest a tag names, with one HEAD; a missing tag is undefined; a mirror without it is passed over', async () => {
+      const before = (await answeredRequests(registry)).length;
+      assert.deepEqual(await session.head({ reference: ref('app/one:v1') }), { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.size });
+      // A request of our own after it: once it is logged, the HEAD is.
+      await session.repository(ref('app/marker')).present('after-head');
+      const asked = (await answeredRequests(registry, 'GET /v2/app/marker/manifests/after-head')).slice(before);
+      assert.deepEqual(asked.filter((request) => request.includes('/v2/app/one/')), ['HEAD /v2/app/one/manifests/v1'], 'no GET');
+      assert.equal(await session.head({ reference: ref('app/one:no-such-tag') }), undefined);
+      const mapped = sessionFor(registry, { registryMap: new Map([['images.example.invalid', [`${registry.host}/empty-mirror`, registry.host]]]) });
+      try {
+        assert.equal((await mapped.head({ reference: parseReference('images.example.invalid/app/one:v1') }))?.digest, image.manifest.digest, 'the mirror has no app/one: the next place does');
+      } finally {
+        await mapped.close();
+      }
+    });
+
     test('an index of two platforms keeps its digest; the arm64 image is pulled from it', async () => {
       const arm = makeImage({ layers: [makeLayer({ arch: 'arm64' })], platform: { os: 'linux', architecture: 'arm64' } });
       const multi = await OciLayout.openOrCreate(join(workdir, 'multi'));
