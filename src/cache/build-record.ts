@@ -3,40 +3,37 @@
  * is known as one without planning, keying or pushing anything. A record is filed under a name
  * made from the build's request (its command line, working directory, the environment it read,
  * caisson's version: cli/build-record.ts) in `<cache-dir>/cache/builds/`, and holds that request
- * (a record of another request under the same name is not used). It holds the digest of each
- * file the build read whole (the Dockerfile, .dockerignore) and, when it was last changed before
- * the build, its stamp; every other host path it read (each context entry COPY, ADD and RUN bind
- * mounts looked at, and where nothing was) with their stamps (file-stamp.ts: inode, size, mtime,
- * ctime, and the device); the image tags it resolved and their digests; and the digest of the
- * image it wrote. A rebuild of the same request whose files stamp or hash the same, whose paths
- * stamp the same, whose tags still resolve to those digests and whose destinations still hold
- * that image is that build again. Checking that hashes nothing where the stamps hold: a build
+ * (a record of another request under the same name is not used). It holds the text of each file
+ * the build read whole (the Dockerfile, .dockerignore); every other host path it read (each
+ * context entry COPY, ADD and RUN bind mounts looked at, and where nothing was) with their stamps
+ * (file-stamp.ts: inode, size, mtime, ctime, and the device); the image tags it resolved and their
+ * digests; and the digest of the image it wrote. A rebuild of the same request whose files read
+ * the same, whose paths stamp the same, whose tags still resolve to those digests and whose
+ * destinations still hold that image is that build again. Checking that hashes nothing: a build
  * answered from its record need not load node:crypto (2-3 ms of a 60 ms rebuild).
  *
  * A record is written only when it can vouch for that: every stamped path was last changed longer
  * ago than a clock tick before the build started (a change during the build leaves no record),
  * and every step came from the cache or was stored in it (a step that runs every time, such as
- * ADD of a URL, leaves none). The files read whole are hashed as the build read them, so one
- * written just before the build (a generated Dockerfile) does not stop the record. A record is
- * written aside and renamed into place; one that cannot be read is removed with a warning and the
- * build runs.
+ * ADD of a URL, leaves none). The files read whole are kept as the build read them, so one written
+ * just before the build (a generated Dockerfile) does not stop the record. A record is written
+ * aside and renamed into place; one that cannot be read is removed with a warning and the build
+ * runs.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { isStamp, matchesStamp, takeStamp, type FileStamp } from './file-stamp.js';
+import { takeStamp } from './file-stamp.js';
 import { collectJsonFiles, jsonFilesUsage } from './json-files.js';
 
 const RECORD_FORMAT = 'caisson-build-record-v2';
 
-/** A file the build read whole, and the sha256 of what it read (null: there was none). */
+/** A file the build read whole, and what it read (null: there was none). */
 export interface RecordedFile {
   readonly path: string;
-  readonly sha256: string | null;
-  /** Its stamp when it was last changed before the build started: while it holds, so does the content. */
-  readonly stamp?: FileStamp;
+  readonly text: string | null;
 }
 
 /** An image tag the build resolved, and the digest it named then. */
@@ -94,7 +91,7 @@ export class BuildJournal {
 
   /** The build read the file `path` whole, and it held `content` (undefined: there was no such file). */
   file(path: string, content: string | undefined): void {
-    this.#files.set(path, content === undefined ? null : contentDigest(content));
+    this.#files.set(path, content ?? null);
   }
 
   /** A step came from a cache entry stored at `stored` (RFC 3339). */
@@ -129,7 +126,7 @@ export class BuildJournal {
   }
 
   get files(): readonly RecordedFile[] {
-    return [...this.#files].map(([path, sha256]) => ({ path, sha256 }));
+    return [...this.#files].map(([path, text]) => ({ path, text }));
   }
 
   get images(): readonly RecordedImage[] {
@@ -137,45 +134,17 @@ export class BuildJournal {
   }
 }
 
-function contentDigest(content: string): string {
-  return createHash('sha256').update(content).digest('hex');
-}
-
-/** stat of `path` (following links, as reading it does), or undefined when it cannot be had. */
-function statOf(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * `files` as the record keeps them: each with its stamp when it was last changed a clock tick or
- * more before `since` (the build's start), so that the content the build hashed is the content the
- * stamp saw.
- */
-export function stampFiles(options: { readonly files: readonly RecordedFile[]; readonly since: number }): RecordedFile[] {
-  return options.files.map((file) => {
-    const stats = file.sha256 === null ? undefined : statOf(file.path);
-    const stamp = stats === undefined ? undefined : takeStamp(stats, options.since);
-    return stamp === undefined ? file : { ...file, stamp };
-  });
-}
-
-/** The first of `files` that no longer holds what the build read, or undefined. A file whose stamp still holds is not read. */
+/** The first of `files` that no longer holds what the build read, or undefined. */
 export function changedFile(files: readonly RecordedFile[]): string | undefined {
   for (const file of files) {
-    const stats = file.stamp === undefined ? undefined : statOf(file.path);
-    if (stats !== undefined && matchesStamp(file.stamp, stats)) continue;
-    let content: string | undefined;
+    let text: string | null = null;
     try {
-      content = readFileSync(file.path, 'utf8');
+      text = readFileSync(file.path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') return file.path;
     }
-    if ((content === undefined ? null : contentDigest(content)) !== file.sha256) return file.path;
+    if (text !== file.text) return file.path;
   }
   return undefined;
 }
@@ -253,7 +222,7 @@ function isRecord(value: unknown): value is BuildRecord {
     typeof record === 'object' && record !== null && record.format === RECORD_FORMAT && typeof record.request === 'string' &&
     typeof record.created === 'string' && typeof record.oldest === 'string' && typeof record.digest === 'string' && typeof record.stamps === 'string' &&
     Array.isArray(record.manifests) && record.manifests.every((digest) => typeof digest === 'string') &&
-    Array.isArray(record.files) && record.files.every((file: Partial<RecordedFile> | null) => typeof file?.path === 'string' && (typeof file.sha256 === 'string' || file.sha256 === null) && (file.stamp === undefined || isStamp(file.stamp))) &&
+    Array.isArray(record.files) && record.files.every((file: Partial<RecordedFile> | null) => typeof file?.path === 'string' && (typeof file.text === 'string' || file.text === null)) &&
     Array.isArray(record.paths) && record.paths.every((path) => typeof path === 'string') &&
     Array.isArray(record.images) && record.images.every((image: Partial<RecordedImage> | null) => typeof image?.reference === 'string' && typeof image.digest === 'string')
   );

@@ -11,4 +11,4 @@ export { isExpired, parseEntry, type CachedBlob, type CachedLayer, type CacheEnt
 export { LocalCache, type CacheBlobs, type LocalCacheOptions, type NearestEntry } from './local-store.js';
 export { CACHE_ANNOTATIONS, RegistryCache, type RegistryCacheOptions } from './registry-store.js';
 export { collectFileDigests, FileDigests, fileDigestsUsage, type FileChange, type WalkScope } from './file-digests.js';
-export { BuildJournal, buildRecordName, buildRecordsUsage, changedFile, collectBuildRecords, readBuildRecord, stampFiles, stampPaths, writeBuildRecord, type BuildRecord, type RecordedFile, type RecordedImage } from './build-record.js';
+export { BuildJournal, buildRecordName, buildRecordsUsage, changedFile, collectBuildRecords, readBuildRecord, stampPaths, writeBuildRecord, type BuildRecord, type RecordedFile, type RecordedImage } from './build-record.js';

@@ -4,8 +4,8 @@
  * argument but the log's, and the environment variables the build reads (SOURCE_DATE_EPOCH, those
  * a bare --build-arg NAME takes). Not the uid: a rootless build re-runs itself as uid 0 of a user
  * namespace, and its record must answer the next build before that. A rebuild of the same request
- * whose record shows nothing changed (every file it read whole stamps or hashes the same, every
- * other path stamps the same, every tag resolves to the same digest, every destination holds the
+ * whose record shows nothing changed (every file it read whole reads the same, every other path
+ * stamps the same, every tag resolves to the same digest, every destination holds the
  * image and an index's images: HEADs) is answered from the record: the digest files and results are written, the
  * image is printed, and nothing is planned, keyed or pushed. Otherwise the build runs, tells the
  * record's journal what it reads, and files a new record when it succeeds.
@@ -14,7 +14,7 @@
  * --no-push, --sign, --provenance, a local output (--oci-layout-path, --tar-path), a Dockerfile
  * from standard input or a URL, or no --destination.
  */
-import { BuildJournal, buildRecordName, changedFile, readBuildRecord, stampFiles, stampPaths, writeBuildRecord, type BuildRecord } from '../cache/index.js';
+import { BuildJournal, buildRecordName, changedFile, readBuildRecord, stampPaths, writeBuildRecord, type BuildRecord } from '../cache/index.js';
 import { formatReference, parseReference, referenceIdentifier } from '../image/index.js';
 import { RegistrySession } from '../registry/index.js';
 import { resultsTarget, writeDigestOutputs } from './build-outputs.js';
@@ -153,7 +153,7 @@ export class BuildRecorder {
       logger.info('no build record: a file the build read changed while it ran (or just before); the next build makes one');
       return;
     }
-    const record = { created: new Date(journal.since).toISOString(), oldest: new Date(journal.oldest).toISOString(), digest: options.digest, manifests: options.manifests, files: stampFiles({ files: journal.files, since: journal.since }), paths, stamps, images: journal.images };
+    const record = { created: new Date(journal.since).toISOString(), oldest: new Date(journal.oldest).toISOString(), digest: options.digest, manifests: options.manifests, files: journal.files, paths, stamps, images: journal.images };
     await writeBuildRecord({ cacheDir: this.#cacheDir, request: this.#request, record }).catch((error: unknown) => {
       logger.warn(`cannot write the build record in ${this.#cacheDir} (${error instanceof Error ? error.message : String(error)}); the next build runs in full`);
     });
