@@ -11,10 +11,9 @@ import type { AddInstruction } from '../../dockerfile/index.js';
 import { unpackArchive } from '../add-archive.js';
 import { checkoutGit, copyCheckout, isGitChecksum, parseGitSource, redactGitSource } from '../add-git.js';
 import { addUrl, isHttpSource, parseUrlChecksum, redactUrl, urlValidator } from '../add-url.js';
-import { sourceInputs } from '../source-digest.js';
 import { cachedStep } from '../step-cache.js';
 import type { Step, StepInput } from './step.js';
-import { excludeMatcher, transferFiles, type ExtraWrite, type TransferExtras } from './transfer.js';
+import { transferFiles, transferInputs, type ExtraWrite, type TransferExtras } from './transfer.js';
 
 /** --checksum's rules (BuildKit's): one source, a URL or a git repository, a well-formed value. */
 function checkChecksum(instruction: AddInstruction): void {
@@ -49,7 +48,7 @@ function isRemote(source: string): boolean {
 async function addInputs(input: StepInput<AddInstruction>): Promise<{ readonly extra: { sources: string[] } | undefined; readonly changed: () => readonly FileChange[]; readonly recheck?: () => Promise<{ sources: string[] }> }> {
   const { instruction, session } = input;
   const local = instruction.sources.filter((source) => !isRemote(source));
-  const read = async () => sourceInputs({ identity: await input.sourceIdentity(undefined), sources: local, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });
+  const read = () => transferInputs(input, { from: undefined, sources: local });
   const { inputs: sources, changed } = await read();
   const remote: string[] = [];
   for (const source of instruction.sources.filter(isRemote)) {

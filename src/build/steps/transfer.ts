@@ -12,6 +12,7 @@ import { copiedChildren, copyEntry, makeParents, matchSources, settleDirectories
 import { DirectorySink, TarSink } from '../layer-sink.js';
 import { hasGlob, IgnoreMatcher, toIgnorePatterns } from '../patterns/index.js';
 import type { ViewEntry } from '../layer-view.js';
+import { sourceInputs, type SourceInputs } from '../source-digest.js';
 import { chownOwner } from './identity.js';
 import { sealEntries, sealLayer, type StepDirectories } from './layer.js';
 import type { StepInput, StepResult } from './step.js';
@@ -54,6 +55,15 @@ export interface TransferExtras {
 /** COPY/ADD --exclude as a matcher (undefined when there is none). */
 export function excludeMatcher(instruction: CopyInstruction | AddInstruction): IgnoreMatcher | undefined {
   return instruction.exclude.length === 0 ? undefined : new IgnoreMatcher({ patterns: toIgnorePatterns({ patterns: instruction.exclude }) });
+}
+
+/**
+ * The key inputs of a COPY or ADD's `sources` read in the context (or `from`), --exclude applied;
+ * read anew at each call (the step reads them again once it ran, see step-cache.ts).
+ */
+export async function transferInputs(input: StepInput<CopyInstruction | AddInstruction>, options: { readonly from: string | undefined; readonly sources: readonly string[] }): Promise<SourceInputs> {
+  const { instruction, session } = input;
+  return sourceInputs({ identity: await input.sourceIdentity(options.from), sources: options.sources, location: instruction.location, exclude: excludeMatcher(instruction), fileDigests: (directory) => session.cache.fileDigests(directory) });
 }
 
 function clean(path: string): string {
