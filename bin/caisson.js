@@ -103,13 +103,15 @@ for (const stream of [process.stdout, process.stderr]) {
 const write = (stream, text) => {
   if (!gone.has(stream)) stream.write(text);
 };
+// The user-namespace re-run of a rootless build (see reexecInUserNamespace).
+const rerun = process.env.CAISSON_USERNS === '1';
 const io = {
   signal: interrupt.signal,
   stdout: (text) => write(process.stdout, text),
   stderr: (text) => write(process.stderr, text),
   env: process.env,
   cwd: process.cwd(),
-  ...(process.env.CAISSON_USERNS === '1' ? {} : { reexecInUserNamespace }),
+  ...(rerun ? {} : { reexecInUserNamespace }),
   // In a Tekton step: caisson build writes its results there (--results-dir overrides).
   ...(existsSync('/tekton/results') ? { tektonResultsDir: '/tekton/results' } : {}),
   readStdin: async () => {
@@ -128,7 +130,7 @@ const argv = process.argv.slice(2);
 // caisson build first asks its build record, loading only what that needs (src/cli/replay.ts):
 // a no-change rebuild is answered before the CLI is loaded. Not in the user-namespace re-run,
 // whose caller asked it already.
-const outcome = argv.includes('build') && process.env.CAISSON_USERNS !== '1' ? await (await load(useBundle ? 'replay/replay.js' : 'cli/replay.js')).replayBuild(argv, io) : 'unchecked';
+const outcome = argv.includes('build') && !rerun ? await (await load(useBundle ? 'replay/replay.js' : 'cli/replay.js')).replayBuild(argv, io) : 'unchecked';
 if (outcome !== 'answered') {
   const cli = await load('cli/index.js');
   const code = await cli.runCli(argv, { ...io, buildRecordChecked: outcome === 'checked' });

@@ -6,8 +6,8 @@
 // does, so paths relative to import.meta.url (package.json) stay right.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
-import { relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -17,8 +17,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // fs streams, node:util's TextDecoder getter worker_threads: 13 modules a warm build never used,
 // some 4 ms at every start. node:crypto (2-3 ms to load) and node:fs/promises (1 ms) are only
 // taken when a function of theirs is first called: their names become functions that call it (a
-// build answered from its record calls none). Only the bundle is rewritten; dist/src stays tsc's output. A line this
-// rule does not fit (a default import) stays an import, which costs only the time.
+// build answered from its record calls none). Only the bundle is rewritten; dist/src stays tsc's
+// output. A line this rule does not fit (a default import) stays an import, which costs only the time.
 const sources = `${root}dist/src/`;
 const lazyBuiltins = { 'node:crypto': process.getBuiltinModule('node:crypto'), 'node:fs/promises': process.getBuiltinModule('node:fs/promises') };
 function bindBuiltin(line, names, id) {
@@ -38,13 +38,16 @@ const builtinsWithoutNamespaces = {
   },
 };
 
+/** The file a relative import names. */
+const imported = (args) => resolve(dirname(args.importer), args.path);
+
 // Our own modules have no side effects on import (DESIGN.md: no module-level state), so esbuild may
 // drop what a bundle never uses from them, barrels (index.ts) included. For the replay bundle only:
 // the split CLI keeps its chunks as they are.
 const ownModulesWithoutSideEffects = {
   name: 'own-modules-without-side-effects',
   setup(build) {
-    build.onResolve({ filter: /^\./ }, (args) => (args.importer.startsWith(sources) && args.kind === 'import-statement' ? { path: fileURLToPath(new URL(args.path, pathToFileURL(args.importer))), sideEffects: false } : undefined));
+    build.onResolve({ filter: /^\./ }, (args) => (args.importer.startsWith(sources) && args.kind === 'import-statement' ? { path: imported(args), sideEffects: false } : undefined));
   },
 };
 
@@ -54,7 +57,7 @@ const replayOut = `${root}dist/bundle/replay/`;
 const dynamicImportsFromSources = {
   name: 'dynamic-imports-from-sources',
   setup(build) {
-    build.onResolve({ filter: /^\./ }, (args) => (args.kind === 'dynamic-import' ? { path: relative(replayOut, fileURLToPath(new URL(args.path, pathToFileURL(args.importer)))), external: true } : undefined));
+    build.onResolve({ filter: /^\./ }, (args) => (args.kind === 'dynamic-import' ? { path: relative(replayOut, imported(args)), external: true } : undefined));
   },
 };
 

@@ -5,10 +5,10 @@
  * a bare --build-arg NAME takes). Not the uid: a rootless build re-runs itself as uid 0 of a user
  * namespace, and its record must answer the next build before that. A rebuild of the same request
  * whose record shows nothing changed (every file it read whole reads the same, every other path
- * stamps the same, every tag resolves to the same digest, every destination holds the
- * image and an index's images: HEADs) is answered from the record: the digest files and results are written, the
- * image is printed, and nothing is planned, keyed or pushed. Otherwise the build runs, tells the
- * record's journal what it reads, and files a new record when it succeeds.
+ * stamps the same, every tag resolves to the same digest, every destination holds the image and
+ * an index's images: manifest HEADs) is answered from the record: the digest files and results
+ * are written, the image is printed, and nothing is planned, keyed or pushed. Otherwise the build
+ * runs, tells the record's journal what it reads, and files a new record when it succeeds.
  *
  * Builds that ask for something a record cannot give have none: --no-cache, --cache-explain,
  * --no-push, --sign, --provenance, a local output (--oci-layout-path, --tar-path), a Dockerfile

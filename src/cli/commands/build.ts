@@ -2,9 +2,9 @@
  * `caisson build [context]`: kaniko's executor. A rebuild whose build record shows that nothing
  * it read changed is answered from the record (build-record.ts), before anything else is asked:
  * it runs nothing, so needs no sandbox. bin/caisson.js asks the record first, before it loads the
- * CLI (replay.ts); what it found not to answer, this does not ask again. Any other build decides its sandbox (re-running itself in
- * a user namespace when that is rootless outside one), runs (build-run.ts, which loads the build
- * engine only then), and files a record of what it read.
+ * CLI (replay.ts); what it found not to answer, this does not ask again. Any other build decides
+ * its sandbox (re-running itself in a user namespace when that is rootless outside one), runs
+ * (build-run.ts, which loads the build engine only then), and files a record of what it read.
  */
 import { BuildRecorder } from '../build-record.js';
 import type { CommandContext } from '../context.js';
